@@ -1,0 +1,119 @@
+package graph
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MemoryKind says where a memory came from.
+type MemoryKind string
+
+// The kinds of memory.
+const (
+	// KindFact is a durable fact extracted by the model (infer=true).
+	KindFact MemoryKind = "fact"
+	// KindRaw is one message stored as given (infer=false).
+	KindRaw MemoryKind = "raw"
+	// KindProcedural is an agent's procedural summary.
+	KindProcedural MemoryKind = "procedural"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k MemoryKind) Valid() bool {
+	return k == KindFact || k == KindRaw || k == KindProcedural
+}
+
+// MaxMemoryText is the longest memory text accepted, in bytes.
+const MaxMemoryText = 64 << 10
+
+// Memory is one durable fact, raw message or procedural summary.
+type Memory struct {
+	ID    string
+	Scope Scope
+	// ActorID and Role say who said it (a participant name, "user", "assistant").
+	ActorID string
+	Role    string
+	Text    string
+	// Hash is HashText(Text); it lets callers detect exact repeats cheaply.
+	Hash string
+	// Embedding is the vector of Text; its length is the configured dimension.
+	Embedding []float32
+	Kind      MemoryKind
+	// Metadata is the caller's JSON object, kept as given.
+	Metadata map[string]any
+	// Source lists ids of the messages the memory was derived from.
+	Source    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// ExpiresAt, when set, hides the memory from reads after that time.
+	ExpiresAt *time.Time
+	Validity
+}
+
+// Validity is the time during which a fact or relation holds. InvalidAt is
+// nil while it is current; update and delete set it instead of destroying the
+// old version.
+type Validity struct {
+	ValidFrom time.Time
+	InvalidAt *time.Time
+}
+
+// CurrentAt reports whether the item held at time t.
+func (v Validity) CurrentAt(t time.Time) bool {
+	if !v.ValidFrom.IsZero() && t.Before(v.ValidFrom) {
+		return false
+	}
+	return v.InvalidAt == nil || t.Before(*v.InvalidAt)
+}
+
+// Current reports whether the item has not been invalidated.
+func (v Validity) Current() bool { return v.InvalidAt == nil }
+
+// HashText returns the MD5 hex digest of text after trimming and collapsing
+// white space, as Mem0 does (its hash field is an MD5 of the memory text).
+func HashText(text string) string {
+	sum := md5.Sum([]byte(strings.Join(strings.Fields(text), " ")))
+	return hex.EncodeToString(sum[:])
+}
+
+// CheckText returns an Invalid error naming field when text is empty, not
+// UTF-8, or longer than MaxMemoryText.
+func CheckText(op, field, text string) error {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return InvalidFields(op, FieldError{Path: field, Message: "must not be empty"})
+	case len(text) > MaxMemoryText:
+		return InvalidFields(op, FieldError{Path: field, Message: "is longer than 65536 bytes"})
+	case !utf8.ValidString(text):
+		return InvalidFields(op, FieldError{Path: field, Message: "is not valid UTF-8"})
+	}
+	return nil
+}
+
+// Audit says who caused a change; it is copied onto history events.
+type Audit struct {
+	ActorID   string
+	Role      string
+	RequestID string
+}
+
+// MemoryPatch is an update of a memory's text and/or metadata. A nil field
+// is left as it is. A new Text needs its new Embedding.
+type MemoryPatch struct {
+	Text      *string
+	Embedding []float32
+	Metadata  map[string]any
+	// ReplaceMetadata replaces the whole metadata object instead of merging
+	// the given keys into it (a key mapped to nil is removed when merging).
+	ReplaceMetadata bool
+}
+
+// Page is one page of a cursor-paginated listing.
+type Page[T any] struct {
+	Items []T
+	// Next is the cursor of the following page; empty on the last page.
+	Next string
+}
