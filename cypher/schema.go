@@ -1,0 +1,282 @@
+package cypher
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// Index and constraint names neomem owns.
+const (
+	MemoryVectorIndex   = "memory_embedding"
+	EntityVectorIndex   = "entity_embedding"
+	MemoryFulltextIndex = "memory_text"
+	EntityFulltextIndex = "entity_name"
+)
+
+// ServerInfo describes the connected Neo4j server.
+type ServerInfo struct {
+	Version string
+	Edition string
+	// FilteredVectorSearch is true on Neo4j 2026.01 and later, whose vector
+	// indexes take filter properties and whose SEARCH clause filters inside
+	// the index.
+	FilteredVectorSearch bool
+}
+
+// IndexState is the state of one of neomem's indexes.
+type IndexState struct {
+	Name       string  `json:"name"`
+	State      string  `json:"state"`
+	Population float64 `json:"population_percent"`
+}
+
+// constraints are created first: MERGE keys must be backed by them.
+var constraints = []string{
+	`CREATE CONSTRAINT memory_id IF NOT EXISTS FOR (m:Memory) REQUIRE m.id IS UNIQUE`,
+	`CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:__Entity__) REQUIRE e.id IS UNIQUE`,
+	`CREATE CONSTRAINT entity_key IF NOT EXISTS FOR (e:__Entity__) REQUIRE (e.scope_key, e.key) IS UNIQUE`,
+	`CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.id IS UNIQUE`,
+	`CREATE CONSTRAINT scope_lock IF NOT EXISTS FOR (l:ScopeLock) REQUIRE l.scope_key IS UNIQUE`,
+}
+
+// rangeIndexes serve the tenant and scope predicates of scopeWhere, history
+// look-ups and ordered listings.
+var rangeIndexes = []string{
+	`CREATE INDEX memory_tenant IF NOT EXISTS FOR (m:Memory) ON (m.tenant)`,
+	`CREATE INDEX memory_tenant_user IF NOT EXISTS FOR (m:Memory) ON (m.tenant, m.user_id)`,
+	`CREATE INDEX memory_tenant_agent IF NOT EXISTS FOR (m:Memory) ON (m.tenant, m.agent_id)`,
+	`CREATE INDEX memory_tenant_run IF NOT EXISTS FOR (m:Memory) ON (m.tenant, m.run_id)`,
+	`CREATE INDEX memory_tenant_created IF NOT EXISTS FOR (m:Memory) ON (m.tenant, m.created_at)`,
+	`CREATE INDEX memory_tenant_hash IF NOT EXISTS FOR (m:Memory) ON (m.tenant, m.hash)`,
+	`CREATE INDEX entity_tenant IF NOT EXISTS FOR (e:__Entity__) ON (e.tenant)`,
+	`CREATE INDEX entity_tenant_user IF NOT EXISTS FOR (e:__Entity__) ON (e.tenant, e.user_id)`,
+	`CREATE INDEX entity_tenant_agent IF NOT EXISTS FOR (e:__Entity__) ON (e.tenant, e.agent_id)`,
+	`CREATE INDEX entity_tenant_run IF NOT EXISTS FOR (e:__Entity__) ON (e.tenant, e.run_id)`,
+	`CREATE INDEX event_tenant IF NOT EXISTS FOR (e:Event) ON (e.tenant)`,
+	`CREATE INDEX event_tenant_target IF NOT EXISTS FOR (e:Event) ON (e.tenant, e.target_id)`,
+	`CREATE INDEX scope_lock_tenant IF NOT EXISTS FOR (l:ScopeLock) ON (l.tenant)`,
+}
+
+var fulltextIndexes = []string{
+	`CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.text]`,
+	`CREATE FULLTEXT INDEX entity_name IF NOT EXISTS FOR (e:__Entity__) ON EACH [e.name]`,
+}
+
+// vectorIndex describes one vector index neomem needs.
+type vectorIndex struct {
+	name, label, variable string
+}
+
+var vectorIndexes = []vectorIndex{
+	{MemoryVectorIndex, "Memory", "m"},
+	{EntityVectorIndex, "__Entity__", "e"},
+}
+
+// createVector526 and createVector2026 create a cosine vector index. On
+// 2026.01+ (Cypher 25) the tenant and scope ids are filter properties, so
+// SEARCH … WHERE filters inside the index instead of after it.
+const (
+	createVector526 = `CREATE VECTOR INDEX %s IF NOT EXISTS FOR (%s:%s) ON (%s.embedding)
+OPTIONS {indexConfig: {` + "`vector.dimensions`" + `: $dims, ` + "`vector.similarity_function`" + `: 'cosine'}}`
+	createVector2026 = `CYPHER 25 CREATE VECTOR INDEX %s IF NOT EXISTS FOR (%s:%s) ON %s.embedding
+WITH [%[4]s.tenant, %[4]s.user_id, %[4]s.agent_id, %[4]s.run_id]
+OPTIONS {indexConfig: {` + "`vector.dimensions`" + `: $dims, ` + "`vector.similarity_function`" + `: 'cosine'}}`
+)
+
+const showVectorIndexes = `
+SHOW VECTOR INDEXES
+YIELD name, labelsOrTypes, properties, options
+WHERE name IN $names
+RETURN name, labelsOrTypes, properties, options.indexConfig AS config`
+
+const serverComponents = `
+CALL dbms.components()
+YIELD name, versions, edition
+WHERE name = 'Neo4j Kernel'
+RETURN versions[0] AS version, edition`
+
+// Bootstrap creates neomem's constraints and indexes if they do not exist
+// (idempotent; safe to run from several servers at once) and waits for them
+// to come online. An existing vector index with another dimension than the
+// configured one is a Conflict error that says how to resolve it; nothing is
+// changed in that case.
+func (s *Store) Bootstrap(ctx context.Context) error {
+	const op = "bootstrap schema"
+	info, err := s.Server(ctx)
+	if err != nil {
+		return err
+	}
+	s.server = info
+	// Check dimensions before creating anything, so a mismatch changes nothing.
+	if err := s.checkVectorDimensions(ctx); err != nil {
+		return err
+	}
+	stmts := append(append([]string{}, constraints...), rangeIndexes...)
+	stmts = append(stmts, fulltextIndexes...)
+	for _, vi := range vectorIndexes {
+		tmpl := createVector526
+		if info.FilteredVectorSearch {
+			tmpl = createVector2026
+		}
+		// Names and labels are constants of this file, never input.
+		stmts = append(stmts, fmt.Sprintf(tmpl, vi.name, vi.variable, vi.label, vi.variable))
+	}
+	for _, q := range stmts {
+		if err := s.schemaStatement(ctx, q, map[string]any{"dims": s.cfg.Dimensions}); err != nil {
+			return translate(op, fmt.Errorf("%s: %w", firstLine(q), err))
+		}
+	}
+	// A concurrent bootstrap with another dimension may have won the race.
+	if err := s.checkVectorDimensions(ctx); err != nil {
+		return err
+	}
+	if err := s.schemaStatement(ctx, `CALL db.awaitIndexes(300)`, nil); err != nil {
+		return translate(op, fmt.Errorf("wait for indexes: %w", err))
+	}
+	return nil
+}
+
+func (s *Store) schemaStatement(ctx context.Context, q string, params map[string]any) error {
+	// Schema commands run in auto-commit transactions.
+	sess := s.session(ctx, neo4j.AccessModeWrite)
+	defer sess.Close(ctx)
+	res, err := sess.Run(ctx, q, params)
+	if err != nil {
+		return err
+	}
+	_, err = res.Consume(ctx)
+	return err
+}
+
+func firstLine(q string) string {
+	q = strings.TrimSpace(q)
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		return q[:i]
+	}
+	return q
+}
+
+// checkVectorDimensions compares existing vector indexes with the configured
+// dimension.
+func (s *Store) checkVectorDimensions(ctx context.Context) error {
+	const op = "check vector indexes"
+	names := make([]string, len(vectorIndexes))
+	for i, vi := range vectorIndexes {
+		names[i] = vi.name
+	}
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, showVectorIndexes, map[string]any{"names": names},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database), neo4j.ExecuteQueryWithReadersRouting())
+	if err != nil {
+		return translate(op, err)
+	}
+	var names2, drops []string
+	var have int64
+	for _, rec := range res.Records {
+		m := rec.AsMap()
+		name, _ := m["name"].(string)
+		config, _ := m["config"].(map[string]any)
+		dims, ok := config["vector.dimensions"].(int64)
+		if !ok || int(dims) == s.cfg.Dimensions {
+			continue
+		}
+		have = dims
+		names2 = append(names2, fmt.Sprintf("%q (%d dimensions)", name, dims))
+		drops = append(drops, "DROP INDEX "+name)
+	}
+	if len(drops) == 0 {
+		return nil
+	}
+	return &graph.Error{Kind: graph.Conflict, Op: op, Msg: fmt.Sprintf(
+		"existing vector index %s does not match the configured embedder, which produces %d dimensions; "+
+			"either configure an embedder with %d dimensions (NEOMEM_EMBEDDING_DIMS), "+
+			"or drop the index (%s) and re-embed the stored memories and entities with the new embedder",
+		strings.Join(names2, " and "), s.cfg.Dimensions, have, strings.Join(drops, "; "))}
+}
+
+// Server returns the connected server's version and edition.
+func (s *Store) Server(ctx context.Context) (ServerInfo, error) {
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, serverComponents, nil, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(s.cfg.Database), neo4j.ExecuteQueryWithReadersRouting())
+	if err != nil {
+		return ServerInfo{}, translate("server version", err)
+	}
+	if len(res.Records) == 0 {
+		return ServerInfo{}, graph.E(graph.Other, "server version", "dbms.components() returned no kernel")
+	}
+	m := res.Records[0].AsMap()
+	info := ServerInfo{}
+	info.Version, _ = m["version"].(string)
+	info.Edition, _ = m["edition"].(string)
+	info.FilteredVectorSearch = atLeast(info.Version, 2026, 1)
+	return info, nil
+}
+
+// atLeast reports whether a Neo4j version ("5.26.30", "2026.08.1") is at
+// least major.minor.
+func atLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
+const showIndexStates = `
+SHOW INDEXES
+YIELD name, state, populationPercent
+WHERE name IN $names
+RETURN name, state, populationPercent
+ORDER BY name`
+
+// IndexStates returns the state of neomem's vector and full-text indexes
+// (ONLINE, POPULATING, FAILED). A missing index is reported as MISSING.
+func (s *Store) IndexStates(ctx context.Context) ([]IndexState, error) {
+	names := []string{MemoryVectorIndex, EntityVectorIndex, MemoryFulltextIndex, EntityFulltextIndex}
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, showIndexStates, map[string]any{"names": names},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database), neo4j.ExecuteQueryWithReadersRouting())
+	if err != nil {
+		return nil, translate("index states", err)
+	}
+	found := map[string]IndexState{}
+	for _, rec := range res.Records {
+		m := rec.AsMap()
+		st := IndexState{}
+		st.Name, _ = m["name"].(string)
+		st.State, _ = m["state"].(string)
+		st.Population, _ = m["populationPercent"].(float64)
+		found[st.Name] = st
+	}
+	out := make([]IndexState, 0, len(names))
+	for _, n := range names {
+		st, ok := found[n]
+		if !ok {
+			st = IndexState{Name: n, State: "MISSING"}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Ping checks that Neo4j answers within the context's deadline.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.driver.VerifyConnectivity(ctx); err != nil {
+		return translate("ping neo4j", err)
+	}
+	return nil
+}
+
+// now is the store's clock, in UTC and truncated to microseconds so values
+// survive a round trip through every client unchanged.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

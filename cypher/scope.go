@@ -1,0 +1,79 @@
+package cypher
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// scopeToken marks where a query's scope predicate goes: {{scope m}} becomes
+// "m.tenant = $tenant AND m.user_id = $user_id ..." for the variable m.
+var scopeToken = regexp.MustCompile(`\{\{scope ([a-z][a-zA-Z0-9_]*)\}\}`)
+
+// scoped is the one builder of tenant and scope predicates. It replaces every
+// {{scope x}} in q with the predicate for the scope's set ids and adds the
+// scope's parameters to params. A query without the token is a programming
+// error: it would read or write across tenants, so scoped panics.
+//
+// An empty scope id is a wildcard (it adds no predicate); the tenant is always
+// matched. The text depends only on which ids are set, never on their values.
+func scoped(q string, s graph.Scope, params map[string]any) string {
+	if !scopeToken.MatchString(q) {
+		panic("cypher: query has no {{scope}} predicate: " + q)
+	}
+	params["tenant"] = s.Tenant
+	params["user_id"] = nullable(s.UserID)
+	params["agent_id"] = nullable(s.AgentID)
+	params["run_id"] = nullable(s.RunID)
+	return scopeToken.ReplaceAllStringFunc(q, func(tok string) string {
+		v := scopeToken.FindStringSubmatch(tok)[1]
+		return scopeWhere(v, s)
+	})
+}
+
+func scopeWhere(v string, s graph.Scope) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s.tenant = $tenant", v)
+	if s.UserID != "" {
+		fmt.Fprintf(&b, " AND %s.user_id = $user_id", v)
+	}
+	if s.AgentID != "" {
+		fmt.Fprintf(&b, " AND %s.agent_id = $agent_id", v)
+	}
+	if s.RunID != "" {
+		fmt.Fprintf(&b, " AND %s.run_id = $run_id", v)
+	}
+	return b.String()
+}
+
+// scopeProps returns the properties that store a scope on a node.
+func scopeProps(s graph.Scope) map[string]any {
+	return map[string]any{
+		"tenant":    s.Tenant,
+		"user_id":   nullable(s.UserID),
+		"agent_id":  nullable(s.AgentID),
+		"run_id":    nullable(s.RunID),
+		"scope_key": s.Key(),
+	}
+}
+
+// nullable maps "" to nil so absent ids are absent properties, not "".
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// ident backtick-quotes a label or relationship type for query text. Only
+// names that passed the normaliser (graph.RelationType or graph.Label) are
+// accepted; anything else is a programming error and panics rather than
+// reaching Neo4j.
+func ident(name string) string {
+	if !graph.SafeName(name) {
+		panic(fmt.Sprintf("cypher: identifier %q did not come from the normaliser", name))
+	}
+	return "`" + name + "`"
+}

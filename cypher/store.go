@@ -1,0 +1,109 @@
+package cypher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// Config configures a Store.
+type Config struct {
+	// Database is the Neo4j database name; empty means the server default.
+	Database string
+	// Dimensions is the length of every embedding (memories and entity
+	// names), fixed by the configured embedder. Required.
+	Dimensions int
+	// DeleteBatch is how many nodes one transaction of a bulk delete removes
+	// (delete-all, reset). Default 1000.
+	DeleteBatch int
+}
+
+// Store keeps memories, entities, relations and history in Neo4j. It is safe
+// for concurrent use; each call opens its own session.
+type Store struct {
+	driver neo4j.DriverWithContext
+	cfg    Config
+	// server is filled by Bootstrap.
+	server ServerInfo
+}
+
+// New returns a Store over driver. Call Bootstrap before use.
+func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
+	if cfg.Dimensions <= 0 || cfg.Dimensions > 4096 {
+		return nil, graph.E(graph.Invalid, "new store", "embedding dimension %d is out of range 1..4096", cfg.Dimensions)
+	}
+	if cfg.DeleteBatch <= 0 {
+		cfg.DeleteBatch = 1000
+	}
+	return &Store{driver: driver, cfg: cfg}, nil
+}
+
+// Dimensions returns the embedding dimension the store was configured with.
+func (s *Store) Dimensions() int { return s.cfg.Dimensions }
+
+func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionWithContext {
+	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode})
+}
+
+// write runs work in one managed write transaction (retried by the driver on
+// transient errors, so work must only talk to Neo4j).
+func (s *Store) write(ctx context.Context, work func(tx neo4j.ManagedTransaction) (any, error)) (any, error) {
+	sess := s.session(ctx, neo4j.AccessModeWrite)
+	defer sess.Close(ctx)
+	return sess.ExecuteWrite(ctx, work)
+}
+
+// read runs work in one managed read transaction.
+func (s *Store) read(ctx context.Context, work func(tx neo4j.ManagedTransaction) (any, error)) (any, error) {
+	sess := s.session(ctx, neo4j.AccessModeRead)
+	defer sess.Close(ctx)
+	return sess.ExecuteRead(ctx, work)
+}
+
+// collect runs a query in tx and returns all its records.
+func collect(ctx context.Context, tx neo4j.ManagedTransaction, q string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := tx.Run(ctx, q, params)
+	if err != nil {
+		return nil, err
+	}
+	return res.Collect(ctx)
+}
+
+// translate maps a driver error to a graph error kind, once, here.
+func translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		if ge.Op == "" {
+			ge.Op = op
+		}
+		return err
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return graph.Wrap(graph.Unavailable, op, err)
+	case neo4j.IsConnectivityError(err), neo4j.IsTransactionExecutionLimit(err):
+		return graph.Wrap(graph.Unavailable, op, err)
+	}
+	var ne *neo4j.Neo4jError
+	if errors.As(err, &ne) {
+		switch {
+		case ne.Code == "Neo.ClientError.Schema.ConstraintValidationFailed":
+			return graph.Wrap(graph.Conflict, op, err)
+		case strings.HasPrefix(ne.Code, "Neo.TransientError."),
+			strings.HasPrefix(ne.Code, "Neo.ClientError.Security."),
+			ne.Code == "Neo.ClientError.Database.DatabaseNotFound",
+			ne.Code == "Neo.ClientError.Transaction.TransactionTimedOut",
+			ne.Code == "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration":
+			return graph.Wrap(graph.Unavailable, op, err)
+		}
+	}
+	return graph.Wrap(graph.Other, op, fmt.Errorf("neo4j: %w", err))
+}
