@@ -98,12 +98,13 @@ func translate(op string, err error) error {
 		case ne.Code == "Neo.ClientError.Schema.ConstraintValidationFailed":
 			return graph.Wrap(graph.Conflict, op, err)
 		case strings.HasPrefix(ne.Code, "Neo.TransientError."),
-			strings.HasPrefix(ne.Code, "Neo.ClientError.Security."),
 			ne.Code == "Neo.ClientError.Database.DatabaseNotFound",
 			ne.Code == "Neo.ClientError.Transaction.TransactionTimedOut",
 			ne.Code == "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration":
 			return graph.Wrap(graph.Unavailable, op, err)
 		}
 	}
+	// Everything else — wrong credentials included, which no retry fixes —
+	// is a server-side problem the caller cannot repair.
 	return graph.Wrap(graph.Other, op, fmt.Errorf("neo4j: %w", err))
 }

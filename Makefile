@@ -1,0 +1,76 @@
+# neomem — the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NEO4J       := bash testcontainers/runtime/neo4j.sh
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+GOTEST_FLAGS ?= -timeout 30m
+FUZZTIME    ?= 60s
+
+# with_neo4j makes NEO4J_URI point at a Neo4j before the command that follows:
+# the one configured; else none (tests then use a Docker container through
+# testcontainers-go) when a Docker engine answers and NEOMEM_LOCAL_NEO4J is not
+# set; else the project's own runtime, started (or found running) here.
+define with_neo4j
+if [ -z "$${NEO4J_URI:-}" ]; then \
+  if [ -n "$(1)" ] && [ -z "$${NEOMEM_LOCAL_NEO4J:-}" ] && docker info >/dev/null 2>&1; then \
+    echo "make: using a Docker container for Neo4j (testcontainers)"; \
+  else \
+    $(NEO4J) up; eval "$$($(NEO4J) env)"; \
+  fi; \
+fi;
+endef
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## run the server (starts a local Neo4j when NEO4J_URI is not set)
+	@$(call with_neo4j,) go run ./cmd/server
+
+.PHONY: test
+test: ## run all tests, integration tests included, against a real Neo4j
+	@$(call with_neo4j,docker-ok) go test $(GOTEST_FLAGS) ./...
+
+.PHONY: check
+check: ## gofmt, go vet, staticcheck, go test -race, go mod tidy diff
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+	go mod tidy -diff
+	@$(call with_neo4j,docker-ok) go test -race $(GOTEST_FLAGS) ./...
+
+.PHONY: vuln
+vuln: ## govulncheck (needs the Go vulnerability database, vuln.go.dev)
+	go run $(GOVULNCHECK) ./...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
+	@for target in $$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/func //' | sort -u); do \
+	  pkg=$$(grep -rlE "^func $$target\(" --include='*_test.go' . | head -1 | xargs dirname); \
+	  echo "fuzz $$target in $$pkg for $(FUZZTIME)"; \
+	  go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+.PHONY: build
+build: ## build the server binary into bin/
+	go build -o bin/neomem ./cmd/server
+
+.PHONY: neo4j-up
+neo4j-up: ## start the project's own Neo4j (NEO4J_VERSION, NEO4J_BOLT_PORT, NEO4J_HTTP_PORT)
+	@$(NEO4J) up
+
+.PHONY: neo4j-down
+neo4j-down: ## stop it
+	@$(NEO4J) down
+
+.PHONY: neo4j-status
+neo4j-status: ## say whether it runs
+	@$(NEO4J) status
+
+.PHONY: neo4j-fetch
+neo4j-fetch: ## resolve the Neo4j jars from Maven Central into the cache
+	@$(NEO4J) fetch

@@ -1,0 +1,100 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// checker is a fixed readiness answer: the api package's own seam, not Neo4j.
+type checker Readiness
+
+func (c checker) Check(context.Context) Readiness { return Readiness(c) }
+
+func serve(t *testing.T, e *echo.Echo, method, path string) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%s %s: body %q is not JSON: %v", method, path, rec.Body.String(), err)
+	}
+	return rec, body
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestReadyz(t *testing.T) {
+	online := []IndexStatus{{Name: "memory_embedding", State: "ONLINE", Population: 100}}
+	tests := []struct {
+		name       string
+		ready      Readiness
+		wantStatus int
+		wantError  string
+	}{
+		{"ready", Readiness{Reachable: true, Version: "5.26.30", Indexes: online}, 200, ""},
+		{"unreachable", Readiness{Err: graph.Wrap(graph.Unavailable, "ping", errors.New("dial tcp 10.0.0.1:7687: refused"))}, 503, "neo4j unavailable"},
+		{"populating", Readiness{Reachable: true, Version: "5.26.30", Indexes: []IndexStatus{{Name: "memory_embedding", State: "POPULATING", Population: 40}}}, 503, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(Options{Logger: quiet(), Checker: checker(tt.ready)})
+			rec, body := serve(t, e, http.MethodGet, "/readyz")
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("/readyz = %d %v, want %d", rec.Code, body, tt.wantStatus)
+			}
+			if got, _ := body["error"].(string); got != tt.wantError {
+				t.Fatalf("/readyz error = %q, want %q (no driver text leaks)", got, tt.wantError)
+			}
+		})
+	}
+}
+
+func TestErrorsAreProblemJSON(t *testing.T) {
+	e := New(Options{Logger: quiet(), Checker: checker{}})
+	e.GET("/boom/:kind", func(c echo.Context) error {
+		switch c.Param("kind") {
+		case "invalid":
+			return graph.InvalidFields("op", graph.FieldError{Path: "user_id", Message: "is required"})
+		case "notfound":
+			return graph.E(graph.NotFound, "get", "memory x not found")
+		case "conflict":
+			return graph.E(graph.Conflict, "create", "exists")
+		case "unavailable":
+			return graph.Wrap(graph.Unavailable, "ping", errors.New("down"))
+		default:
+			return errors.New("secret internal detail")
+		}
+	})
+	tests := []struct {
+		kind   string
+		status int
+	}{{"invalid", 400}, {"notfound", 404}, {"conflict", 409}, {"unavailable", 503}, {"other", 500}}
+	for _, tt := range tests {
+		rec, body := serve(t, e, http.MethodGet, "/boom/"+tt.kind)
+		if rec.Code != tt.status || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s, want %d problem+json", tt.kind, rec.Code, rec.Header().Get("Content-Type"), tt.status)
+		}
+		if body["request_id"] == "" || body["status"] != float64(tt.status) {
+			t.Errorf("%s: body %v lacks request id or status", tt.kind, body)
+		}
+		if tt.kind == "other" && body["detail"] != nil {
+			t.Errorf("500 body carries internals: %v", body)
+		}
+		if tt.kind == "invalid" {
+			errs, _ := body["errors"].([]any)
+			if len(errs) != 1 {
+				t.Errorf("invalid: field errors %v", body["errors"])
+			}
+		}
+	}
+}

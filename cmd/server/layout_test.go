@@ -1,0 +1,111 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/neomem/neomem/"
+
+// layout is STYLE.md's dependency table: for each package, the neomem
+// packages and the external modules its non-test files may import (the
+// standard library is always allowed). A package not listed here fails the
+// test until it is given a row.
+var layout = map[string]struct {
+	internal []string
+	external []string // path prefixes; "*" allows any
+}{
+	"graph":          {},
+	"llm":            {},
+	"llm/llmtest":    {internal: []string{"llm"}},
+	"vector":         {internal: []string{"graph", "llm"}},
+	"prompts":        {internal: []string{"graph"}},
+	"entities":       {internal: []string{"graph", "llm", "prompts", "vector"}},
+	"relations":      {internal: []string{"graph", "llm", "prompts", "vector"}},
+	"memory":         {internal: []string{"graph", "llm", "prompts", "vector", "entities", "relations"}},
+	"cypher":         {internal: []string{"graph"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
+	"api":            {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10"}},
+	"testcontainers": {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
+	"cmd/server":     {internal: []string{"*"}, external: []string{"*"}},
+}
+
+// adapters are the llm/<provider> packages: each may import llm, graph and its SDK.
+func adapterRule(pkg string) ([]string, []string, bool) {
+	if strings.HasPrefix(pkg, "llm/") && pkg != "llm/llmtest" {
+		return []string{"llm", "graph"}, []string{"*"}, true
+	}
+	return nil, nil, false
+}
+
+func TestImportDirections(t *testing.T) {
+	root := filepath.Join("..", "..")
+	imports := map[string]map[string]bool{} // package → imports
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		if imports[pkg] == nil {
+			imports[pkg] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			imports[pkg][p] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imports) < 5 {
+		t.Fatalf("found only %d packages under %s", len(imports), root)
+	}
+	for pkg, imps := range imports {
+		rule, ok := layout[pkg]
+		internal, external := rule.internal, rule.external
+		if in, ex, isAdapter := adapterRule(pkg); !ok && isAdapter {
+			internal, external, ok = in, ex, true
+		}
+		if !ok {
+			t.Errorf("package %s has no row in the layout table (STYLE.md)", pkg)
+			continue
+		}
+		for imp := range imps {
+			switch {
+			case strings.HasPrefix(imp, module):
+				if !allowed(internal, strings.TrimPrefix(imp, module), true) {
+					t.Errorf("%s imports %s, which STYLE.md's layout does not allow", pkg, imp)
+				}
+			case strings.Contains(strings.SplitN(imp, "/", 2)[0], "."):
+				if !allowed(external, imp, false) {
+					t.Errorf("%s imports %s, which STYLE.md's layout does not allow", pkg, imp)
+				}
+			}
+		}
+	}
+}
+
+func allowed(list []string, imp string, exact bool) bool {
+	for _, a := range list {
+		if a == "*" || a == imp || !exact && strings.HasPrefix(imp, a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+// Command server runs neomem: configuration from the environment, one Neo4j
+// driver, schema bootstrap, and the HTTP API, until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	neo4jconfig "github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+
+	"github.com/neomem/neomem/api"
+	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/graph"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "neomem:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and blocks until ctx is done, then shuts down
+// gracefully. Tests call it with NEOMEM_ADDR=127.0.0.1:0; the address actually
+// bound is logged as "listening" with addr=...
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("neomem", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	addr := fs.String("addr", "", "HTTP listen address (overrides NEOMEM_ADDR)")
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n\nenvironment:")
+		for _, v := range configVars {
+			fmt.Fprintf(stdout, "  %-24s %s (default %q)\n", v.name, v.help, v.def)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	log := newLogger(stdout, cfg)
+	log.Info("starting neomem", "config", cfg)
+
+	driver, err := newDriver(cfg)
+	if err != nil {
+		return err
+	}
+	defer driver.Close(context.Background())
+	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: cfg.EmbeddingDims})
+	if err != nil {
+		return err
+	}
+	if err := waitForNeo4j(ctx, log, store, cfg.StartupTimeout); err != nil {
+		return err
+	}
+	if err := store.Bootstrap(ctx); err != nil {
+		return fmt.Errorf("neo4j schema: %w", err)
+	}
+	info, err := store.Server(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("neo4j ready", "uri", cfg.Neo4jURI, "version", info.Version, "edition", info.Edition,
+		"filtered_vector_search", info.FilteredVectorSearch)
+
+	handler := api.New(api.Options{Logger: log, Checker: readiness{store}})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, cfg config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func newDriver(cfg config) (neo4j.DriverWithContext, error) {
+	auth := neo4j.NoAuth()
+	if cfg.Neo4jPassword != "" {
+		auth = neo4j.BasicAuth(cfg.Neo4jUsername, cfg.Neo4jPassword, "")
+	}
+	d, err := neo4j.NewDriverWithContext(cfg.Neo4jURI, auth, func(c *neo4jconfig.Config) {
+		c.MaxConnectionPoolSize = 100
+		c.ConnectionAcquisitionTimeout = 30 * time.Second
+	})
+	if err != nil {
+		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.Neo4jURI, err)
+	}
+	return d, nil
+}
+
+// waitForNeo4j retries until Neo4j answers, so the server can start together
+// with its database. Wrong credentials fail at once: retrying cannot fix them.
+func waitForNeo4j(ctx context.Context, log *slog.Logger, store *cypher.Store, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		err := store.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, graph.Unavailable) {
+			return fmt.Errorf("neo4j: %w", err)
+		}
+		if attempt == 1 {
+			log.Info("waiting for neo4j", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("neo4j did not answer within %s (is it running? `make neo4j-up` starts a local one): %w", timeout, err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// readiness adapts the store to api.Checker.
+type readiness struct{ store *cypher.Store }
+
+func (r readiness) Check(ctx context.Context) api.Readiness {
+	if err := r.store.Ping(ctx); err != nil {
+		return api.Readiness{Err: err}
+	}
+	out := api.Readiness{Reachable: true}
+	info, err := r.store.Server(ctx)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	out.Version, out.Edition, out.FilteredVectorSearch = info.Version, info.Edition, info.FilteredVectorSearch
+	states, err := r.store.IndexStates(ctx)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	for _, st := range states {
+		out.Indexes = append(out.Indexes, api.IndexStatus{Name: st.Name, State: st.State, Population: st.Population})
+	}
+	return out
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neomem/neomem/testcontainers"
+)
+
+// env returns a getenv over the test Neo4j plus overrides.
+func env(t *testing.T, overrides map[string]string) func(string) string {
+	conn := testcontainers.Connection(t)
+	vars := map[string]string{
+		"NEO4J_URI":              conn.URI,
+		"NEO4J_USERNAME":         conn.Username,
+		"NEO4J_PASSWORD":         conn.Password,
+		"NEOMEM_ADDR":            "127.0.0.1:0",
+		"NEOMEM_LOG_FORMAT":      "json",
+		"NEOMEM_STARTUP_TIMEOUT": "20s",
+	}
+	for k, v := range overrides {
+		vars[k] = v
+	}
+	return func(k string) string { return vars[k] }
+}
+
+// server is a running run() with the address it bound.
+type server struct {
+	base string
+	done chan error
+	stop context.CancelFunc
+}
+
+// start runs the server and waits for its "listening" log line.
+func start(t *testing.T, getenv func(string) string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &server{done: make(chan error, 1), stop: cancel}
+	go func() {
+		err := run(ctx, nil, getenv, pw)
+		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
+		s.done <- err
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addr <- line.Addr
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatalf("server stopped before listening: %v", <-s.done)
+		}
+		s.base = "http://" + a
+	case <-time.After(90 * time.Second):
+		t.Fatal("server did not start within 90s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			t.Error("server did not stop within 30s")
+		}
+	})
+	return s
+}
+
+func getJSON(t *testing.T, url string, into any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		t.Fatalf("GET %s: decode: %v", url, err)
+	}
+	return resp.StatusCode
+}
+
+func TestServerHealthAndReadiness(t *testing.T) {
+	s := start(t, env(t, nil))
+	var health map[string]string
+	if code := getJSON(t, s.base+"/healthz", &health); code != 200 || health["status"] != "ok" {
+		t.Fatalf("/healthz = %d %v", code, health)
+	}
+	var ready struct {
+		Status string
+		Neo4j  struct {
+			Reachable bool
+			Version   string
+		}
+		Indexes []struct{ Name, State string }
+	}
+	if code := getJSON(t, s.base+"/readyz", &ready); code != 200 {
+		t.Fatalf("/readyz = %d %+v", code, ready)
+	}
+	if !ready.Neo4j.Reachable || ready.Neo4j.Version == "" || len(ready.Indexes) != 4 {
+		t.Fatalf("/readyz body = %+v", ready)
+	}
+	var prob map[string]any
+	resp, err := http.Get(s.base + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 404 || ct != "application/problem+json" {
+		t.Fatalf("unknown route: %d %s", resp.StatusCode, ct)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&prob); err != nil || prob["request_id"] == "" {
+		t.Fatalf("problem body %v, %v", prob, err)
+	}
+
+	// Graceful shutdown: cancelling the context ends run without error.
+	s.stop()
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("run after shutdown = %v", err)
+		}
+		s.done <- nil // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("no shutdown within 30s")
+	}
+}
+
+func TestServerStopsOnDimensionMismatch(t *testing.T) {
+	// First make sure the shared indexes exist with the default dimension.
+	start(t, env(t, nil))
+	err := run(context.Background(), nil, env(t, map[string]string{"NEOMEM_EMBEDDING_DIMS": "768"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DROP INDEX") || !strings.Contains(err.Error(), "NEOMEM_EMBEDDING_DIMS") {
+		t.Fatalf("run with 768 dimensions = %v, want a message saying what to do", err)
+	}
+}
+
+func TestServerFailsFastOnWrongPassword(t *testing.T) {
+	begin := time.Now()
+	err := run(context.Background(), nil, env(t, map[string]string{"NEO4J_PASSWORD": "wrong-password"}), io.Discard)
+	if err == nil {
+		t.Fatal("run with a wrong password succeeded")
+	}
+	if d := time.Since(begin); d > 15*time.Second {
+		t.Fatalf("run with a wrong password took %s; it should not wait for the start-up timeout", d)
+	}
+}
+
+func TestServerUnreachableNeo4j(t *testing.T) {
+	err := run(context.Background(), nil, func(k string) string {
+		return map[string]string{"NEO4J_URI": "bolt://127.0.0.1:1", "NEOMEM_STARTUP_TIMEOUT": "2s", "NEOMEM_ADDR": "127.0.0.1:0"}[k]
+	}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 2s") {
+		t.Fatalf("run against a closed port = %v", err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "defaults", env: map[string]string{}},
+		{name: "bad uri scheme", env: map[string]string{"NEO4J_URI": "http://localhost:7474"}, wantErr: "NEO4J_URI"},
+		{name: "dims not a number", env: map[string]string{"NEOMEM_EMBEDDING_DIMS": "many"}, wantErr: "NEOMEM_EMBEDDING_DIMS"},
+		{name: "dims out of range", env: map[string]string{"NEOMEM_EMBEDDING_DIMS": "0"}, wantErr: "NEOMEM_EMBEDDING_DIMS"},
+		{name: "bad level", env: map[string]string{"NEOMEM_LOG_LEVEL": "loud"}, wantErr: "NEOMEM_LOG_LEVEL"},
+		{name: "bad duration", env: map[string]string{"NEOMEM_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "NEOMEM_SHUTDOWN_TIMEOUT"},
+		{name: "routing uri", env: map[string]string{"NEO4J_URI": "neo4j+s://abc.databases.neo4j.io"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(func(k string) string { return tt.env[k] })
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("loadConfig(%v) = %v", tt.env, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("loadConfig(%v) = %v, want an error naming %s", tt.env, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestConfigLogMasksPassword(t *testing.T) {
+	c, err := loadConfig(func(k string) string { return map[string]string{"NEO4J_PASSWORD": "s3cret-value"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	newLogger(&b, c).Info("x", "config", c)
+	if strings.Contains(b.String(), "s3cret-value") {
+		t.Fatalf("logged config contains the password: %s", b.String())
+	}
+}
+
+// TestConfigVarsDocumented keeps -help (and the README table built from it)
+// in step with the variables actually read.
+func TestConfigVarsDocumented(t *testing.T) {
+	documented := map[string]bool{}
+	for _, v := range configVars {
+		documented[v.name] = true
+	}
+	read := map[string]bool{}
+	_, _ = loadConfig(func(k string) string { read[k] = true; return "" })
+	for k := range read {
+		if !documented[k] {
+			t.Errorf("%s is read but not in configVars", k)
+		}
+	}
+	for k := range documented {
+		if !read[k] {
+			t.Errorf("%s is documented but never read", k)
+		}
+	}
+}
