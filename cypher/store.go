@@ -47,7 +47,13 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 func (s *Store) Dimensions() int { return s.cfg.Dimensions }
 
 func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionWithContext {
-	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode})
+	// The driver's shared bookmark manager makes every session see the writes
+	// of earlier ones, also on a cluster (causal consistency across replicas).
+	return s.driver.NewSession(ctx, neo4j.SessionConfig{
+		DatabaseName:    s.cfg.Database,
+		AccessMode:      mode,
+		BookmarkManager: s.driver.ExecuteQueryBookmarkManager(),
+	})
 }
 
 // write runs work in one managed write transaction (retried by the driver on

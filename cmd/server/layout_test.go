@@ -21,8 +21,8 @@ var layout = map[string]struct {
 	external []string // path prefixes; "*" allows any
 }{
 	"graph":          {},
-	"llm":            {},
-	"llm/llmtest":    {internal: []string{"llm"}},
+	"llm":            {internal: []string{"graph"}},
+	"llm/llmtest":    {internal: []string{"llm", "graph"}},
 	"vector":         {internal: []string{"graph", "llm"}},
 	"prompts":        {internal: []string{"graph"}},
 	"entities":       {internal: []string{"graph", "llm", "prompts", "vector"}},

@@ -21,6 +21,9 @@ type HashEmbedder struct {
 // NewHashEmbedder returns a HashEmbedder of the given dimension.
 func NewHashEmbedder(dims int) *HashEmbedder { return &HashEmbedder{Dims: dims} }
 
+// Name identifies the fake.
+func (h *HashEmbedder) Name() string { return "llmtest/hash" }
+
 // Dimensions returns Dims.
 func (h *HashEmbedder) Dimensions() int { return h.Dims }
 
