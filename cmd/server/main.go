@@ -62,16 +62,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log := newLogger(stdout, cfg)
 	log.Info("starting neomem", "config", cfg)
 
+	loadStart := time.Now()
 	mods, err := newModels(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	loaded := time.Since(loadStart)
 	defer mods.Close()
 	chatName := "none (infer=true adds need NEOMEM_LLM_PROVIDER or a provider key)"
 	if mods.chat != nil {
 		chatName = mods.chat.Name()
 	}
-	log.Info("models", "chat", chatName, "embedder", mods.embedder.Name(), "dimensions", mods.embedder.Dimensions())
+	log.Info("models", "chat", chatName, "embedder", mods.embedder.Name(), "dimensions", mods.embedder.Dimensions(),
+		"load_time", loaded)
 	if err := mods.probe(ctx, log); err != nil {
 		return err
 	}
