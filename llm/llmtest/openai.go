@@ -40,6 +40,11 @@ type Stats struct {
 	EmbeddingTokens  int `json:"embedding_tokens"`
 }
 
+// Usage returns the chat token counts as an llm.Usage.
+func (st Stats) Usage() llm.Usage {
+	return llm.Usage{PromptTokens: st.PromptTokens, CompletionTokens: st.CompletionTokens}
+}
+
 // Stats returns the counters.
 func (s *OpenAIServer) Stats() Stats {
 	s.mu.Lock()
