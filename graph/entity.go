@@ -11,7 +11,11 @@ type Entity struct {
 	Name string
 	Key  string
 	// Type is a PascalCase label produced by Label (e.g. "Person").
-	Type      string
+	Type string
+	// Aliases are further normalised names of the same entity.
+	Aliases []string
+	// IsUser marks the entity that stands for the scope's user.
+	IsUser    bool
 	Embedding []float32
 	Mentions  int64
 	CreatedAt time.Time
