@@ -12,10 +12,14 @@ import (
 	"github.com/neomem/neomem/graph"
 )
 
-// memoryProjection returns a memory without its embedding (vectors are large
-// and no caller of these operations needs them back).
-const memoryProjection = `m {.id, .tenant, .user_id, .agent_id, .run_id, .actor_id, .role, .text, .hash,
-  .kind, .metadata, .source, .created_at, .updated_at, .expires_at, .valid_from, .invalid_at} AS m`
+// memoryMap projects the memory m without its embedding (vectors are large
+// and no caller of these operations needs them back); memoryProjection
+// returns it as column m.
+const (
+	memoryMap = `m {.id, .tenant, .user_id, .agent_id, .run_id, .actor_id, .role, .text, .hash,
+  .kind, .metadata, .source, .created_at, .updated_at, .expires_at, .valid_from, .invalid_at}`
+	memoryProjection = memoryMap + ` AS m`
+)
 
 const createMemories = `
 UNWIND $rows AS row
@@ -644,6 +648,11 @@ func memoryFromRecord(rec *neo4j.Record) (graph.Memory, error) {
 	if !ok || !isMap {
 		return graph.Memory{}, graph.E(graph.Other, "read memory", "unexpected record %v", rec.Keys)
 	}
+	return memoryFromMap(p), nil
+}
+
+// memoryFromMap maps a memoryMap projection to a Memory.
+func memoryFromMap(p map[string]any) graph.Memory {
 	m := graph.Memory{
 		ID:        str(p, "id"),
 		Scope:     scopeFrom(p),
@@ -665,7 +674,7 @@ func memoryFromRecord(rec *neo4j.Record) (graph.Memory, error) {
 			}
 		}
 	}
-	return m, nil
+	return m
 }
 
 func scopeFrom(p map[string]any) graph.Scope {

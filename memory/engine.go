@@ -1,0 +1,359 @@
+// Package memory is neomem's engine: the add pipeline (at most two LLM calls
+// and one write transaction per add) and, with the search issue, the search
+// pipeline. It is the only package that combines entities and relations, and
+// it declares the Store it needs; cypher.Store implements it.
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/llm"
+)
+
+// Store is what the engine needs from the system of record. Methods return
+// graph error kinds and are safe for concurrent use.
+type Store interface {
+	// CreateMemories stores memories (infer=false, procedural) in one
+	// transaction.
+	CreateMemories(ctx context.Context, mems []graph.Memory, audit graph.Audit) ([]graph.Memory, error)
+	// Candidates answers everything an add's decision needs in one read.
+	Candidates(ctx context.Context, q graph.CandidateQuery) (graph.Candidates, error)
+	// AcquireLease takes the scope's lock (held in the database, so it holds
+	// across server processes), waiting up to wait; Unavailable when busy.
+	AcquireLease(ctx context.Context, scope graph.Scope, holder string, ttl, wait time.Duration) (graph.Lease, error)
+	// ReleaseLease frees the lock if the lease still holds it.
+	ReleaseLease(ctx context.Context, lease graph.Lease) error
+	// Apply writes a plan in one transaction after checking the lease.
+	Apply(ctx context.Context, plan graph.Plan, lease graph.Lease) error
+}
+
+// Config tunes the engine; zero values take the defaults.
+type Config struct {
+	// Instructions are the deployment's custom instructions, added to every
+	// extraction prompt (a request's own prompt comes after them).
+	Instructions string
+	// Scores are Neo4j's vector similarity, (1 + cosine) / 2, in [0, 1].
+	//
+	// MemoryCandidates is how many similar memories per new fact the
+	// decision sees (default 5), with a score of at least MemoryMinScore
+	// (default 0.7, a cosine of 0.4).
+	MemoryCandidates int
+	MemoryMinScore   float64
+	// EntityCandidates is how many similar entities per mention the store
+	// returns (default 3); EntityMinScore is the score at or above which a
+	// differently written name is the same entity (default 0.95, a cosine
+	// of 0.9).
+	EntityCandidates int
+	EntityMinScore   float64
+	// RelationLimit bounds the existing relations shown (default 50).
+	RelationLimit int
+	// LeaseTTL is how long an add may hold its scope's lock (default 5m;
+	// longer than two model calls with their retries); LeaseWait how long an
+	// add waits for it (default 2m).
+	LeaseTTL  time.Duration
+	LeaseWait time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.MemoryCandidates <= 0 {
+		c.MemoryCandidates = 5
+	}
+	if c.MemoryMinScore == 0 {
+		c.MemoryMinScore = 0.7
+	}
+	if c.EntityCandidates <= 0 {
+		c.EntityCandidates = 3
+	}
+	if c.EntityMinScore == 0 {
+		c.EntityMinScore = 0.95
+	}
+	if c.RelationLimit <= 0 {
+		c.RelationLimit = 50
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 5 * time.Minute
+	}
+	if c.LeaseWait <= 0 {
+		c.LeaseWait = 2 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Engine runs the add pipeline. Safe for concurrent use.
+type Engine struct {
+	store  Store
+	emb    llm.Embedder
+	chat   llm.ChatModel
+	vision llm.ChatModel
+	cfg    Config
+	// holder names this engine in scope locks.
+	holder string
+}
+
+// Models are the engine's model seams. Chat may be nil (then only
+// infer=false adds work); Vision may be nil (then images are an error).
+type Models struct {
+	Embedder llm.Embedder
+	Chat     llm.ChatModel
+	Vision   llm.ChatModel
+}
+
+// New returns an engine over store and models.
+func New(store Store, m Models, cfg Config) (*Engine, error) {
+	if store == nil || m.Embedder == nil {
+		return nil, errors.New("memory: a store and an embedder are required")
+	}
+	cfg.defaults()
+	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: "engine-" + graph.NewID()}, nil
+}
+
+// Message is one conversation turn given to Add.
+type Message struct {
+	// Role is "user", "assistant" or "system".
+	Role string
+	// Name is the speaker (actor id), optional.
+	Name    string
+	Content string
+	// Images are attached pictures, described by the vision model.
+	Images []llm.Image
+}
+
+// MemoryType selects what an add produces.
+type MemoryType string
+
+// The memory types.
+const (
+	// TypeDefault extracts facts (infer=true) or stores messages (infer=false).
+	TypeDefault MemoryType = ""
+	// TypeProcedural summarises an agent's actions and outputs verbatim.
+	TypeProcedural MemoryType = "procedural"
+)
+
+// AddRequest is one add.
+type AddRequest struct {
+	Scope    graph.Scope
+	Messages []Message
+	Metadata map[string]any
+	// Infer asks the model to extract facts, entities and relations;
+	// without it every non-system message is stored as it is.
+	Infer      bool
+	MemoryType MemoryType
+	// Prompt is this request's custom instructions for extraction.
+	Prompt string
+	Audit  graph.Audit
+}
+
+// Event names what an add did to one memory.
+type Event string
+
+// The add events (Mem0's vocabulary).
+const (
+	EventAdd    Event = "ADD"
+	EventUpdate Event = "UPDATE"
+	EventDelete Event = "DELETE"
+	EventNone   Event = "NONE"
+)
+
+// Result is one memory an add touched.
+type Result struct {
+	ID             string `json:"id"`
+	Memory         string `json:"memory"`
+	Event          Event  `json:"event"`
+	PreviousMemory string `json:"previous_memory,omitempty"`
+}
+
+// RelationResult is one relation an add touched.
+type RelationResult struct {
+	ID           string `json:"id"`
+	Source       string `json:"source"`
+	Relationship string `json:"relationship"`
+	Target       string `json:"target"`
+	// Previous is the replaced relation of an update.
+	Previous *RelationResult `json:"previous,omitempty"`
+}
+
+// RejectedRelation is a relation the model proposed that was not written.
+type RejectedRelation struct {
+	Source       string `json:"source"`
+	Relationship string `json:"relationship"`
+	Target       string `json:"target"`
+	Reason       string `json:"reason"`
+}
+
+// Relations is what an add did to the graph.
+type Relations struct {
+	Added       []RelationResult   `json:"added"`
+	Updated     []RelationResult   `json:"updated"`
+	Invalidated []RelationResult   `json:"invalidated"`
+	Rejected    []RejectedRelation `json:"rejected,omitempty"`
+	// RejectedLabels are entity types that could not be made into a safe
+	// label; those entities keep only the base label.
+	RejectedLabels []string `json:"rejected_labels,omitempty"`
+}
+
+// Usage counts the model work of one add.
+type Usage struct {
+	LLMCalls         int `json:"llm_calls"`
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	EmbeddingCalls   int `json:"embedding_calls"`
+}
+
+func (u *Usage) chat(r llm.Response) {
+	u.LLMCalls++
+	u.PromptTokens += r.Usage.PromptTokens
+	u.CompletionTokens += r.Usage.CompletionTokens
+}
+
+// AddResult is what Add returns.
+type AddResult struct {
+	Results   []Result  `json:"results"`
+	Relations Relations `json:"relations"`
+	Usage     Usage     `json:"usage"`
+}
+
+// Add stores what the messages say. With Infer, one extraction call and (when
+// there is anything existing to compare with) one decision call, one
+// embedding batch, one candidate read and one write transaction; the scope's
+// lock serialises adds for the same scope. Errors: Invalid (the request, or
+// infer=true without a chat model), Unavailable (a model or Neo4j, or a
+// model reply that stayed unusable after one retry), Conflict (the lock was
+// lost).
+func (e *Engine) Add(ctx context.Context, req AddRequest) (AddResult, error) {
+	const op = "add"
+	if err := e.validate(req); err != nil {
+		return AddResult{}, err
+	}
+	var res AddResult
+	msgs, err := e.describeImages(ctx, req.Messages, &res.Usage)
+	if err != nil {
+		return AddResult{}, err
+	}
+	switch {
+	case req.MemoryType == TypeProcedural:
+		err = e.addProcedural(ctx, req, msgs, &res)
+	case req.Infer:
+		err = e.addInferred(ctx, req, msgs, &res)
+	default:
+		err = e.addRaw(ctx, req, msgs, &res)
+	}
+	if err != nil {
+		return AddResult{}, wrapOnce(op, err)
+	}
+	if res.Results == nil {
+		res.Results = []Result{}
+	}
+	return res, nil
+}
+
+func (e *Engine) validate(req AddRequest) error {
+	const op = "add"
+	if err := req.Scope.ValidateSelector(op); err != nil {
+		return err
+	}
+	var bad []graph.FieldError
+	if len(req.Messages) == 0 {
+		bad = append(bad, graph.FieldError{Path: "messages", Message: "at least one message is required"})
+	}
+	hasContent := false
+	for i, m := range req.Messages {
+		switch m.Role {
+		case "user", "assistant", "system":
+		default:
+			bad = append(bad, graph.FieldError{Path: fmt.Sprintf("messages[%d].role", i), Message: "must be user, assistant or system"})
+		}
+		if m.Content != "" || len(m.Images) > 0 {
+			if m.Role != "system" {
+				hasContent = true
+			}
+		}
+		if len(m.Content) > graph.MaxMemoryText {
+			bad = append(bad, graph.FieldError{Path: fmt.Sprintf("messages[%d].content", i), Message: "is longer than 65536 bytes"})
+		}
+	}
+	if len(req.Messages) > 0 && !hasContent {
+		bad = append(bad, graph.FieldError{Path: "messages", Message: "no user or assistant message has content"})
+	}
+	switch req.MemoryType {
+	case TypeDefault:
+	case TypeProcedural:
+		if req.Scope.AgentID == "" {
+			bad = append(bad, graph.FieldError{Path: "agent_id", Message: "procedural memory needs an agent_id"})
+		}
+	default:
+		bad = append(bad, graph.FieldError{Path: "memory_type", Message: "must be empty or procedural"})
+	}
+	if (req.Infer || req.MemoryType == TypeProcedural) && e.chat == nil {
+		bad = append(bad, graph.FieldError{Path: "infer", Message: "needs a chat model: set NEOMEM_LLM_PROVIDER or a provider key (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or add with infer=false"})
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields(op, bad...)
+	}
+	return nil
+}
+
+// wrapOnce adds the operation to an error that has no graph kind yet.
+func wrapOnce(op string, err error) error {
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		return err
+	}
+	if _, ok := llm.AsProviderError(err); ok {
+		return err
+	}
+	return graph.Wrap(graph.KindOf(err), op, err)
+}
+
+// embed embeds texts in one call, counting it.
+func (e *Engine) embed(ctx context.Context, texts []string, u *Usage) ([][]float32, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	u.EmbeddingCalls++
+	vs, err := e.emb.Embed(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	if len(vs) != len(texts) {
+		return nil, graph.E(graph.Other, "embed", "embedder returned %d vectors for %d texts", len(vs), len(texts))
+	}
+	return vs, nil
+}
+
+// addRaw stores every non-system message as a raw memory: one embedding
+// batch, one transaction, no model call.
+func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) error {
+	var mems []graph.Memory
+	var texts []string
+	for _, m := range msgs {
+		if m.Role == "system" || m.Content == "" {
+			continue
+		}
+		mems = append(mems, graph.Memory{Scope: req.Scope, ActorID: m.Name, Role: m.Role, Text: m.Content,
+			Kind: graph.KindRaw, Metadata: req.Metadata})
+		texts = append(texts, m.Content)
+	}
+	vs, err := e.embed(ctx, texts, &res.Usage)
+	if err != nil {
+		return err
+	}
+	for i := range mems {
+		mems[i].Embedding = vs[i]
+	}
+	created, err := e.store.CreateMemories(ctx, mems, req.Audit)
+	if err != nil {
+		return err
+	}
+	for _, m := range created {
+		res.Results = append(res.Results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package memory
+
+import (
+	"context"
+	"strings"
+
+	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/llm"
+	"github.com/neomem/neomem/prompts"
+)
+
+// addProcedural summarises an agent's run in one call that keeps every action
+// and output verbatim, and stores the summary as one procedural memory.
+func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) error {
+	system, user, err := prompts.Procedural(prompts.ProceduralData{Messages: promptMessages(msgs), Instructions: e.instructions(req), AgentName: req.Scope.AgentID})
+	if err != nil {
+		return err
+	}
+	resp, err := e.chat.Chat(ctx, llm.Request{Messages: []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}}})
+	if err != nil {
+		return err
+	}
+	res.Usage.chat(resp)
+	summary := strings.TrimSpace(resp.Text)
+	if summary == "" {
+		return graph.E(graph.Unavailable, "procedural summary", "the model returned an empty summary (nothing was written)")
+	}
+	vs, err := e.embed(ctx, []string{summary}, &res.Usage)
+	if err != nil {
+		return err
+	}
+	md := map[string]any{}
+	for k, v := range req.Metadata {
+		md[k] = v
+	}
+	md["memory_type"] = string(TypeProcedural)
+	created, err := e.store.CreateMemories(ctx, []graph.Memory{{Scope: req.Scope, Text: summary, Kind: graph.KindProcedural,
+		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0]}}, req.Audit)
+	if err != nil {
+		return err
+	}
+	res.Results = append(res.Results, Result{ID: created[0].ID, Memory: summary, Event: EventAdd})
+	return nil
+}
+
+func promptMessages(msgs []Message) []prompts.Message {
+	out := make([]prompts.Message, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, prompts.Message{Role: m.Role, Name: m.Name, Content: m.Content})
+	}
+	return out
+}
+
+// instructions are the deployment's and then the request's custom
+// instructions.
+func (e *Engine) instructions(req AddRequest) []string {
+	var out []string
+	for _, s := range []string{e.cfg.Instructions, req.Prompt} {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
