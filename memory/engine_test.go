@@ -62,15 +62,19 @@ func newEnv(t *testing.T, cfg memory.Config) *env {
 	return &env{t: t, store: s, model: model, engine: eng, tenant: tenant, scope: graph.Scope{Tenant: tenant, UserID: "alice"}}
 }
 
+// add runs one infer=true add and checks, by the fake's own count, that it
+// made at most two LLM calls (and that the engine's usage says the same).
 func (e *env) add(content string) memory.AddResult {
 	e.t.Helper()
+	before := e.model.Calls()
 	res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
 		Messages: []memory.Message{{Role: "user", Content: content}}, Audit: graph.Audit{RequestID: "req-" + graph.NewID()}})
 	if err != nil {
 		e.t.Fatalf("Add(%q): %v", content, err)
 	}
-	if res.Usage.LLMCalls > 2 {
-		e.t.Fatalf("Add(%q) made %d LLM calls, want at most 2", content, res.Usage.LLMCalls)
+	calls := e.model.Calls() - before
+	if calls > 2 || calls != res.Usage.LLMCalls {
+		e.t.Fatalf("Add(%q) made %d LLM calls (usage says %d), want at most 2", content, calls, res.Usage.LLMCalls)
 	}
 	return res
 }

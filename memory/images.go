@@ -22,7 +22,7 @@ func (e *Engine) describeImages(ctx context.Context, msgs []Message, u *Usage) (
 		}
 		if e.vision == nil {
 			return nil, graph.InvalidFields("describe image", graph.FieldError{Path: "messages[" + strconv.Itoa(i) + "].content",
-				Message: "has an image, but no vision-capable model is configured (set NEOMEM_VISION_MODEL, or a provider whose chat model sees images)"})
+				Message: "has an image, but no vision-capable model is configured (set NEOMEM_VISION_MODEL, or use gemini, openai or anthropic, whose chat models see images)"})
 		}
 		system, user, err := prompts.Vision(prompts.VisionData{Context: m.Content})
 		if err != nil {

@@ -28,6 +28,7 @@ type config struct {
 	LLMProvider      string        `env:"NEOMEM_LLM_PROVIDER" validate:"omitempty,oneof=none gemini openai anthropic ollama openai-compatible"`
 	LLMModel         string        `env:"NEOMEM_LLM_MODEL"`
 	LLMBaseURL       string        `env:"NEOMEM_LLM_BASE_URL" validate:"omitempty,url"`
+	VisionModel      string        `env:"NEOMEM_VISION_MODEL"`
 	LLMAPIKey        string        `env:"NEOMEM_LLM_API_KEY"`
 	Embedder         string        `env:"NEOMEM_EMBEDDER" validate:"omitempty,oneof=local gemini openai ollama openai-compatible"`
 	EmbeddingModel   string        `env:"NEOMEM_EMBEDDING_MODEL"`
@@ -69,6 +70,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEO4J_DATABASE", "", "Neo4j database (empty: the server's default database)"},
 	{"NEOMEM_LLM_PROVIDER", "(from the keys)", "none, gemini, openai, anthropic, ollama or openai-compatible; default: the first of GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY that is set, else none"},
 	{"NEOMEM_LLM_MODEL", "(per provider)", "chat model: gemini-2.5-flash, gpt-4.1-mini, claude-sonnet-4-5; required for ollama and openai-compatible"},
+	{"NEOMEM_VISION_MODEL", "(the chat model)", "model that describes images in messages, from the chat provider; default: the chat model for gemini, openai and anthropic, none for ollama and openai-compatible"},
 	{"NEOMEM_LLM_BASE_URL", "", "API root of an OpenAI-compatible server, e.g. http://localhost:11434/v1 (the ollama default); also overrides the public endpoints"},
 	{"NEOMEM_LLM_API_KEY", "", "API key of an OpenAI-compatible server (optional)"},
 	{"NEOMEM_EMBEDDER", "(from the keys)", "local, gemini, openai, ollama or openai-compatible; default: gemini with GEMINI_API_KEY, else openai with OPENAI_API_KEY, else local (all-MiniLM-L6-v2, no key, no network)"},
@@ -126,6 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_LLM_PROVIDER", &c.LLMProvider)
 	str("NEOMEM_LLM_MODEL", &c.LLMModel)
 	str("NEOMEM_LLM_BASE_URL", &c.LLMBaseURL)
+	str("NEOMEM_VISION_MODEL", &c.VisionModel)
 	str("NEOMEM_LLM_API_KEY", &c.LLMAPIKey)
 	str("NEOMEM_EMBEDDER", &c.Embedder)
 	str("NEOMEM_EMBEDDING_MODEL", &c.EmbeddingModel)
@@ -238,6 +241,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("llm_provider", c.LLMProvider),
 		slog.String("llm_model", c.LLMModel),
 		slog.String("llm_base_url", c.LLMBaseURL),
+		slog.String("vision_model", c.VisionModel),
 		slog.String("embedder", c.Embedder),
 		slog.String("embedding_model", c.EmbeddingModel),
 		slog.String("gemini_api_key", mask(c.GeminiAPIKey)),

@@ -73,8 +73,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if mods.chat != nil {
 		chatName = mods.chat.Name()
 	}
-	log.Info("models", "chat", chatName, "embedder", mods.embedder.Name(), "dimensions", mods.embedder.Dimensions(),
-		"load_time", loaded)
+	visionName := "none (images in messages are refused)"
+	if mods.vision != nil {
+		visionName = mods.vision.Name()
+	}
+	log.Info("models", "chat", chatName, "vision", visionName, "embedder", mods.embedder.Name(),
+		"dimensions", mods.embedder.Dimensions(), "load_time", loaded)
 	if err := mods.probe(ctx, log); err != nil {
 		return err
 	}

@@ -284,11 +284,16 @@ func logsOf(t *testing.T, getenv func(string) string) string {
 func TestServerLogsEffectiveModels(t *testing.T) {
 	srv, base := fakeModels(t, 384)
 	out := logsOf(t, env(t, map[string]string{"NEOMEM_LLM_BASE_URL": base, "NEOMEM_EMBEDDING_BASE_URL": base}))
-	if !strings.Contains(out, `"chat":"openai-compatible/scripted"`) || !strings.Contains(out, `"embedder":"openai-compatible/hash"`) {
+	if !strings.Contains(out, `"chat":"openai-compatible/scripted"`) || !strings.Contains(out, `"embedder":"openai-compatible/hash"`) ||
+		!strings.Contains(out, `"vision":"none`) {
 		t.Fatalf("start-up log does not name the models:\n%s", out)
 	}
 	if st := srv.Stats(); st.EmbeddingCalls != 1 {
 		t.Fatalf("start-up probe made %d embedding calls, want 1", st.EmbeddingCalls)
+	}
+	out = logsOf(t, env(t, map[string]string{"NEOMEM_VISION_MODEL": "llava"}))
+	if !strings.Contains(out, `"vision":"openai-compatible/llava"`) {
+		t.Fatalf("start-up log does not name the vision model:\n%s", out)
 	}
 }
 
@@ -324,6 +329,7 @@ func TestServerModelConfigErrors(t *testing.T) {
 		{"probe sees another dimension", map[string]string{"NEOMEM_EMBEDDING_DIMS": "512"}, "512"},
 		{"local with wrong dims", map[string]string{"NEOMEM_EMBEDDER": "local", "NEOMEM_EMBEDDING_DIMS": "768"}, "384 dimensions"},
 		{"unknown provider", map[string]string{"NEOMEM_LLM_PROVIDER": "acme"}, "NEOMEM_LLM_PROVIDER"},
+		{"vision without chat", map[string]string{"NEOMEM_LLM_PROVIDER": "none", "NEOMEM_VISION_MODEL": "llava"}, "NEOMEM_VISION_MODEL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,9 @@ const (
 // models are the chat model (nil when none is configured) and the embedder,
 // both wrapped with the retry policy.
 type models struct {
-	chat     llm.ChatModel
+	chat llm.ChatModel
+	// vision describes images; nil when no vision-capable model is set.
+	vision   llm.ChatModel
 	embedder llm.Embedder
 	closers  []io.Closer
 }
@@ -90,6 +92,14 @@ func newModels(ctx context.Context, cfg config) (*models, error) {
 	if chat != nil {
 		m.chat = llm.WithRetry(chat, policy)
 	}
+	vision, err := newVision(ctx, cfg, chat, m)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	if vision != nil {
+		m.vision = llm.WithRetry(vision, policy)
+	}
 	emb, err := newEmbedder(ctx, cfg, m)
 	if err != nil {
 		m.Close()
@@ -136,6 +146,29 @@ func newChat(ctx context.Context, cfg config, m *models) (llm.ChatModel, error) 
 		return chatModel(langchain.Config{Provider: langchain.OpenAICompatible, APIKey: cfg.LLMAPIKey, BaseURL: base, ChatModel: model})
 	}
 	return nil, fmt.Errorf("NEOMEM_LLM_PROVIDER=%q is not a provider", p)
+}
+
+// newVision returns the model that describes images: NEOMEM_VISION_MODEL of
+// the chat provider, else the chat model itself where the provider's models
+// see images (Gemini, OpenAI, Anthropic), else none.
+func newVision(ctx context.Context, cfg config, chat llm.ChatModel, m *models) (llm.ChatModel, error) {
+	if chat == nil {
+		if cfg.VisionModel != "" {
+			return nil, errors.New("NEOMEM_VISION_MODEL needs a chat provider (NEOMEM_LLM_PROVIDER or a provider key)")
+		}
+		return nil, nil
+	}
+	p := chatProvider(cfg)
+	if cfg.VisionModel == "" {
+		switch p {
+		case "gemini", "openai", "anthropic":
+			return chat, nil
+		}
+		return nil, nil
+	}
+	vcfg := cfg
+	vcfg.LLMModel = cfg.VisionModel
+	return newChat(ctx, vcfg, m)
 }
 
 func chatModel(c langchain.Config) (llm.ChatModel, error) {
