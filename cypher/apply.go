@@ -161,6 +161,7 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 		}
 		props := scopeProps(plan.Scope)
 		props["id"] = e.ID
+		props["search_tags"] = searchTags(plan.Scope)
 		props["name"] = e.Name
 		props["key"] = key
 		props["type"] = nullable(e.Type)
@@ -310,6 +311,8 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 			row["old_id"] = ro.OldID
 			// The old text and scope are filled in from the invalidation.
 			row["event"] = event(plan.Scope, ro.OldID, graph.TargetRelation, graph.OpUpdate, "", "")
+			// The new version has a history of its own, starting with ADD.
+			row["add_event"] = event(plan.Scope, r.ID, graph.TargetRelation, graph.OpAdd, "", "")
 		} else {
 			row["event"] = event(plan.Scope, r.ID, graph.TargetRelation, graph.OpAdd, "", "")
 		}
@@ -410,6 +413,9 @@ CALL (m, row) {
   MATCH (old:Memory {id: row.supersedes})
   WHERE {{scope old}}
   CREATE (m)-[:SUPERSEDES]->(old)
+  WITH m, old
+  MATCH (old)-[:MENTIONS]->(x:__Entity__)
+  MERGE (m)-[:MENTIONS]->(x)
 }
 RETURN reduce(acc = [], x IN collect(missing) | acc + x) AS missing`
 
@@ -464,6 +470,9 @@ CALL (s, t, row) {
   }
   WITH row, created, s.name + ' ' + row.type + ' ' + t.name AS text
   FOREACH (ev IN CASE WHEN created OR row.op = 'UPDATE' THEN [row.event] ELSE [] END |
+    CREATE (e:Event)
+    SET e = ev, e.new = text)
+  FOREACH (ev IN CASE WHEN created AND row.op = 'UPDATE' THEN [row.add_event] ELSE [] END |
     CREATE (e:Event)
     SET e = ev, e.new = text)
   RETURN count(*) AS applied

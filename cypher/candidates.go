@@ -54,7 +54,8 @@ CALL () {
   UNWIND $fact_vectors AS v
   CALL (v) {
     MATCH (m:Memory)
-    WHERE {{scope m}}
+    WHERE {{exact_scope m}}
+      AND m.kind = 'fact'
       AND m.invalid_at IS NULL
       AND (m.expires_at IS NULL OR m.expires_at > $now)
     WITH m, vector.similarity.cosine(m.embedding, v) AS score
@@ -72,7 +73,7 @@ CALL () {
   WITH i, $probes[i] AS p
   CALL (p) {
     MATCH (e:__Entity__)
-    WHERE {{scope e}}
+    WHERE {{exact_scope e}}
       AND (e.key IN p.keys OR any(a IN coalesce(e.aliases, []) WHERE a IN p.keys))
     WITH e
     ORDER BY e.mentions DESC, e.id
@@ -81,7 +82,7 @@ CALL () {
   CALL (p, exact) {
     MATCH (e:__Entity__)
     WHERE p.vector IS NOT NULL
-      AND {{scope e}}
+      AND {{exact_scope e}}
       AND NOT e IN exact
     WITH e, vector.similarity.cosine(e.embedding, p.vector) AS score
     WHERE score >= $entity_min_score
@@ -98,10 +99,10 @@ CALL (found) {
   WITH DISTINCT e
   MATCH (e)-[r]-(o)
   WHERE r.invalid_at IS NULL
-    AND {{scope r}}
+    AND {{exact_scope r}}
   WITH DISTINCT r, o
   WHERE o:__Entity__
-    AND {{scope o}}
+    AND {{exact_scope o}}
   WITH DISTINCT r
   ORDER BY r.updated_at DESC, r.id DESC
   LIMIT $relation_limit

@@ -66,15 +66,12 @@ func TestCandidatesMemories(t *testing.T) {
 	}
 	texts := []string{
 		"Alice likes cheese pizza", "Alice likes pepperoni pizza", "Alice loves pizza with cheese",
-		"Bob plays tennis on Sundays", "The weather in Seattle is rainy",
+		"Bob plays tennis on Sundays", "The weather in Seattle is rainy", "Alice likes cheese pizza too",
 	}
 	var batch []graph.Memory
 	for _, text := range texts {
 		batch = append(batch, factMem(scope, text))
 	}
-	// A memory of the same user under an agent is in the scope: an empty
-	// scope id is a wildcard.
-	batch = append(batch, factMem(graph.Scope{Tenant: tenant, UserID: "alice", AgentID: "helper"}, "Alice likes cheese pizza too"))
 	past := time.Now().Add(-time.Hour)
 	invalid := factMem(scope, "Alice likes cheese pizza a lot")
 	invalid.InvalidAt = &past
@@ -83,6 +80,11 @@ func TestCandidatesMemories(t *testing.T) {
 	hidden := []graph.Memory{
 		invalid, expired,
 		factMem(graph.Scope{Tenant: tenant, UserID: "bob"}, "Alice likes cheese pizza"),
+		// The add pipeline works on its exact scope: a memory of the same
+		// user under an agent is another scope's, and raw messages are not
+		// facts the decision may change.
+		factMem(graph.Scope{Tenant: tenant, UserID: "alice", AgentID: "helper"}, "Alice likes cheese pizza too"),
+		mem(scope, "Alice likes cheese pizza (raw)"),
 		factMem(graph.Scope{Tenant: testcontainers.Tenant(t), UserID: "alice"}, "Alice likes cheese pizza"),
 	}
 	created := mustCreate(t, s, append(batch, hidden...)...)

@@ -363,7 +363,10 @@ func TestApplyUpdatesRelation(t *testing.T) {
 		t.Fatalf("current relations after DELETE = %q, want none", got)
 	}
 	hist, err = s.History(ctx, scope, inAustin.ID)
-	if err != nil || len(hist) != 1 || hist[0].Op != graph.OpInvalidate || hist[0].Old != "Alice LIVES_IN Austin" {
+	// The new version's own history: ADD when the update created it, then
+	// INVALIDATE.
+	if err != nil || len(hist) != 2 || hist[0].Op != graph.OpAdd || hist[0].New != "Alice LIVES_IN Austin" ||
+		hist[1].Op != graph.OpInvalidate || hist[1].Old != "Alice LIVES_IN Austin" {
 		t.Fatalf("history after DELETE = %+v, %v", hist, err)
 	}
 	if n := count(t, `MATCH (:__Entity__ {tenant: $t})-[r]->() RETURN count(r) AS n`, map[string]any{"t": tenant}); n != 2 {

@@ -127,6 +127,7 @@ func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, path string) (map[s
 		props[k] = v
 	}
 	props["id"] = m.ID
+	props["search_tags"] = searchTags(m.Scope)
 	props["actor_id"] = nullable(m.ActorID)
 	props["role"] = nullable(m.Role)
 	props["text"] = m.Text

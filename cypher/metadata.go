@@ -3,8 +3,6 @@ package cypher
 import (
 	"encoding/json"
 	"math"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/neomem/neomem/graph"
 )
@@ -17,7 +15,6 @@ const metaPrefix = "meta_"
 // Limits on metadata.
 const (
 	maxMetadataJSON = 64 << 10
-	maxMetadataKey  = 128
 )
 
 // encodeMetadata validates md and returns its JSON text and the flattened
@@ -52,22 +49,7 @@ func encodeMetadata(op string, md map[string]any) (string, map[string]any, error
 	return string(text), flat, nil
 }
 
-func checkMetadataKey(k string) string {
-	switch {
-	case k == "":
-		return "key must not be empty"
-	case len(k) > maxMetadataKey:
-		return "key is longer than 128 bytes"
-	case !utf8.ValidString(k):
-		return "key is not valid UTF-8"
-	}
-	for _, r := range k {
-		if unicode.IsControl(r) {
-			return "key contains a control character"
-		}
-	}
-	return ""
-}
+func checkMetadataKey(k string) string { return graph.MetadataKeyProblem(k) }
 
 // flatValue returns the Neo4j property value for a metadata value, or false
 // when the value is kept only in the JSON text.

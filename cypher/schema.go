@@ -3,6 +3,7 @@ package cypher
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,9 +65,58 @@ var rangeIndexes = []string{
 	`CREATE INDEX scope_lock_tenant IF NOT EXISTS FOR (l:ScopeLock) ON (l.tenant)`,
 }
 
+// fulltextIndexes index the text together with the scope tags (searchTags),
+// so a full-text query can require the searcher's tenant and scope inside
+// the index.
 var fulltextIndexes = []string{
-	`CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.text]`,
-	`CREATE FULLTEXT INDEX entity_name IF NOT EXISTS FOR (e:__Entity__) ON EACH [e.name]`,
+	`CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.text, m.search_tags]`,
+	`CREATE FULLTEXT INDEX entity_name IF NOT EXISTS FOR (e:__Entity__) ON EACH [e.name, e.search_tags]`,
+}
+
+// fulltextProperties are the properties each full-text index must cover; an
+// older definition is dropped and recreated (full-text indexes are derived
+// data, rebuilt from the nodes).
+var fulltextProperties = map[string][]string{
+	MemoryFulltextIndex: {"text", "search_tags"},
+	EntityFulltextIndex: {"name", "search_tags"},
+}
+
+const showFulltextIndexes = `
+SHOW FULLTEXT INDEXES
+YIELD name, properties
+WHERE name IN $names
+RETURN name, properties`
+
+// migrateFulltext drops full-text indexes whose properties differ from the
+// current definition, so Bootstrap recreates them.
+func (s *Store) migrateFulltext(ctx context.Context) error {
+	names := make([]string, 0, len(fulltextProperties))
+	for n := range fulltextProperties {
+		names = append(names, n)
+	}
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, showFulltextIndexes, map[string]any{"names": names},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database))
+	if err != nil {
+		return err
+	}
+	for _, rec := range res.Records {
+		m := rec.AsMap()
+		name, _ := m["name"].(string)
+		var have []string
+		props, _ := m["properties"].([]any)
+		for _, p := range props {
+			if ps, ok := p.(string); ok {
+				have = append(have, ps)
+			}
+		}
+		if !slices.Equal(have, fulltextProperties[name]) {
+			// The name is one of the constants above.
+			if err := s.schemaStatement(ctx, "DROP INDEX "+name+" IF EXISTS", nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // vectorIndex describes one vector index neomem needs.
@@ -117,6 +167,9 @@ func (s *Store) Bootstrap(ctx context.Context) error {
 	// Check dimensions before creating anything, so a mismatch changes nothing.
 	if err := s.checkVectorDimensions(ctx); err != nil {
 		return err
+	}
+	if err := s.migrateFulltext(ctx); err != nil {
+		return translate(op, fmt.Errorf("full-text index definitions: %w", err))
 	}
 	stmts := append(append([]string{}, constraints...), rangeIndexes...)
 	stmts = append(stmts, fulltextIndexes...)

@@ -9,8 +9,10 @@ import (
 )
 
 // scopeToken marks where a query's scope predicate goes: {{scope m}} becomes
-// "m.tenant = $tenant AND m.user_id = $user_id ..." for the variable m.
-var scopeToken = regexp.MustCompile(`\{\{scope ([a-z][a-zA-Z0-9_]*)\}\}`)
+// "m.tenant = $tenant AND m.user_id = $user_id ..." for the variable m (a
+// selector: unset ids match anything); {{exact_scope m}} also requires the
+// unset ids to be unset on m (the exact scope an add writes to).
+var scopeToken = regexp.MustCompile(`\{\{(scope|exact_scope) ([a-z][a-zA-Z0-9_]*)\}\}`)
 
 // scoped is the one builder of tenant and scope predicates. It replaces every
 // {{scope x}} in q with the predicate for the scope's set ids and adds the
@@ -28,9 +30,25 @@ func scoped(q string, s graph.Scope, params map[string]any) string {
 	params["agent_id"] = nullable(s.AgentID)
 	params["run_id"] = nullable(s.RunID)
 	return scopeToken.ReplaceAllStringFunc(q, func(tok string) string {
-		v := scopeToken.FindStringSubmatch(tok)[1]
-		return scopeWhere(v, s)
+		m := scopeToken.FindStringSubmatch(tok)
+		if m[1] == "exact_scope" {
+			return exactScopeWhere(m[2], s)
+		}
+		return scopeWhere(m[2], s)
 	})
+}
+
+func exactScopeWhere(v string, s graph.Scope) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s.tenant = $tenant", v)
+	for _, id := range []struct{ prop, val string }{{"user_id", s.UserID}, {"agent_id", s.AgentID}, {"run_id", s.RunID}} {
+		if id.val != "" {
+			fmt.Fprintf(&b, " AND %[1]s.%[2]s = $%[2]s", v, id.prop)
+		} else {
+			fmt.Fprintf(&b, " AND %s.%s IS NULL", v, id.prop)
+		}
+	}
+	return b.String()
 }
 
 func scopeWhere(v string, s graph.Scope) string {

@@ -21,6 +21,10 @@ type Config struct {
 	// DeleteBatch is how many nodes one transaction of a bulk delete removes
 	// (delete-all, reset). Default 1000.
 	DeleteBatch int
+	// ExactMax is the number of candidate memories (scope and filters
+	// applied) up to which a search's vector step scans them exactly instead
+	// of asking the vector index. Default DefaultExactMax.
+	ExactMax int
 }
 
 // Store keeps memories, entities, relations and history in Neo4j. It is safe
@@ -39,6 +43,9 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 	}
 	if cfg.DeleteBatch <= 0 {
 		cfg.DeleteBatch = 1000
+	}
+	if cfg.ExactMax <= 0 {
+		cfg.ExactMax = DefaultExactMax
 	}
 	return &Store{driver: driver, cfg: cfg}, nil
 }

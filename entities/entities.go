@@ -32,13 +32,16 @@ type User struct {
 }
 
 // Keys returns the keys that name the user: the user id and, if known, the
-// stated name.
+// stated name. The first is the user entity's own key; it is never empty
+// (an id that normalises to nothing, such as "???", keys as "user:???").
 func (u User) Keys() []string {
-	var keys []string
-	for _, n := range []string{u.ID, u.Name} {
-		if k := graph.EntityKey(n); k != "" && !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
+	first := graph.EntityKey(u.ID)
+	if first == "" {
+		first = "user:" + u.ID
+	}
+	keys := []string{first}
+	if k := graph.EntityKey(u.Name); k != "" && !slices.Contains(keys, k) {
+		keys = append(keys, k)
 	}
 	return keys
 }
@@ -71,6 +74,10 @@ type Mention struct {
 func Fold(names, types []string, user User) (mentions []Mention, rejected []string) {
 	byKey := map[string]int{}
 	add := func(name, typ string) {
+		if user.ID == "" && IsSelf(name) {
+			// Without a user_id, "I" names nobody we can store.
+			return
+		}
 		m := Mention{Name: strings.TrimSpace(name), Key: graph.EntityKey(name), Names: []string{name}}
 		if user.Is(name) {
 			m.IsUser = true
@@ -126,6 +133,13 @@ func (u User) DisplayName() string {
 // same numbers ("SR-2023-052" never merges with "SR-2023-053") and the same
 // user-ness. It reports false when the mention is a new entity.
 func Resolve(m Mention, cands []graph.ScoredEntity, minScore float64) (graph.Entity, bool) {
+	// The user's mention prefers the user's entity among exact matches (a
+	// plain entity may carry the user's name too).
+	for _, c := range cands {
+		if c.Exact && c.IsUser == m.IsUser {
+			return c.Entity, true
+		}
+	}
 	for _, c := range cands {
 		if c.Exact {
 			return c.Entity, true

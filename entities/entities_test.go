@@ -49,10 +49,24 @@ func TestFoldSelfReferencesIntoUser(t *testing.T) {
 }
 
 func TestFoldWithoutUser(t *testing.T) {
-	// An agent-only scope has no user: "I" is just a name then.
-	got, _ := Fold([]string{"I"}, nil, User{})
-	if len(got) != 1 || got[0].IsUser {
+	// An agent-only scope has no user: "I" names nobody, and is dropped
+	// rather than stored as an entity called "I".
+	got, _ := Fold([]string{"I", "me", "Bob"}, nil, User{})
+	if len(got) != 1 || got[0].Name != "Bob" || got[0].IsUser {
 		t.Fatalf("Fold without user = %+v", got)
+	}
+}
+
+func TestUserKeysNeverEmpty(t *testing.T) {
+	for _, id := range []string{"???", "#", "😀", "alice"} {
+		keys := User{ID: id}.Keys()
+		if len(keys) == 0 || keys[0] == "" {
+			t.Errorf("User{ID: %q}.Keys() = %q", id, keys)
+		}
+	}
+	got, _ := Fold([]string{"I"}, nil, User{ID: "???"})
+	if len(got) != 1 || !got[0].IsUser || got[0].Key != "user:???" {
+		t.Fatalf("Fold with user id ??? = %+v", got)
 	}
 }
 

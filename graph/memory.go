@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -116,4 +117,40 @@ type Page[T any] struct {
 	Items []T
 	// Next is the cursor of the following page; empty on the last page.
 	Next string
+}
+
+// MaxMetadataKey is the longest metadata key, in bytes.
+const MaxMetadataKey = 128
+
+// MetadataKeyProblem says what is wrong with a metadata key, or "".
+func MetadataKeyProblem(k string) string {
+	switch {
+	case k == "":
+		return "key must not be empty"
+	case len(k) > MaxMetadataKey:
+		return "key is longer than 128 bytes"
+	case !utf8.ValidString(k):
+		return "key is not valid UTF-8"
+	}
+	for _, r := range k {
+		if unicode.IsControl(r) {
+			return "key contains a control character"
+		}
+	}
+	return ""
+}
+
+// CheckMetadata returns an Invalid error listing every bad metadata key, so
+// callers can refuse bad input before any model call.
+func CheckMetadata(op string, md map[string]any) error {
+	var bad []FieldError
+	for k := range md {
+		if msg := MetadataKeyProblem(k); msg != "" {
+			bad = append(bad, FieldError{Path: "metadata." + k, Message: msg})
+		}
+	}
+	if len(bad) > 0 {
+		return InvalidFields(op, bad...)
+	}
+	return nil
 }

@@ -112,6 +112,14 @@ func New(store Store, m Models, cfg Config) (*Engine, error) {
 		return nil, errors.New("memory: a store and an embedder are required")
 	}
 	cfg.defaults()
+	for _, sc := range []struct {
+		name string
+		v    float64
+	}{{"MemoryMinScore", cfg.MemoryMinScore}, {"EntityMinScore", cfg.EntityMinScore}} {
+		if sc.v < 0 || sc.v > 1 {
+			return nil, fmt.Errorf("memory: %s %v is not a similarity score in [0, 1]", sc.name, sc.v)
+		}
+	}
 	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: "engine-" + graph.NewID()}, nil
 }
 
@@ -290,6 +298,9 @@ func (e *Engine) validate(req AddRequest) error {
 		}
 	default:
 		bad = append(bad, graph.FieldError{Path: "memory_type", Message: "must be empty or procedural"})
+	}
+	for _, f := range graph.FieldsOf(graph.CheckMetadata(op, req.Metadata)) {
+		bad = append(bad, f)
 	}
 	if (req.Infer || req.MemoryType == TypeProcedural) && e.chat == nil {
 		bad = append(bad, graph.FieldError{Path: "infer", Message: "needs a chat model: set NEOMEM_LLM_PROVIDER or a provider key (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or add with infer=false"})

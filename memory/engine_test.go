@@ -421,16 +421,18 @@ func factIn(req llm.Request) string {
 	return m[1]
 }
 
-// failingApply is a store whose Apply fails after the decision, as a stopped
-// Neo4j or a forced transaction error would.
+// failingApply is a store whose Apply transaction fails at its last
+// statement, after the entities and memories of the plan were written in it:
+// the plan gets one more relation whose ends do not exist, which the store
+// detects inside the transaction and rolls everything back.
 type failingApply struct {
 	*cypher.Store
 }
 
 func (f failingApply) Apply(ctx context.Context, p graph.Plan, l graph.Lease) error {
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	return f.Store.Apply(cctx, p, l)
+	p.Relations = append(p.Relations, graph.RelationOp{Op: graph.OpAdd, Relation: graph.Relation{
+		ID: graph.NewID(), SourceID: graph.NewID(), TargetID: graph.NewID(), Type: "FORCED_FAILURE"}})
+	return f.Store.Apply(ctx, p, l)
 }
 
 func TestFailureBetweenDecisionAndApplyWritesNothing(t *testing.T) {
@@ -441,8 +443,8 @@ func TestFailureBetweenDecisionAndApplyWritesNothing(t *testing.T) {
 	}
 	e.model.Then(extraction([]fact{{Text: "alice owns a cat", Entities: []string{"alice", "cat"}}}, []ent{{"cat", "animal"}}, []rel{{"alice", "owns", "cat"}}, ""))
 	_, err = eng.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "I own a cat"}}})
-	if err == nil {
-		t.Fatal("Add succeeded with a failing apply")
+	if !errors.Is(err, graph.Conflict) {
+		t.Fatalf("Add with a failing apply = %v, want the store's Conflict", err)
 	}
 	if n := e.count(`MATCH (x {tenant: $tenant}) WHERE NOT x:ScopeLock RETURN count(x) AS n`, nil); n != 0 {
 		t.Fatalf("%d nodes visible after a failed add", n)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/neomem/neomem/entities"
 	"github.com/neomem/neomem/graph"
@@ -45,7 +47,7 @@ func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message
 
 	// Everything from the candidate read to the write happens under the
 	// scope's lock, so no other add decides on the same state meanwhile.
-	holder := e.holder + "/" + req.Audit.RequestID
+	holder := e.holder + "/" + graph.NewID()
 	lease, err := e.store.AcquireLease(ctx, req.Scope, holder, e.cfg.LeaseTTL, e.cfg.LeaseWait)
 	if err != nil {
 		return err
@@ -154,8 +156,10 @@ func (e *Engine) decide(ctx context.Context, req AddRequest, a *addition, cands 
 		ToolChoice: llm.ToolChoice{Mode: llm.ToolRequired},
 	}, u, func(r llm.Response) error {
 		var perr error
-		dec, perr = prompts.ParseDecision(callsOf(r), known)
-		return perr
+		if dec, perr = prompts.ParseDecision(callsOf(r), known); perr != nil {
+			return perr
+		}
+		return a.checkNames(dec, cands)
 	})
 	return dec, err
 }
@@ -246,6 +250,11 @@ func newAddition(req AddRequest, ex prompts.Extraction) *addition {
 	if a.user.Name != "" {
 		add(a.user.Name, "Person")
 	}
+	if a.user.ID != "" {
+		// The user is always a candidate, so "I" in the decision resolves to
+		// the user's existing entity even when extraction did not name them.
+		add(a.user.ID, "Person")
+	}
 	a.mentions, a.rejectedLabels = entities.Fold(names, types, a.user)
 	for i, m := range a.mentions {
 		for _, n := range m.Names {
@@ -334,45 +343,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 		return cands.Memories[n-1], true
 	}
-	factIndex := func(id, text string) int {
-		var n int
-		if _, err := fmt.Sscanf(id, "F%d", &n); err == nil && n >= 1 && n <= len(a.ex.Facts) {
-			return n - 1
-		}
-		for i, f := range a.ex.Facts {
-			if graph.HashText(f.Text) == graph.HashText(text) {
-				return i
-			}
-		}
-		return -1
-	}
 	used := make([]bool, len(a.mentions))
-	mentionsOf := func(fi int, text string) []string {
-		var ids []string
-		addIdx := func(i int) {
-			used[i] = true
-			if !slices.Contains(ids, a.entities[i].ID) {
-				ids = append(ids, a.entities[i].ID)
-			}
-		}
-		if fi >= 0 {
-			for _, n := range a.ex.Facts[fi].Entities {
-				if i, ok := a.mentionOf(n); ok {
-					addIdx(i)
-				}
-			}
-		}
-		lower := strings.ToLower(text)
-		for i, m := range a.mentions {
-			for _, n := range append([]string{m.Name}, m.Names...) {
-				if len(n) > 2 && strings.Contains(lower, strings.ToLower(n)) {
-					addIdx(i)
-					break
-				}
-			}
-		}
-		return ids
-	}
 	newMemory := func(text string, fi int, md map[string]any) graph.Memory {
 		m := graph.Memory{ID: graph.NewID(), Scope: a.req.Scope, Text: text, Kind: graph.KindFact, Metadata: md,
 			ActorID: a.req.Audit.ActorID, Role: a.req.Audit.Role, CreatedAt: now, UpdatedAt: now}
@@ -381,52 +352,68 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 		return m
 	}
-	existingHash := map[string]graph.ScoredMemory{}
-	for _, c := range cands.Memories {
-		existingHash[c.Hash] = c
-	}
+
+	// Updates and deletes first: an add of a text that a changed memory had
+	// is then a real add, not a repeat of something that no longer holds.
 	touched := map[string]bool{}
 	var newIDs []string
 	for _, d := range dec.Memories {
-		fi := factIndex(d.Fact, d.Text)
-		switch d.Op {
-		case graph.OpAdd:
-			if c, ok := existingHash[graph.HashText(d.Text)]; ok {
-				// The exact text exists already: nothing new.
-				a.results = append(a.results, Result{ID: c.ID, Memory: c.Text, Event: EventNone})
-				continue
-			}
-			m := newMemory(d.Text, fi, a.req.Metadata)
-			plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpAdd, Memory: m, Mentions: mentionsOf(fi, d.Text)})
-			a.results = append(a.results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
-			newIDs = append(newIDs, m.ID)
-		case graph.OpUpdate:
-			old, ok := byM(d.ID)
-			if !ok || touched[old.ID] {
-				continue
-			}
-			touched[old.ID] = true
-			md := old.Metadata
-			if len(a.req.Metadata) > 0 {
-				md = a.req.Metadata
-			}
-			m := newMemory(d.Text, fi, md)
-			plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpUpdate, OldID: old.ID, Memory: m, Mentions: mentionsOf(fi, d.Text)})
-			a.results = append(a.results, Result{ID: m.ID, Memory: m.Text, Event: EventUpdate, PreviousMemory: old.Text})
-			newIDs = append(newIDs, m.ID)
-		case graph.OpDelete:
-			old, ok := byM(d.ID)
-			if !ok || touched[old.ID] {
-				continue
-			}
-			touched[old.ID] = true
+		if d.Op != graph.OpUpdate && d.Op != graph.OpDelete {
+			continue
+		}
+		old, ok := byM(d.ID)
+		if !ok || touched[old.ID] {
+			continue
+		}
+		touched[old.ID] = true
+		if d.Op == graph.OpDelete {
 			plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpDelete, OldID: old.ID, Memory: old.Memory})
 			a.results = append(a.results, Result{ID: old.ID, Memory: old.Text, Event: EventDelete})
+			continue
 		}
+		fi := a.factIndex(d.Fact, d.Text)
+		// The new version keeps what the old one had: metadata (the
+		// request's keys on top), provenance, expiry; its MENTIONS are the
+		// old ones plus those of the new text (the store copies the old).
+		m := newMemory(d.Text, fi, mergeMaps(old.Metadata, a.req.Metadata))
+		m.Source, m.ExpiresAt = old.Source, old.ExpiresAt
+		plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpUpdate, OldID: old.ID, Memory: m, Mentions: a.mentionsOf(fi, d.Text, used)})
+		a.results = append(a.results, Result{ID: m.ID, Memory: m.Text, Event: EventUpdate, PreviousMemory: old.Text})
+		newIDs = append(newIDs, m.ID)
+	}
+	existing := map[string]graph.ScoredMemory{}
+	for _, c := range cands.Memories {
+		if !touched[c.ID] {
+			existing[c.Hash] = c
+		}
+	}
+	added := map[string]bool{}
+	for _, d := range dec.Memories {
+		if d.Op != graph.OpAdd {
+			continue
+		}
+		h := graph.HashText(d.Text)
+		if c, ok := existing[h]; ok {
+			// The exact text exists already: nothing new.
+			if !touched[c.ID] {
+				touched[c.ID] = true
+				a.results = append(a.results, Result{ID: c.ID, Memory: c.Text, Event: EventNone})
+			}
+			continue
+		}
+		if added[h] {
+			continue // the same text twice in one add
+		}
+		added[h] = true
+		fi := a.factIndex(d.Fact, d.Text)
+		m := newMemory(d.Text, fi, a.req.Metadata)
+		plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpAdd, Memory: m, Mentions: a.mentionsOf(fi, d.Text, used)})
+		a.results = append(a.results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
+		newIDs = append(newIDs, m.ID)
 	}
 	for _, id := range dec.Noops {
 		old, ok := byM(id)
-		if fi := factIndex(id, ""); !ok && strings.HasPrefix(id, "F") && fi >= 0 {
+		if fi := a.factIndex(id, ""); !ok && strings.HasPrefix(id, "F") && fi >= 0 {
 			// A fact already known: report the memory that knows it — the
 			// one with the same text, else the closest candidate.
 			old, ok = closest(cands.Memories, a.ex.Facts[fi].Text)
@@ -437,53 +424,45 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 	}
 
-	// Relations: endpoints resolve to this add's entities, to entities of
-	// the existing relations, or become new entities.
-	known := map[string]graph.Entity{}
-	for _, r := range cands.Relations {
-		known[graph.EntityKey(r.Source)] = graph.Entity{ID: r.SourceID, Name: r.Source}
-		known[graph.EntityKey(r.Target)] = graph.Entity{ID: r.TargetID, Name: r.Target}
-	}
-	ends := func(name, typ string) (graph.Entity, error) {
-		if i, ok := a.mentionOf(name); ok {
-			used[i] = true
-			return a.entities[i], nil
-		}
-		if ent, ok := known[graph.EntityKey(name)]; ok {
-			return ent, nil
-		}
-		key := graph.EntityKey(name)
-		if key == "" {
-			return graph.Entity{}, fmt.Errorf("entity name %q is empty", name)
-		}
-		for _, x := range a.extra {
-			if x.Key == key {
-				return graph.Entity{ID: x.ID, Name: x.Name}, nil
-			}
-		}
-		label := ""
-		if typ != "" {
-			if l, err := graph.Label(typ); err == nil {
-				label = l
-			}
-		}
-		up := graph.EntityUpsert{ID: graph.NewID(), New: true, Name: strings.TrimSpace(name), Key: key, Type: label}
-		a.extra = append(a.extra, up)
-		return graph.Entity{ID: up.ID, Name: up.Name}, nil
-	}
+	// Relations: endpoints are this add's entities or those of the existing
+	// relations shown; nothing else (checkNames made the model keep to them).
 	existingRels := map[string]graph.Relation{}
 	for i, r := range cands.Relations {
 		existingRels[fmt.Sprintf("R%d", i+1)] = r
 	}
-	ops, rejected := relations.Build(dec.Relations, existingRels, ends, newIDs)
+	ops, rejected := relations.Build(dec.Relations, existingRels, a.endpoint(cands), newIDs)
+	byID := map[string]int{}
+	for i := range a.mentions {
+		byID[a.entities[i].ID] = i
+	}
 	for i := range ops {
-		if ops[i].Op != graph.OpDelete {
-			ops[i].Relation.ID = graph.NewID()
+		op := &ops[i]
+		for _, id := range []string{op.Relation.SourceID, op.Relation.TargetID} {
+			if j, ok := byID[id]; ok && op.Op != graph.OpDelete {
+				used[j] = true
+			}
+		}
+		switch op.Op {
+		case graph.OpAdd:
+			// Adding a relation that exists counts a mention on it; report
+			// its id, not a new one.
+			op.Relation.ID = graph.NewID()
+			for _, r := range cands.Relations {
+				if r.SourceID == op.Relation.SourceID && r.Type == op.Relation.Type && r.TargetID == op.Relation.TargetID {
+					op.Relation.ID = r.ID
+				}
+			}
+		case graph.OpUpdate:
+			op.Relation.ID = graph.NewID()
 		}
 	}
 	plan.Relations = ops
 	for _, r := range rejected {
 		a.relations.Rejected = append(a.relations.Rejected, RejectedRelation(r))
+	}
+	oldByID := map[string]graph.Relation{}
+	for _, r := range cands.Relations {
+		oldByID[r.ID] = r
 	}
 	for _, op := range ops {
 		rr := RelationResult{ID: op.Relation.ID, Source: op.Relation.Source, Relationship: op.Relation.Type, Target: op.Relation.Target}
@@ -491,7 +470,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		case graph.OpAdd:
 			a.relations.Added = append(a.relations.Added, rr)
 		case graph.OpUpdate:
-			old := existingRels[idOf(existingRels, op.OldID)]
+			old := oldByID[op.OldID]
 			rr.Previous = &RelationResult{ID: old.ID, Source: old.Source, Relationship: old.Type, Target: old.Target}
 			a.relations.Updated = append(a.relations.Updated, rr)
 		case graph.OpDelete:
@@ -500,9 +479,8 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 	}
 
-	// Entities: every mention the plan uses, plus the ones named anew. Two
-	// mentions may resolve to one existing entity ("Google", "Google Inc"):
-	// it is touched once.
+	// Entities: every mention the plan uses. Two mentions may resolve to one
+	// existing entity ("Google", "Google Inc"): it is touched once.
 	planned := map[string]bool{}
 	for i, m := range a.mentions {
 		if !used[i] || planned[a.entities[i].ID] {
@@ -516,16 +494,142 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 		if m.IsUser {
 			for _, k := range a.user.Keys() {
-				if k != ent.Key && !slices.Contains(ent.Aliases, k) && (a.isNew[i] && k != m.Key || !a.isNew[i]) {
+				if k != ent.Key && k != up.Key && !slices.Contains(ent.Aliases, k) {
 					up.Aliases = append(up.Aliases, k)
 				}
 			}
 		}
 		plan.Entities = append(plan.Entities, up)
 	}
-	plan.Entities = append(plan.Entities, a.extra...)
 	a.relations.RejectedLabels = a.rejectedLabels
 	return plan, nil
+}
+
+// factIndex finds the extracted fact a decision refers to: by its F id, else
+// by identical text; -1 when none.
+func (a *addition) factIndex(id, text string) int {
+	var n int
+	if _, err := fmt.Sscanf(id, "F%d", &n); err == nil && n >= 1 && n <= len(a.ex.Facts) {
+		return n - 1
+	}
+	for i, f := range a.ex.Facts {
+		if graph.HashText(f.Text) == graph.HashText(text) {
+			return i
+		}
+	}
+	return -1
+}
+
+// mentionsOf returns the entity ids a memory text is about: the entities the
+// fact named, and every mention whose name appears in the text as a whole
+// word. It marks them used.
+func (a *addition) mentionsOf(fi int, text string, used []bool) []string {
+	var ids []string
+	add := func(i int) {
+		used[i] = true
+		if !slices.Contains(ids, a.entities[i].ID) {
+			ids = append(ids, a.entities[i].ID)
+		}
+	}
+	if fi >= 0 {
+		for _, n := range a.ex.Facts[fi].Entities {
+			if i, ok := a.mentionOf(n); ok {
+				add(i)
+			}
+		}
+	}
+	for i, m := range a.mentions {
+		for _, n := range append([]string{m.Name}, m.Names...) {
+			if !entities.IsSelf(n) && containsWord(text, n) {
+				add(i)
+				break
+			}
+		}
+	}
+	return ids
+}
+
+// containsWord reports whether name occurs in text (case-insensitively)
+// with no letter or digit right before or after it: "Ann" is not in
+// "annual".
+func containsWord(text, name string) bool {
+	t, n := strings.ToLower(text), strings.ToLower(strings.TrimSpace(name))
+	if n == "" {
+		return false
+	}
+	for from := 0; ; {
+		i := strings.Index(t[from:], n)
+		if i < 0 {
+			return false
+		}
+		i += from
+		before, _ := utf8.DecodeLastRuneInString(t[:i])
+		after, _ := utf8.DecodeRuneInString(t[i+len(n):])
+		if !isWordRune(before) && !isWordRune(after) {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// endpoint resolves a relation end named by the decision: a mention of this
+// add, else an entity of the existing relations shown. Anything else is an
+// error (checkNames already gave the model its retry for it).
+func (a *addition) endpoint(cands graph.Candidates) relations.Endpoints {
+	known := map[string]graph.Entity{}
+	for _, r := range cands.Relations {
+		known[graph.EntityKey(r.Source)] = graph.Entity{ID: r.SourceID, Name: r.Source}
+		known[graph.EntityKey(r.Target)] = graph.Entity{ID: r.TargetID, Name: r.Target}
+	}
+	return func(name, _ string) (graph.Entity, error) {
+		if i, ok := a.mentionOf(name); ok {
+			return a.entities[i], nil
+		}
+		if ent, ok := known[graph.EntityKey(name)]; ok {
+			return ent, nil
+		}
+		if entities.IsSelf(name) && a.user.ID == "" {
+			return graph.Entity{}, fmt.Errorf("%q refers to the user, but the scope has no user_id", name)
+		}
+		return graph.Entity{}, fmt.Errorf("unknown entity %q", name)
+	}
+}
+
+// checkNames is part of parsing the decision: every relation end it names
+// must be an entity it was shown.
+func (a *addition) checkNames(dec prompts.Decision, cands graph.Candidates) error {
+	ends := a.endpoint(cands)
+	var bad []graph.FieldError
+	for i, d := range dec.Relations {
+		for _, n := range []string{d.Source, d.Target} {
+			if n == "" {
+				continue
+			}
+			if _, err := ends(n, ""); err != nil {
+				bad = append(bad, graph.FieldError{Path: fmt.Sprintf("relations[%d]", i),
+					Message: err.Error() + "; use a name from the entities or existing relations listed"})
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields("decision", bad...)
+	}
+	return nil
+}
+
+func mergeMaps(base, top map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(top))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range top {
+		out[k] = v
+	}
+	return out
 }
 
 // closest returns the candidate with the same text as fact, else the best
@@ -542,14 +646,6 @@ func closest(cands []graph.ScoredMemory, fact string) (graph.ScoredMemory, bool)
 	return graph.ScoredMemory{}, false
 }
 
-func idOf(m map[string]graph.Relation, id string) string {
-	for k, r := range m {
-		if r.ID == id {
-			return k
-		}
-	}
-	return ""
-}
 
 // report fills the add's result.
 func (a *addition) report(res *AddResult) {
