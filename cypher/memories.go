@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -220,6 +221,8 @@ type ListOptions struct {
 	Cursor string
 	// IncludeInvalid includes memories that were invalidated (history).
 	IncludeInvalid bool
+	// Filter is the caller's parsed filter (Mem0's language), or nil.
+	Filter graph.Filter
 }
 
 // Page sizes.
@@ -236,7 +239,7 @@ MATCH (m:Memory)
 WHERE {{scope m}}
   AND ($include_invalid OR m.invalid_at IS NULL)
   AND (m.expires_at IS NULL OR m.expires_at > $now)
-  AND ($after_at IS NULL OR m.created_at > $after_at OR (m.created_at = $after_at AND m.id > $after_id))
+  AND ($after_at IS NULL OR m.created_at > $after_at OR (m.created_at = $after_at AND m.id > $after_id)){{filter}}
 RETURN ` + memoryProjection + `
 ORDER BY m.created_at, m.id
 LIMIT $limit`
@@ -270,7 +273,11 @@ func (s *Store) ListMemories(ctx context.Context, scope graph.Scope, opt ListOpt
 	if cur != nil {
 		params["after_at"], params["after_id"] = cur.At, cur.ID
 	}
-	q := scoped(listMemories, scope, params)
+	filter, err := filterClause(opt.Filter, "m", params)
+	if err != nil {
+		return graph.Page[graph.Memory]{}, err
+	}
+	q := scoped(strings.Replace(listMemories, "{{filter}}", filter, 1), scope, params)
 	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
 		return collect(ctx, tx, q, params)
 	})

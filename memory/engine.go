@@ -29,6 +29,8 @@ type Store interface {
 	ReleaseLease(ctx context.Context, lease graph.Lease) error
 	// Apply writes a plan in one transaction after checking the lease.
 	Apply(ctx context.Context, plan graph.Plan, lease graph.Lease) error
+	// Search answers one search in one query.
+	Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error)
 }
 
 // Config tunes the engine; zero values take the defaults.
@@ -49,8 +51,15 @@ type Config struct {
 	// of 0.9).
 	EntityCandidates int
 	EntityMinScore   float64
-	// RelationLimit bounds the existing relations shown (default 50).
+	// RelationLimit bounds the existing relations shown to a decision and
+	// returned by a search (default 50).
 	RelationLimit int
+	// VectorWeight and TextWeight weigh the vector and the full-text
+	// rankings in a search's reciprocal rank fusion (default 1 and 1); RRFK
+	// is the fusion's constant (default 60).
+	VectorWeight float64
+	TextWeight   float64
+	RRFK         int
 	// LeaseTTL is how long an add may hold its scope's lock (default 5m;
 	// longer than two model calls with their retries); LeaseWait how long an
 	// add waits for it (default 2m).
@@ -75,6 +84,12 @@ func (c *Config) defaults() {
 	}
 	if c.RelationLimit <= 0 {
 		c.RelationLimit = 50
+	}
+	if c.VectorWeight == 0 && c.TextWeight == 0 {
+		c.VectorWeight, c.TextWeight = 1, 1
+	}
+	if c.RRFK <= 0 {
+		c.RRFK = 60
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 5 * time.Minute
@@ -299,9 +314,7 @@ func (e *Engine) validate(req AddRequest) error {
 	default:
 		bad = append(bad, graph.FieldError{Path: "memory_type", Message: "must be empty or procedural"})
 	}
-	for _, f := range graph.FieldsOf(graph.CheckMetadata(op, req.Metadata)) {
-		bad = append(bad, f)
-	}
+	bad = append(bad, graph.FieldsOf(graph.CheckMetadata(op, req.Metadata))...)
 	if (req.Infer || req.MemoryType == TypeProcedural) && e.chat == nil {
 		bad = append(bad, graph.FieldError{Path: "infer", Message: "needs a chat model: set NEOMEM_LLM_PROVIDER or a provider key (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or add with infer=false"})
 	}

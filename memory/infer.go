@@ -216,10 +216,8 @@ type addition struct {
 	mentionVectors [][]float32
 	// entities[i] is the resolved entity of mentions[i]; isNew[i] when the
 	// add creates it.
-	entities []graph.Entity
-	isNew    []bool
-	// extra are entities the decision named that extraction did not.
-	extra          []graph.EntityUpsert
+	entities       []graph.Entity
+	isNew          []bool
 	rejectedLabels []string
 
 	results   []Result
@@ -645,7 +643,6 @@ func closest(cands []graph.ScoredMemory, fact string) (graph.ScoredMemory, bool)
 	}
 	return graph.ScoredMemory{}, false
 }
-
 
 // report fills the add's result.
 func (a *addition) report(res *AddResult) {

@@ -1,0 +1,277 @@
+package cypher
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// validity is the time predicate of a search over variable v.
+func validity(v string, q graph.SearchQuery, params map[string]any) string {
+	params["now"] = now()
+	expiry := fmt.Sprintf("(%[1]s.expires_at IS NULL OR %[1]s.expires_at > $now)", v)
+	switch {
+	case q.AsOf != nil:
+		params["as_of"] = q.AsOf.UTC()
+		return fmt.Sprintf("%[1]s.valid_from <= $as_of AND (%[1]s.invalid_at IS NULL OR %[1]s.invalid_at > $as_of) AND ", v) + expiry
+	case q.IncludeInvalid:
+		return expiry
+	}
+	return v + ".invalid_at IS NULL AND " + expiry
+}
+
+// relValidity is the time predicate of the relations a search returns.
+func relValidity(q graph.SearchQuery) string {
+	switch {
+	case q.AsOf != nil:
+		return "r.valid_from <= $as_of AND (r.invalid_at IS NULL OR r.invalid_at > $as_of)"
+	case q.IncludeInvalid:
+		return "true"
+	}
+	return "r.invalid_at IS NULL"
+}
+
+// searchQuery is the one query of a search. Its placeholders ({{validity}},
+// {{filter}}, {{rel_validity}}, {{ann}}) are replaced by fixed predicates and
+// clauses built from constants; every value is a parameter.
+//
+//  1. n counts the candidate memories: the scope's memories that pass the
+//     validity and the caller's filters (scope_all: all of the scope's);
+//  2. the vector step ranks them by similarity to $vector: an exact scan
+//     when n ≤ $exact_max, else the vector index ({{ann}}), asked for
+//     enough neighbours that the candidates' share of them is k_fetch times
+//     $overfetch (index-wide on 5.26; within the scope with Neo4j 2026's
+//     in-index filtered SEARCH);
+//  3. the full-text step ranks them by BM25 (the Lucene query requires the
+//     scope's tags, so only this scope's memories compete);
+//  4. reciprocal rank fusion: score = Σ w/(k + rank), divided by the score
+//     of first place in every ranking that found anything, so it is in [0, 1];
+//  5. the threshold and top-k cut;
+//  6. expansion: the entities the hits MENTION and the entities whose names
+//     match the query, and the relations around them.
+const searchQuery = `
+CALL () {
+  MATCH (m:Memory)
+  WHERE {{scope m}}
+  RETURN count(m) AS scope_all,
+         count(CASE WHEN {{validity}}{{filter}} THEN 1 END) AS n
+}
+CALL () {
+  MATCH (x:Memory)
+  RETURN count(x) AS total
+}
+CALL (n) {
+  UNWIND CASE WHEN n <= $exact_max THEN [1] ELSE [] END AS _
+  MATCH (m:Memory)
+  WHERE {{scope m}} AND {{validity}}{{filter}}
+  WITH m, vector.similarity.cosine(m.embedding, $vector) AS s
+  ORDER BY s DESC, m.id
+  LIMIT $k_fetch
+  RETURN collect({m: m, s: s}) AS exact
+}
+CALL (n, total, scope_all) {
+  UNWIND CASE WHEN n > $exact_max THEN [1] ELSE [] END AS _
+  WITH toInteger(ceil($k_fetch * $overfetch * toFloat({{ann_base}}) / n)) AS want
+  WITH CASE WHEN want > $ann_max THEN $ann_max ELSE want END AS want
+  {{ann}}
+  WHERE {{scope m}} AND {{validity}}{{filter}}
+  // The index's scores may come from quantised vectors: rank by the exact
+  // similarity, so the ANN path differs from the exact one only in which
+  // candidates it saw.
+  WITH m, vector.similarity.cosine(m.embedding, $vector) AS s
+  ORDER BY s DESC, m.id
+  LIMIT $k_fetch
+  RETURN collect({m: m, s: s}) AS ann
+}
+CALL () {
+  UNWIND CASE WHEN $lucene = '' THEN [] ELSE [1] END AS _
+  CALL db.index.fulltext.queryNodes($text_index, $lucene, {limit: $text_fetch}) YIELD node AS m, score AS s
+  WHERE {{scope m}} AND {{validity}}{{filter}}
+  WITH m, s
+  ORDER BY s DESC, m.id
+  LIMIT $k_fetch
+  RETURN collect({m: m, s: s}) AS thits
+}
+WITH n, exact + ann AS vhits, thits,
+     CASE WHEN n <= $exact_max THEN 'exact' ELSE $ann_strategy END AS strategy
+WITH n, strategy,
+     [i IN range(0, size(vhits) - 1) | {m: vhits[i].m, vs: vhits[i].s, vr: i + 1, ts: null, tr: null}] +
+     [i IN range(0, size(thits) - 1) | {m: thits[i].m, vs: null, vr: null, ts: thits[i].s, tr: i + 1}] AS ranked,
+     (CASE WHEN size(vhits) > 0 THEN $vector_weight ELSE 0.0 END +
+      CASE WHEN size(thits) > 0 THEN $text_weight ELSE 0.0 END) / ($rrf_k + 1.0) AS best
+CALL (ranked, best) {
+  UNWIND ranked AS h
+  WITH h.m AS m, max(h.vs) AS vs, min(h.vr) AS vr, max(h.ts) AS ts, min(h.tr) AS tr
+  WITH m, vs, vr, ts, tr,
+       (coalesce($vector_weight / ($rrf_k + vr), 0.0) + coalesce($text_weight / ($rrf_k + tr), 0.0)) / best AS score
+  WHERE score >= $threshold
+  WITH m, vs, vr, ts, tr, score
+  ORDER BY score DESC, coalesce(vs, 0.0) DESC, m.id
+  LIMIT $top_k
+  RETURN collect({node: m, mm: ` + memoryMap + `, score: score, vs: vs, vr: vr, ts: ts, tr: tr}) AS hits
+}
+WITH n, strategy, hits
+CALL (hits) {
+  UNWIND hits AS h
+  WITH h.node AS m
+  MATCH (m)-[:MENTIONS]->(e:__Entity__)
+  RETURN collect(DISTINCT e) AS mentioned
+}
+CALL () {
+  UNWIND CASE WHEN $entity_lucene = '' THEN [] ELSE [1] END AS _
+  CALL db.index.fulltext.queryNodes($entity_index, $entity_lucene, {limit: 20}) YIELD node AS e, score AS s
+  WHERE {{scope e}}
+  RETURN collect(e) AS named
+}
+CALL (mentioned, named) {
+  UNWIND mentioned + named AS e
+  MATCH (e)-[r]-(:__Entity__)
+  WHERE type(r) <> 'MENTIONS' AND {{scope r}} AND {{rel_validity}}
+  WITH DISTINCT r
+  WITH r, startNode(r) AS src, endNode(r) AS dst
+  ORDER BY r.updated_at DESC, r.id
+  LIMIT $relation_limit
+  RETURN collect({id: r.id, type: type(r), source_id: src.id, source: src.name, target_id: dst.id, target: dst.name,
+                  valid_from: r.valid_from, invalid_at: r.invalid_at, created_at: r.created_at,
+                  updated_at: r.updated_at, mentions: r.mentions, memory_ids: r.memory_ids,
+                  tenant: r.tenant, user_id: r.user_id, agent_id: r.agent_id, run_id: r.run_id}) AS relations
+}
+RETURN n, strategy, [h IN hits | {m: h.mm, score: h.score, vs: h.vs, vr: h.vr, ts: h.ts, tr: h.tr}] AS hits, relations`
+
+// annIndex526 asks the vector index of all tenants; the candidates' share of
+// the index (n / total) sets the over-fetch.
+const annIndex526 = `CALL db.index.vector.queryNodes($vector_index, want, $vector) YIELD node AS m, score AS s`
+
+// annSearch2026 filters by tenant and scope inside the index (Neo4j 2026.01+
+// SEARCH clause; only the declared filter properties may appear), so the
+// over-fetch only covers validity and the caller's filters (n / scope_all).
+const annSearch2026 = `MATCH (m:Memory)
+    SEARCH m IN (VECTOR INDEX memory_embedding FOR $vector WHERE {{search_scope m}} LIMIT want) SCORE AS s`
+
+// Search runs one search in one query. Errors: Invalid (scope, vector,
+// limits, weights), Unavailable.
+func (s *Store) Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error) {
+	const op = "search"
+	if err := s.checkSearch(op, &q); err != nil {
+		return graph.SearchResult{}, err
+	}
+	params := map[string]any{
+		"vector":         vector64(q.Vector),
+		"vector_index":   MemoryVectorIndex,
+		"text_index":     MemoryFulltextIndex,
+		"entity_index":   EntityFulltextIndex,
+		"lucene":         luceneQuery("text", q.Text, q.Scope),
+		"entity_lucene":  luceneQuery("name", q.Text, q.Scope),
+		"k_fetch":        int64(q.TopK * 3),
+		"text_fetch":     int64(q.TopK * 12),
+		"top_k":          int64(q.TopK),
+		"threshold":      q.Threshold,
+		"vector_weight":  q.VectorWeight,
+		"text_weight":    q.TextWeight,
+		"rrf_k":          float64(q.RRFK),
+		"relation_limit": int64(q.RelationLimit),
+		"exact_max":      int64(s.cfg.ExactMax),
+		"overfetch":      float64(annOverfetch),
+		"ann_max":        int64(annMax),
+		"ann_strategy":   "ann",
+	}
+	filter, err := filterClause(q.Filter, "m", params)
+	if err != nil {
+		return graph.SearchResult{}, err
+	}
+	text := searchQuery
+	ann, base := annIndex526, "total"
+	if s.server.FilteredVectorSearch {
+		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", q.Scope)), "scope_all"
+		params["ann_strategy"] = "search"
+		text = "CYPHER 25\n" + text
+	}
+	text = strings.NewReplacer(
+		"{{ann}}", ann,
+		"{{ann_base}}", base,
+		"{{validity}}", validity("m", q, params),
+		"{{filter}}", filter,
+		"{{rel_validity}}", relValidity(q),
+	).Replace(text)
+	text = scoped(text, q.Scope, params)
+	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		return collect(ctx, tx, text, params)
+	})
+	if err != nil {
+		return graph.SearchResult{}, translate(op, err)
+	}
+	recs := res.([]*neo4j.Record)
+	if len(recs) != 1 {
+		return graph.SearchResult{}, graph.E(graph.Other, op, "search returned %d rows", len(recs))
+	}
+	return searchResult(recs[0])
+}
+
+func (s *Store) checkSearch(op string, q *graph.SearchQuery) error {
+	if err := q.Scope.ValidateSelector(op); err != nil {
+		return err
+	}
+	var bad []graph.FieldError
+	if len(q.Vector) != s.cfg.Dimensions {
+		bad = append(bad, graph.FieldError{Path: "vector", Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(q.Vector), s.cfg.Dimensions)})
+	}
+	switch {
+	case q.TopK == 0:
+		q.TopK = DefaultTopK
+	case q.TopK < 0 || q.TopK > MaxTopK:
+		bad = append(bad, graph.FieldError{Path: "top_k", Message: fmt.Sprintf("must be between 1 and %d", MaxTopK)})
+	}
+	if q.Threshold < 0 || q.Threshold > 1 {
+		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
+	}
+	if q.VectorWeight < 0 || q.TextWeight < 0 {
+		bad = append(bad, graph.FieldError{Path: "weights", Message: "must not be negative"})
+	}
+	if q.VectorWeight == 0 && q.TextWeight == 0 {
+		q.VectorWeight, q.TextWeight = 1, 1
+	}
+	if q.RRFK <= 0 {
+		q.RRFK = DefaultRRFK
+	}
+	switch {
+	case q.RelationLimit == 0:
+		q.RelationLimit = defaultRelations
+	case q.RelationLimit < 0 || q.RelationLimit > MaxPageSize:
+		bad = append(bad, graph.FieldError{Path: "relation_limit", Message: fmt.Sprintf("must be between 1 and %d", MaxPageSize)})
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields(op, bad...)
+	}
+	return nil
+}
+
+func searchResult(rec *neo4j.Record) (graph.SearchResult, error) {
+	m := rec.AsMap()
+	out := graph.SearchResult{}
+	n, _ := m["n"].(int64)
+	out.Candidates = int(n)
+	out.Strategy, _ = m["strategy"].(string)
+	hits, _ := m["hits"].([]any)
+	for _, h := range hits {
+		hm, _ := h.(map[string]any)
+		mm, _ := hm["m"].(map[string]any)
+		hit := graph.SearchHit{Memory: memoryFromMap(mm)}
+		hit.Score, _ = hm["score"].(float64)
+		hit.VectorScore, _ = hm["vs"].(float64)
+		hit.TextScore, _ = hm["ts"].(float64)
+		vr, _ := hm["vr"].(int64)
+		tr, _ := hm["tr"].(int64)
+		hit.VectorRank, hit.TextRank = int(vr), int(tr)
+		out.Hits = append(out.Hits, hit)
+	}
+	rels, _ := m["relations"].([]any)
+	for _, r := range rels {
+		rm, _ := r.(map[string]any)
+		out.Relations = append(out.Relations, relationFromMap(rm))
+	}
+	return out, nil
+}

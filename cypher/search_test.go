@@ -1,0 +1,392 @@
+package cypher_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/testcontainers"
+)
+
+func search(t *testing.T, s *cypher.Store, q graph.SearchQuery) graph.SearchResult {
+	t.Helper()
+	if q.Vector == nil {
+		q.Vector = embedder.Vector(q.Text)
+	}
+	res, err := s.Search(context.Background(), q)
+	if err != nil {
+		t.Fatalf("Search(%q): %v", q.Text, err)
+	}
+	return res
+}
+
+func texts(res graph.SearchResult) []string {
+	var out []string
+	for _, h := range res.Hits {
+		out = append(out, h.Text)
+	}
+	return out
+}
+
+func TestSearchFusesVectorAndText(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	var batch []graph.Memory
+	for _, text := range []string{
+		"alice likes cheese pizza", "alice likes pepperoni pizza", "bob plays tennis on sundays",
+		"the weather in seattle is rainy", "alice has a dog named biscuit", "the zyxwvut protocol uses port 4242",
+	} {
+		batch = append(batch, mem(scope, text))
+	}
+	mustCreate(t, s, batch...)
+	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "cheese pizza", TopK: 3})
+	if len(res.Hits) != 3 || res.Hits[0].Text != "alice likes cheese pizza" || res.Strategy != "exact" || res.Candidates != 6 {
+		t.Fatalf("hits = %q, strategy %s, candidates %d", texts(res), res.Strategy, res.Candidates)
+	}
+	top := res.Hits[0]
+	if top.Score != 1 || top.VectorRank != 1 || top.TextRank != 1 || top.VectorScore <= 0 || top.TextScore <= 0 {
+		t.Fatalf("top hit explanation = %+v", top)
+	}
+	for i := 1; i < len(res.Hits); i++ {
+		if res.Hits[i].Score > res.Hits[i-1].Score || res.Hits[i].Score < 0 || res.Hits[i].Score > 1 {
+			t.Fatalf("scores not in [0,1] descending: %+v", res.Hits)
+		}
+	}
+	// A rare word only the full-text step knows still finds its memory.
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "zyxwvut", Vector: embedder.Vector("weather"), TopK: 2})
+	if !slices.Contains(texts(res), "the zyxwvut protocol uses port 4242") {
+		t.Fatalf("full-text match missing: %q", texts(res))
+	}
+	// The threshold cuts on the fused score.
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "cheese pizza", TopK: 5, Threshold: 0.999})
+	if len(res.Hits) != 1 {
+		t.Fatalf("threshold 0.999 kept %q", texts(res))
+	}
+	// Weights: text only.
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "tennis", Vector: embedder.Vector("cheese pizza"), TopK: 1, VectorWeight: 0, TextWeight: 1})
+	if len(res.Hits) != 1 || res.Hits[0].Text != "bob plays tennis on sundays" {
+		t.Fatalf("text-only search = %q", texts(res))
+	}
+}
+
+func TestSearchLuceneSyntaxIsText(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	mustCreate(t, s, mem(scope, "AND OR NOT title:x (a) [b] {c} ~ * ? \\ / \" ' ! ^ + -"))
+	for _, q := range []string{`title:x AND (a OR b)*~`, `"unbalanced`, `\`, `+-&&||!(){}[]^"~*?:\/`, `NOT`, ` `, "日本語 テキスト"} {
+		if _, err := s.Search(context.Background(), graph.SearchQuery{Scope: scope, Text: q, Vector: embedder.Vector(q)}); err != nil {
+			t.Fatalf("Search(%q): %v", q, err)
+		}
+	}
+}
+
+func TestSearchCurrentAndHistory(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	created := time.Now().Add(-2 * time.Hour).UTC()
+	invalidAt := time.Now().Add(-time.Hour).UTC()
+	old := mem(scope, "alice lives in seattle")
+	old.CreatedAt, old.ValidFrom, old.InvalidAt = created, created, &invalidAt
+	cur := mem(scope, "alice lives in austin")
+	cur.CreatedAt, cur.ValidFrom = invalidAt, invalidAt
+	mustCreate(t, s, old, cur)
+	has := func(res graph.SearchResult, text string) bool { return slices.Contains(texts(res), text) }
+	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives in seattle"})
+	if has(res, "alice lives in seattle") || !has(res, "alice lives in austin") {
+		t.Fatalf("current search = %q", texts(res))
+	}
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives", IncludeInvalid: true})
+	if !has(res, "alice lives in seattle") || !has(res, "alice lives in austin") {
+		t.Fatalf("with history = %q", texts(res))
+	}
+	between := created.Add(30 * time.Minute)
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives", AsOf: &between})
+	if !has(res, "alice lives in seattle") || has(res, "alice lives in austin") {
+		t.Fatalf("as of between = %q", texts(res))
+	}
+	before := created.Add(-time.Minute)
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives", AsOf: &before})
+	if len(res.Hits) != 0 {
+		t.Fatalf("as of before anything = %q", texts(res))
+	}
+}
+
+func TestSearchFiltersAndValidation(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	a, b := mem(scope, "note about pizza one"), mem(scope, "note about pizza two")
+	a.Metadata = map[string]any{"topic": "food", "year": 2024.0}
+	b.Metadata = map[string]any{"topic": "work", "year": 2025.0}
+	mustCreate(t, s, a, b)
+	f, err := graph.ParseFilterJSON([]byte(`{"AND": [{"topic": "food"}, {"year": {"gte": 2020}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "pizza", Filter: f})
+	if len(res.Hits) != 1 || res.Hits[0].Text != "note about pizza one" || res.Candidates != 1 {
+		t.Fatalf("filtered = %q (candidates %d)", texts(res), res.Candidates)
+	}
+	for _, bad := range []graph.SearchQuery{
+		{Scope: scope, Text: "x", TopK: 1000},
+		{Scope: scope, Text: "x", Threshold: 2},
+		{Scope: graph.Scope{Tenant: tenant}, Text: "x"},
+		{Scope: scope, Text: "x", Vector: []float32{1, 2}},
+		{Scope: scope, Text: "x", VectorWeight: -1},
+	} {
+		if bad.Vector == nil {
+			bad.Vector = embedder.Vector("x")
+		}
+		if _, err := s.Search(context.Background(), bad); graph.KindOf(err) != graph.Invalid {
+			t.Errorf("Search(%+v) = %v, want Invalid", bad, err)
+		}
+	}
+}
+
+func TestSearchReturnsRelationsAroundHits(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "alice"}
+	ctx := context.Background()
+	alice, seattle, austin, acme := graph.NewID(), graph.NewID(), graph.NewID(), graph.NewID()
+	ent := func(id, name, typ string) graph.EntityUpsert {
+		return graph.EntityUpsert{ID: id, New: true, Name: name, Key: graph.EntityKey(name), Type: typ, Embedding: embedder.Vector(name)}
+	}
+	m1 := mem(scope, "alice lives in austin")
+	m1.ID, m1.Kind = graph.NewID(), graph.KindFact
+	lease, err := s.AcquireLease(ctx, scope, "t", time.Minute, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour).UTC()
+	oldRel := graph.NewID()
+	if err := s.Apply(ctx, graph.Plan{Scope: scope, At: past,
+		Entities: []graph.EntityUpsert{ent(alice, "alice", "Person"), ent(seattle, "Seattle", "City"), ent(austin, "Austin", "City"), ent(acme, "Acme", "Company")},
+		Relations: []graph.RelationOp{{Op: graph.OpAdd, Relation: graph.Relation{ID: oldRel, SourceID: alice, Type: "LIVES_IN", TargetID: seattle}},
+			{Op: graph.OpAdd, Relation: graph.Relation{ID: graph.NewID(), SourceID: alice, Type: "WORKS_AT", TargetID: acme}}},
+	}, lease); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, graph.Plan{Scope: scope,
+		Memories:  []graph.MemoryOp{{Op: graph.OpAdd, Memory: m1, Mentions: []string{alice, austin}}},
+		Relations: []graph.RelationOp{{Op: graph.OpUpdate, OldID: oldRel, Relation: graph.Relation{ID: graph.NewID(), SourceID: alice, Type: "LIVES_IN", TargetID: austin}}},
+	}, lease); err != nil {
+		t.Fatal(err)
+	}
+	rels := func(res graph.SearchResult) []string {
+		var out []string
+		for _, r := range res.Relations {
+			out = append(out, r.Source+" "+r.Type+" "+r.Target)
+		}
+		slices.Sort(out)
+		return out
+	}
+	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "where does alice live"})
+	if got := rels(res); !slices.Equal(got, []string{"alice LIVES_IN Austin", "alice WORKS_AT Acme"}) {
+		t.Fatalf("current relations = %q", got)
+	}
+	between := past.Add(time.Minute)
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice", AsOf: &between, IncludeInvalid: true})
+	if got := rels(res); !slices.Contains(got, "alice LIVES_IN Seattle") || slices.Contains(got, "alice LIVES_IN Austin") {
+		t.Fatalf("relations as of before the move = %q", got)
+	}
+	// An entity whose name matches the query brings its relations even
+	// without a memory hit.
+	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "Acme", Threshold: 0.999, Vector: embedder.Vector("nothing similar at all")})
+	if got := rels(res); !slices.Contains(got, "alice WORKS_AT Acme") {
+		t.Fatalf("relations of the entity named in the query = %q", got)
+	}
+}
+
+func TestSearchTenantIsolation(t *testing.T) {
+	s, tenantA := newStore(t)
+	tenantB := testcontainers.Tenant(t)
+	a := graph.Scope{Tenant: tenantA, UserID: "same"}
+	b := graph.Scope{Tenant: tenantB, UserID: "same"}
+	mustCreate(t, s, mem(a, "secret of tenant a about pizza"))
+	mustCreate(t, s, mem(b, "tenant b likes pizza"))
+	res := search(t, s, graph.SearchQuery{Scope: b, Text: "secret of tenant a about pizza", TopK: 10})
+	for _, h := range res.Hits {
+		if h.Scope.Tenant != tenantB {
+			t.Fatalf("tenant B found %q of tenant %s", h.Text, h.Scope.Tenant)
+		}
+	}
+	if len(res.Hits) != 1 {
+		t.Fatalf("tenant B hits = %q", texts(res))
+	}
+}
+
+// corpus makes deterministic sentences from a small vocabulary, so their
+// hashing-embedder vectors cluster the way real text does.
+func corpus(r *rand.Rand, n int) []string {
+	words := strings.Fields(`alice bob carol dave likes hates visits owns pizza tennis seattle austin dog cat
+		coffee tea music jazz rock work office project deadline meeting doctor health run marathon book movie
+		paris rome tokyo train flight hotel budget salary team manager garden flower bread cheese wine`)
+	out := make([]string, n)
+	for i := range out {
+		k := 4 + r.IntN(5)
+		w := make([]string, k)
+		for j := range w {
+			w[j] = words[r.IntN(len(words))]
+		}
+		out[i] = strings.Join(w, " ") + fmt.Sprintf(" #%d", r.IntN(1000))
+	}
+	return out
+}
+
+func cosine(a, b []float32) float64 {
+	var d, na, nb float64
+	for i := range a {
+		d += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	return d / math.Sqrt(na*nb)
+}
+
+// exactTop returns the ids of the k memories most similar to v.
+func exactTop(mems []graph.Memory, v []float32, k int) []string {
+	type sc struct {
+		id string
+		s  float64
+	}
+	all := make([]sc, len(mems))
+	for i, m := range mems {
+		all[i] = sc{m.ID, cosine(m.Embedding, v)}
+	}
+	slices.SortFunc(all, func(a, b sc) int {
+		if a.s != b.s {
+			if a.s > b.s {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	var ids []string
+	for _, x := range all[:min(k, len(all))] {
+		ids = append(ids, x.id)
+	}
+	return ids
+}
+
+func load(t *testing.T, s *cypher.Store, scope graph.Scope, texts []string) []graph.Memory {
+	var out []graph.Memory
+	for start := 0; start < len(texts); start += 1000 {
+		var batch []graph.Memory
+		for _, text := range texts[start:min(start+1000, len(texts))] {
+			batch = append(batch, mem(scope, text))
+		}
+		out = append(out, mustCreate(t, s, batch...)...)
+	}
+	return out
+}
+
+// TestVectorRecall checks the vector step against exact search, in one index
+// holding one large tenant and many small ones: recall@10 ≥ 0.99 for both.
+// This is the reduced CI size (4,000 + 200×20 memories, the exact/ANN switch
+// lowered to 500 so the large tenant takes the ANN path); the benchmark runs
+// 50,000 + 1,000×20.
+func TestVectorRecall(t *testing.T) {
+	s, big := newStore(t, func(c *cypher.Config) { c.ExactMax = 500 })
+	r := rand.New(rand.NewPCG(7, 11))
+	bigScope := graph.Scope{Tenant: big, UserID: "big"}
+	bigMems := load(t, s, bigScope, corpus(r, 4000))
+	type small struct {
+		scope graph.Scope
+		mems  []graph.Memory
+	}
+	var smalls []small
+	for i := range 200 {
+		sc := graph.Scope{Tenant: big, UserID: fmt.Sprintf("small-%d", i)}
+		smalls = append(smalls, small{sc, nil})
+	}
+	var batch []graph.Memory
+	for i := range smalls {
+		for _, text := range corpus(r, 20) {
+			batch = append(batch, mem(smalls[i].scope, text))
+		}
+	}
+	for start := 0; start < len(batch); start += 1000 {
+		for _, m := range mustCreate(t, s, batch[start:min(start+1000, len(batch))]...) {
+			for i := range smalls {
+				if smalls[i].scope == m.Scope {
+					smalls[i].mems = append(smalls[i].mems, m)
+				}
+			}
+		}
+	}
+	recall := func(scope graph.Scope, mems []graph.Memory, queries []string, wantStrategy string) float64 {
+		hits, total := 0, 0
+		for _, q := range queries {
+			v := embedder.Vector(q)
+			res, err := s.Search(context.Background(), graph.SearchQuery{Scope: scope, Vector: v, TopK: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Strategy != wantStrategy {
+				t.Fatalf("strategy %s, want %s", res.Strategy, wantStrategy)
+			}
+			want := exactTop(mems, v, 10)
+			for _, h := range res.Hits {
+				if slices.Contains(want, h.ID) {
+					hits++
+				}
+			}
+			total += len(want)
+		}
+		return float64(hits) / float64(total)
+	}
+	queries := corpus(r, 30)
+	bigRecall := recall(bigScope, bigMems, queries, "ann")
+	var smallHits float64
+	for i := range 30 {
+		sm := smalls[i*6]
+		smallHits += recall(sm.scope, sm.mems, queries[i:i+1], "exact")
+	}
+	smallRecall := smallHits / 30
+	t.Logf("recall@10: large tenant (4,000, ann) %.4f, small tenants (20 each, exact) %.4f", bigRecall, smallRecall)
+	if bigRecall < 0.99 || smallRecall < 0.99 {
+		t.Fatalf("recall@10 large %.4f, small %.4f; want ≥ 0.99", bigRecall, smallRecall)
+	}
+}
+
+func TestListWithFilter(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	var batch []graph.Memory
+	for i := range 12 {
+		m := mem(scope, fmt.Sprintf("note %d", i))
+		m.Metadata = map[string]any{"n": float64(i), "even": i%2 == 0}
+		batch = append(batch, m)
+	}
+	mustCreate(t, s, batch...)
+	f, err := graph.ParseFilterJSON([]byte(`{"even": true, "n": {"gte": 4}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	cursor := ""
+	for {
+		page, err := s.ListMemories(context.Background(), scope, cypher.ListOptions{Limit: 2, Cursor: cursor, Filter: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Items {
+			got = append(got, m.Text)
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	slices.Sort(got)
+	if want := []string{"note 10", "note 4", "note 6", "note 8"}; !slices.Equal(got, want) {
+		t.Fatalf("filtered listing = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,100 @@
+package memory
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// SearchRequest is one search.
+type SearchRequest struct {
+	Scope graph.Scope
+	Query string
+	// Filter is the caller's parsed filter (graph.ParseFilter), or nil.
+	Filter    graph.Filter
+	TopK      int
+	Threshold float64
+	// Explain adds each signal's score and rank to the hits.
+	Explain bool
+	// AsOf searches what was current at that time; IncludeInvalid searches
+	// current and invalidated facts alike.
+	AsOf           *time.Time
+	IncludeInvalid bool
+}
+
+// SearchHit is one memory found.
+type SearchHit struct {
+	graph.Memory
+	// Score is the fused score in [0, 1].
+	Score   float64
+	Explain *Explain
+}
+
+// Explain is the part each signal had in a hit's score.
+type Explain struct {
+	VectorScore float64 `json:"vector_score"`
+	VectorRank  int     `json:"vector_rank"`
+	TextScore   float64 `json:"text_score"`
+	TextRank    int     `json:"text_rank"`
+	// Strategy is how the vector step ran (exact, ann, search).
+	Strategy string `json:"strategy"`
+}
+
+// SearchResponse is what Search returns.
+type SearchResponse struct {
+	Results   []SearchHit
+	Relations []graph.Relation
+	// EmbedTime and EngineTime split the latency: the query's embedding, and
+	// the one Cypher query.
+	EmbedTime  time.Duration
+	EngineTime time.Duration
+}
+
+// Search embeds the query once and runs one Cypher query that returns the
+// closest memories (vector and full-text rankings fused) and the relations
+// around the entities they mention. Errors: Invalid, Unavailable.
+func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse, error) {
+	const op = "search"
+	if err := req.Scope.ValidateSelector(op); err != nil {
+		return SearchResponse{}, err
+	}
+	q := strings.TrimSpace(req.Query)
+	if q == "" {
+		return SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "must not be empty"})
+	}
+	if len(q) > graph.MaxMemoryText {
+		return SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "is longer than 65536 bytes"})
+	}
+	start := time.Now()
+	vs, err := e.emb.Embed(ctx, []string{q})
+	if err != nil {
+		return SearchResponse{}, wrapOnce(op, err)
+	}
+	if len(vs) != 1 {
+		return SearchResponse{}, graph.E(graph.Other, op, "embedder returned %d vectors for one text", len(vs))
+	}
+	embedded := time.Now()
+	res, err := e.store.Search(ctx, graph.SearchQuery{
+		Scope: req.Scope, Vector: vs[0], Text: q, Filter: req.Filter, TopK: req.TopK, Threshold: req.Threshold,
+		AsOf: req.AsOf, IncludeInvalid: req.IncludeInvalid,
+		VectorWeight: e.cfg.VectorWeight, TextWeight: e.cfg.TextWeight, RRFK: e.cfg.RRFK, RelationLimit: e.cfg.RelationLimit,
+	})
+	if err != nil {
+		return SearchResponse{}, wrapOnce(op, err)
+	}
+	out := SearchResponse{Relations: res.Relations, EmbedTime: embedded.Sub(start), EngineTime: time.Since(embedded)}
+	out.Results = make([]SearchHit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		hit := SearchHit{Memory: h.Memory, Score: h.Score}
+		if req.Explain {
+			hit.Explain = &Explain{VectorScore: h.VectorScore, VectorRank: h.VectorRank, TextScore: h.TextScore, TextRank: h.TextRank, Strategy: res.Strategy}
+		}
+		out.Results = append(out.Results, hit)
+	}
+	if out.Relations == nil {
+		out.Relations = []graph.Relation{}
+	}
+	return out, nil
+}
