@@ -159,11 +159,10 @@ RETURN versions[0] AS version, edition`
 // changed in that case.
 func (s *Store) Bootstrap(ctx context.Context) error {
 	const op = "bootstrap schema"
-	info, err := s.Server(ctx)
+	info, err := s.serverInfo(ctx)
 	if err != nil {
 		return err
 	}
-	s.server = info
 	// Check dimensions before creating anything, so a mismatch changes nothing.
 	if err := s.checkVectorDimensions(ctx); err != nil {
 		return err

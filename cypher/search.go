@@ -45,7 +45,10 @@ func relValidity(q graph.SearchQuery) string {
 //     when n ≤ $exact_max, else the vector index ({{ann}}), asked for
 //     enough neighbours that the candidates' share of them is k_fetch times
 //     $overfetch (index-wide on 5.26; within the scope with Neo4j 2026's
-//     in-index filtered SEARCH);
+//     in-index filtered SEARCH, whose LIMIT must be a fixed $search_limit),
+//     re-scored exactly; if the index path still found fewer than k_fetch
+//     candidates (a filter that few pass), an exact scan replaces it, so a
+//     search never comes back short;
 //  3. the full-text step ranks them by BM25 (the Lucene query requires the
 //     scope's tags, so only this scope's memories compete);
 //  4. reciprocal rank fusion: score = Σ w/(k + rank), divided by the score
@@ -87,6 +90,16 @@ CALL (n, total, scope_all) {
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS ann
 }
+CALL (n, ann) {
+  UNWIND CASE WHEN n > $exact_max AND size(ann) < CASE WHEN n < $k_fetch THEN n ELSE $k_fetch END
+              THEN [1] ELSE [] END AS _
+  MATCH (m:Memory)
+  WHERE {{scope m}} AND {{validity}}{{filter}}
+  WITH m, vector.similarity.cosine(m.embedding, $vector) AS s
+  ORDER BY s DESC, m.id
+  LIMIT $k_fetch
+  RETURN collect({m: m, s: s}) AS fallback
+}
 CALL () {
   UNWIND CASE WHEN $lucene = '' THEN [] ELSE [1] END AS _
   CALL db.index.fulltext.queryNodes($text_index, $lucene, {limit: $text_fetch}) YIELD node AS m, score AS s
@@ -96,8 +109,10 @@ CALL () {
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS thits
 }
-WITH n, exact + ann AS vhits, thits,
-     CASE WHEN n <= $exact_max THEN 'exact' ELSE $ann_strategy END AS strategy
+WITH n, exact + CASE WHEN size(fallback) > 0 THEN fallback ELSE ann END AS vhits, thits,
+     CASE WHEN n <= $exact_max THEN 'exact'
+          WHEN size(fallback) > 0 THEN 'exact-fallback'
+          ELSE $ann_strategy END AS strategy
 WITH n, strategy,
      [i IN range(0, size(vhits) - 1) | {m: vhits[i].m, vs: vhits[i].s, vr: i + 1, ts: null, tr: null}] +
      [i IN range(0, size(thits) - 1) | {m: thits[i].m, vs: null, vr: null, ts: thits[i].s, tr: i + 1}] AS ranked,
@@ -150,7 +165,7 @@ const annIndex526 = `CALL db.index.vector.queryNodes($vector_index, want, $vecto
 // SEARCH clause; only the declared filter properties may appear), so the
 // over-fetch only covers validity and the caller's filters (n / scope_all).
 const annSearch2026 = `MATCH (m:Memory)
-    SEARCH m IN (VECTOR INDEX memory_embedding FOR $vector WHERE {{search_scope m}} LIMIT want) SCORE AS s`
+    SEARCH m IN (VECTOR INDEX memory_embedding FOR $vector WHERE {{search_scope m}} LIMIT $search_limit) SCORE AS s`
 
 // Search runs one search in one query. Errors: Invalid (scope, vector,
 // limits, weights), Unavailable.
@@ -176,16 +191,23 @@ func (s *Store) Search(ctx context.Context, q graph.SearchQuery) (graph.SearchRe
 		"relation_limit": int64(q.RelationLimit),
 		"exact_max":      int64(s.cfg.ExactMax),
 		"overfetch":      float64(annOverfetch),
-		"ann_max":        int64(annMax),
+		"ann_max":        int64(s.cfg.ANNMax),
 		"ann_strategy":   "ann",
+		// SEARCH's LIMIT must be known before the query runs; the index
+		// already filters by scope, so this covers validity and filters.
+		"search_limit": int64(q.TopK * 3 * annOverfetch * 4),
 	}
 	filter, err := filterClause(q.Filter, "m", params)
 	if err != nil {
 		return graph.SearchResult{}, err
 	}
+	info, err := s.serverInfo(ctx)
+	if err != nil {
+		return graph.SearchResult{}, err
+	}
 	text := searchQuery
 	ann, base := annIndex526, "total"
-	if s.server.FilteredVectorSearch {
+	if info.FilteredVectorSearch {
 		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", q.Scope)), "scope_all"
 		params["ann_strategy"] = "search"
 		text = "CYPHER 25\n" + text

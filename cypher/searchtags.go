@@ -21,10 +21,10 @@ const (
 	// it, the vector index is asked with over-fetch. See docs/benchmarks.md
 	// for the measurement behind it.
 	DefaultExactMax = 20000
-	// annOverfetch multiplies the index share over-fetch; annMax caps what
-	// one ANN call asks the index for.
-	annOverfetch = 4
-	annMax       = 20000
+	// annOverfetch multiplies the index share over-fetch; defaultANNMax
+	// caps what one ANN call asks the index for.
+	annOverfetch  = 4
+	defaultANNMax = 20000
 )
 
 // searchTags returns the tokens that tag a node with its tenant and scope

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -25,6 +26,10 @@ type Config struct {
 	// applied) up to which a search's vector step scans them exactly instead
 	// of asking the vector index. Default DefaultExactMax.
 	ExactMax int
+	// ANNMax caps how many neighbours one vector-index call asks for
+	// (default 20000); past it, a search whose candidates are too sparse in
+	// the index falls back to an exact scan.
+	ANNMax int
 }
 
 // Store keeps memories, entities, relations and history in Neo4j. It is safe
@@ -32,8 +37,27 @@ type Config struct {
 type Store struct {
 	driver neo4j.DriverWithContext
 	cfg    Config
-	// server is filled by Bootstrap.
+
+	mu sync.Mutex
+	// server is the connected server's version, learnt by Bootstrap or on
+	// first use (serverInfo); known says it was.
 	server ServerInfo
+	known  bool
+}
+
+// serverInfo returns the server's version, asking once.
+func (s *Store) serverInfo(ctx context.Context) (ServerInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known {
+		return s.server, nil
+	}
+	info, err := s.Server(ctx)
+	if err != nil {
+		return ServerInfo{}, err
+	}
+	s.server, s.known = info, true
+	return info, nil
 }
 
 // New returns a Store over driver. Call Bootstrap before use.
@@ -46,6 +70,9 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 	}
 	if cfg.ExactMax <= 0 {
 		cfg.ExactMax = DefaultExactMax
+	}
+	if cfg.ANNMax <= 0 {
+		cfg.ANNMax = defaultANNMax
 	}
 	return &Store{driver: driver, cfg: cfg}, nil
 }

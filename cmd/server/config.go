@@ -40,6 +40,7 @@ type config struct {
 	ONNXRuntimeLib   string        `env:"NEOMEM_ONNXRUNTIME_LIB"`
 	ModelTimeout     time.Duration `env:"NEOMEM_MODEL_TIMEOUT" validate:"min=0"`
 	ModelAttempts    int           `env:"NEOMEM_MODEL_ATTEMPTS" validate:"min=1,max=10"`
+	SearchExactMax   int           `env:"NEOMEM_SEARCH_EXACT_MAX" validate:"min=0"`
 	LogLevel         string        `env:"NEOMEM_LOG_LEVEL" validate:"oneof=debug info warn error"`
 	LogFormat        string        `env:"NEOMEM_LOG_FORMAT" validate:"oneof=text json"`
 	StartupTimeout   time.Duration `env:"NEOMEM_STARTUP_TIMEOUT" validate:"min=0"`
@@ -83,6 +84,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_CACHE", "~/.cache/neomem", "cache of fetched models and runtimes (where the local model is looked for)"},
 	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
+	{"NEOMEM_SEARCH_EXACT_MAX", "20000", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index; see docs/benchmarks.md"},
 	{"NEOMEM_MODEL_TIMEOUT", "60s", "time-out of one model call (chat or embedding)"},
 	{"NEOMEM_MODEL_ATTEMPTS", "4", "tries per model call; rate limits, 5xx and time-outs are retried with backoff and jitter"},
 	{"NEOMEM_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -140,6 +142,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_ONNXRUNTIME_LIB", &c.ONNXRuntimeLib)
 	dur("NEOMEM_MODEL_TIMEOUT", &c.ModelTimeout)
 	num("NEOMEM_MODEL_ATTEMPTS", &c.ModelAttempts)
+	num("NEOMEM_SEARCH_EXACT_MAX", &c.SearchExactMax)
 	c.LLMProvider = strings.ToLower(c.LLMProvider)
 	c.Embedder = strings.ToLower(c.Embedder)
 	if c.LocalModelDir == "" || c.ONNXRuntimeLib == "" {

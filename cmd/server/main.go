@@ -90,7 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer driver.Close(context.Background())
 	// The vector indexes take the embedder's dimension; an existing index
 	// with another one stops start-up in Bootstrap.
-	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions()})
+	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
+		ExactMax: cfg.SearchExactMax})
 	if err != nil {
 		return err
 	}
