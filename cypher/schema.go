@@ -45,6 +45,7 @@ var constraints = []string{
 	`CREATE CONSTRAINT entity_key IF NOT EXISTS FOR (e:__Entity__) REQUIRE (e.scope_key, e.key) IS UNIQUE`,
 	`CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.id IS UNIQUE`,
 	`CREATE CONSTRAINT scope_lock IF NOT EXISTS FOR (l:ScopeLock) REQUIRE l.scope_key IS UNIQUE`,
+	`CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE`,
 }
 
 // rangeIndexes serve the tenant and scope predicates of scopeWhere, history
@@ -63,6 +64,7 @@ var rangeIndexes = []string{
 	`CREATE INDEX event_tenant IF NOT EXISTS FOR (e:Event) ON (e.tenant)`,
 	`CREATE INDEX event_tenant_target IF NOT EXISTS FOR (e:Event) ON (e.tenant, e.target_id)`,
 	`CREATE INDEX scope_lock_tenant IF NOT EXISTS FOR (l:ScopeLock) ON (l.tenant)`,
+	`CREATE INDEX api_key_tenant IF NOT EXISTS FOR (k:ApiKey) ON (k.tenant)`,
 }
 
 // fulltextIndexes index the text together with the scope tags (searchTags),

@@ -37,11 +37,14 @@ func main() {
 // gracefully. Tests call it with NEOMEM_ADDR=127.0.0.1:0; the address actually
 // bound is logged as "listening" with addr=...
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "keys" {
+		return runKeys(ctx, args[1:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet("neomem", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "", "HTTP listen address (overrides NEOMEM_ADDR)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n\nenvironment:")
+		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n       neomem keys create -tenant T [-name N] [-admin] | list -tenant T | revoke -tenant T -id ID\n\nenvironment:")
 		for _, v := range configVars {
 			fmt.Fprintf(stdout, "  %-24s %s (default %q)\n", v.name, v.help, v.def)
 		}

@@ -340,3 +340,27 @@ func TestServerModelConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestKeysSubcommand(t *testing.T) {
+	getenv := env(t, nil)
+	tenant := testcontainers.Tenant(t)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"keys", "create", "-tenant", tenant, "-name", "ci", "-admin"}, getenv, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[1], "nm_") {
+		t.Fatalf("create printed %q", out.String())
+	}
+	id := strings.Fields(lines[0])[2]
+	out.Reset()
+	if err := run(context.Background(), []string{"keys", "list", "-tenant", tenant}, getenv, &out); err != nil || !strings.Contains(out.String(), id) {
+		t.Fatalf("list = %q, %v", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"keys", "revoke", "-tenant", tenant, "-id", id}, getenv, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"keys", "bogus"}, getenv, &out); err == nil {
+		t.Fatal("unknown keys subcommand accepted")
+	}
+}
