@@ -36,7 +36,7 @@ func (e *Engine) chatParsed(ctx context.Context, req llm.Request, u *Usage, pars
 	if err != nil {
 		return err
 	}
-	u.chat(resp)
+	countChat(u, resp)
 	perr := parse(resp)
 	if perr == nil {
 		return nil
@@ -52,7 +52,7 @@ func (e *Engine) chatParsed(ctx context.Context, req llm.Request, u *Usage, pars
 	if err != nil {
 		return err
 	}
-	u.chat(resp)
+	countChat(u, resp)
 	if err := parse(resp); err != nil {
 		return &graph.Error{Kind: graph.Unavailable, Op: "model reply",
 			Msg: "the model's reply could not be used, also after one retry (nothing was written)", Fields: graph.FieldsOf(err), Err: err}

@@ -138,109 +138,40 @@ func New(store Store, m Models, cfg Config) (*Engine, error) {
 	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: "engine-" + graph.NewID()}, nil
 }
 
-// Message is one conversation turn given to Add.
-type Message struct {
-	// Role is "user", "assistant" or "system".
-	Role string
-	// Name is the speaker (actor id), optional.
-	Name    string
-	Content string
-	// Images are attached pictures, described by the vision model.
-	Images []llm.Image
-}
-
-// MemoryType selects what an add produces.
-type MemoryType string
-
-// The memory types.
-const (
-	// TypeDefault extracts facts (infer=true) or stores messages (infer=false).
-	TypeDefault MemoryType = ""
-	// TypeProcedural summarises an agent's actions and outputs verbatim.
-	TypeProcedural MemoryType = "procedural"
+// The engine's request and result types live in graph, shared with the
+// HTTP layer.
+type (
+	Message          = graph.Message
+	MemoryType       = graph.MemoryType
+	AddRequest       = graph.AddRequest
+	Event            = graph.AddEvent
+	Result           = graph.Result
+	RelationResult   = graph.RelationResult
+	RejectedRelation = graph.RejectedRelation
+	Relations        = graph.Relations
+	Usage            = graph.Usage
+	AddResult        = graph.AddResult
+	SearchRequest    = graph.SearchRequest
+	SearchHit        = graph.Hit
+	Explain          = graph.Explain
+	SearchResponse   = graph.SearchResponse
 )
 
-// AddRequest is one add.
-type AddRequest struct {
-	Scope    graph.Scope
-	Messages []Message
-	Metadata map[string]any
-	// Infer asks the model to extract facts, entities and relations;
-	// without it every non-system message is stored as it is.
-	Infer      bool
-	MemoryType MemoryType
-	// Prompt is this request's custom instructions for extraction.
-	Prompt string
-	Audit  graph.Audit
-}
-
-// Event names what an add did to one memory.
-type Event string
-
-// The add events (Mem0's vocabulary).
+// The memory types and add events (re-exported from graph).
 const (
-	EventAdd    Event = "ADD"
-	EventUpdate Event = "UPDATE"
-	EventDelete Event = "DELETE"
-	EventNone   Event = "NONE"
+	TypeDefault    = graph.TypeDefault
+	TypeProcedural = graph.TypeProcedural
+	EventAdd       = graph.EventAdd
+	EventUpdate    = graph.EventUpdate
+	EventDelete    = graph.EventDelete
+	EventNone      = graph.EventNone
 )
 
-// Result is one memory an add touched.
-type Result struct {
-	ID             string `json:"id"`
-	Memory         string `json:"memory"`
-	Event          Event  `json:"event"`
-	PreviousMemory string `json:"previous_memory,omitempty"`
-}
-
-// RelationResult is one relation an add touched.
-type RelationResult struct {
-	ID           string `json:"id"`
-	Source       string `json:"source"`
-	Relationship string `json:"relationship"`
-	Target       string `json:"target"`
-	// Previous is the replaced relation of an update.
-	Previous *RelationResult `json:"previous,omitempty"`
-}
-
-// RejectedRelation is a relation the model proposed that was not written.
-type RejectedRelation struct {
-	Source       string `json:"source"`
-	Relationship string `json:"relationship"`
-	Target       string `json:"target"`
-	Reason       string `json:"reason"`
-}
-
-// Relations is what an add did to the graph.
-type Relations struct {
-	Added       []RelationResult   `json:"added"`
-	Updated     []RelationResult   `json:"updated"`
-	Invalidated []RelationResult   `json:"invalidated"`
-	Rejected    []RejectedRelation `json:"rejected,omitempty"`
-	// RejectedLabels are entity types that could not be made into a safe
-	// label; those entities keep only the base label.
-	RejectedLabels []string `json:"rejected_labels,omitempty"`
-}
-
-// Usage counts the model work of one add.
-type Usage struct {
-	LLMCalls         int `json:"llm_calls"`
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	EmbeddingCalls   int `json:"embedding_calls"`
-}
-
-func (u *Usage) chat(r llm.Response) {
+// countChat adds one chat call's usage.
+func countChat(u *Usage, r llm.Response) {
 	u.LLMCalls++
 	u.PromptTokens += r.Usage.PromptTokens
 	u.CompletionTokens += r.Usage.CompletionTokens
-}
-
-// AddResult is what Add returns.
-type AddResult struct {
-	Results   []Result  `json:"results"`
-	Relations Relations `json:"relations"`
-	Usage     Usage     `json:"usage"`
 }
 
 // Add stores what the messages say. With Infer, one extraction call and (when

@@ -525,9 +525,9 @@ func TestImagesAreDescribedFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.model.Then(extraction([]fact{{Text: "alice has a golden retriever"}}, nil, nil, ""))
-	img := llm.Image{URL: "https://example.com/dog.jpg"}
+	img := graph.Image{URL: "https://example.com/dog.jpg"}
 	_, err = eng.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: "This is my dog", Images: []llm.Image{img}}}})
+		Messages: []memory.Message{{Role: "user", Content: "This is my dog", Images: []graph.Image{img}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +538,7 @@ func TestImagesAreDescribedFirst(t *testing.T) {
 		t.Fatalf("extraction prompt lacks the description:\n%s", p)
 	}
 	_, err = e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: "and this", Images: []llm.Image{img}}}})
+		Messages: []memory.Message{{Role: "user", Content: "and this", Images: []graph.Image{img}}}})
 	if !errors.Is(err, graph.Invalid) || !strings.Contains(err.Error(), "vision") {
 		t.Fatalf("image without a vision model = %v", err)
 	}

@@ -30,12 +30,12 @@ func (e *Engine) describeImages(ctx context.Context, msgs []Message, u *Usage) (
 		}
 		resp, err := e.vision.Chat(ctx, llm.Request{Messages: []llm.Message{
 			{Role: llm.RoleSystem, Content: system},
-			{Role: llm.RoleUser, Content: user, Images: m.Images},
+			{Role: llm.RoleUser, Content: user, Images: llmImages(m.Images)},
 		}})
 		if err != nil {
 			return nil, err
 		}
-		u.chat(resp)
+		countChat(u, resp)
 		desc := strings.TrimSpace(resp.Text)
 		if desc == "" {
 			return nil, graph.E(graph.Unavailable, "describe image", "the vision model returned no description")
@@ -49,4 +49,12 @@ func (e *Engine) describeImages(ctx context.Context, msgs []Message, u *Usage) (
 		out[i].Images = nil
 	}
 	return out, nil
+}
+
+func llmImages(in []graph.Image) []llm.Image {
+	out := make([]llm.Image, len(in))
+	for i, im := range in {
+		out[i] = llm.Image{URL: im.URL, MIMEType: im.MIMEType, Data: im.Data}
+	}
+	return out
 }

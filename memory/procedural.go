@@ -20,7 +20,7 @@ func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Messa
 	if err != nil {
 		return err
 	}
-	res.Usage.chat(resp)
+	countChat(&res.Usage, resp)
 	summary := strings.TrimSpace(resp.Text)
 	if summary == "" {
 		return graph.E(graph.Unavailable, "procedural summary", "the model returned an empty summary (nothing was written)")

@@ -8,50 +8,6 @@ import (
 	"github.com/neomem/neomem/graph"
 )
 
-// SearchRequest is one search.
-type SearchRequest struct {
-	Scope graph.Scope
-	Query string
-	// Filter is the caller's parsed filter (graph.ParseFilter), or nil.
-	Filter    graph.Filter
-	TopK      int
-	Threshold float64
-	// Explain adds each signal's score and rank to the hits.
-	Explain bool
-	// AsOf searches what was current at that time; IncludeInvalid searches
-	// current and invalidated facts alike.
-	AsOf           *time.Time
-	IncludeInvalid bool
-}
-
-// SearchHit is one memory found.
-type SearchHit struct {
-	graph.Memory
-	// Score is the fused score in [0, 1].
-	Score   float64
-	Explain *Explain
-}
-
-// Explain is the part each signal had in a hit's score.
-type Explain struct {
-	VectorScore float64 `json:"vector_score"`
-	VectorRank  int     `json:"vector_rank"`
-	TextScore   float64 `json:"text_score"`
-	TextRank    int     `json:"text_rank"`
-	// Strategy is how the vector step ran (exact, ann, search).
-	Strategy string `json:"strategy"`
-}
-
-// SearchResponse is what Search returns.
-type SearchResponse struct {
-	Results   []SearchHit
-	Relations []graph.Relation
-	// EmbedTime and EngineTime split the latency: the query's embedding, and
-	// the one Cypher query.
-	EmbedTime  time.Duration
-	EngineTime time.Duration
-}
-
 // Search embeds the query once and runs one Cypher query that returns the
 // closest memories (vector and full-text rankings fused) and the relations
 // around the entities they mention. Errors: Invalid, Unavailable.
@@ -85,9 +41,9 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse,
 		return SearchResponse{}, wrapOnce(op, err)
 	}
 	out := SearchResponse{Relations: res.Relations, EmbedTime: embedded.Sub(start), EngineTime: time.Since(embedded)}
-	out.Results = make([]SearchHit, 0, len(res.Hits))
+	out.Results = make([]graph.Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		hit := SearchHit{Memory: h.Memory, Score: h.Score}
+		hit := graph.Hit{Memory: h.Memory, Score: h.Score}
 		if req.Explain {
 			hit.Explain = &Explain{VectorScore: h.VectorScore, VectorRank: h.VectorRank, TextScore: h.TextScore, TextRank: h.TextRank, Strategy: res.Strategy}
 		}

@@ -1,0 +1,157 @@
+package graph
+
+import "time"
+
+// This file holds the engine's request and result types: what an add and a
+// search take and return. They are vocabulary shared by the engine (memory)
+// and the HTTP layer (api), which converts them to and from wire types.
+
+// Image is a picture attached to a message, by URL or inline bytes.
+type Image struct {
+	URL      string
+	MIMEType string
+	Data     []byte
+}
+
+// Message is one conversation turn given to Add.
+type Message struct {
+	// Role is "user", "assistant" or "system".
+	Role string
+	// Name is the speaker (actor id), optional.
+	Name    string
+	Content string
+	// Images are attached pictures, described by the vision model.
+	Images []Image
+}
+
+// MemoryType selects what an add produces.
+type MemoryType string
+
+// The memory types.
+const (
+	// TypeDefault extracts facts (infer=true) or stores messages (infer=false).
+	TypeDefault MemoryType = ""
+	// TypeProcedural summarises an agent's actions and outputs verbatim.
+	TypeProcedural MemoryType = "procedural"
+)
+
+// AddRequest is one add.
+type AddRequest struct {
+	Scope    Scope
+	Messages []Message
+	Metadata map[string]any
+	// Infer asks the model to extract facts, entities and relations;
+	// without it every non-system message is stored as it is.
+	Infer      bool
+	MemoryType MemoryType
+	// Prompt is this request's custom instructions for extraction.
+	Prompt string
+	Audit  Audit
+}
+
+// AddEvent names what an add did to one memory.
+type AddEvent string
+
+// The add events (Mem0's vocabulary).
+const (
+	EventAdd    AddEvent = "ADD"
+	EventUpdate AddEvent = "UPDATE"
+	EventDelete AddEvent = "DELETE"
+	EventNone   AddEvent = "NONE"
+)
+
+// Result is one memory an add touched.
+type Result struct {
+	ID             string   `json:"id"`
+	Memory         string   `json:"memory"`
+	Event          AddEvent `json:"event"`
+	PreviousMemory string   `json:"previous_memory,omitempty"`
+}
+
+// RelationResult is one relation an add touched.
+type RelationResult struct {
+	ID           string `json:"id"`
+	Source       string `json:"source"`
+	Relationship string `json:"relationship"`
+	Target       string `json:"target"`
+	// Previous is the replaced relation of an update.
+	Previous *RelationResult `json:"previous,omitempty"`
+}
+
+// RejectedRelation is a relation the model proposed that was not written.
+type RejectedRelation struct {
+	Source       string `json:"source"`
+	Relationship string `json:"relationship"`
+	Target       string `json:"target"`
+	Reason       string `json:"reason"`
+}
+
+// Relations is what an add did to the
+type Relations struct {
+	Added       []RelationResult   `json:"added"`
+	Updated     []RelationResult   `json:"updated"`
+	Invalidated []RelationResult   `json:"invalidated"`
+	Rejected    []RejectedRelation `json:"rejected,omitempty"`
+	// RejectedLabels are entity types that could not be made into a safe
+	// label; those entities keep only the base label.
+	RejectedLabels []string `json:"rejected_labels,omitempty"`
+}
+
+// Usage counts the model work of one add.
+type Usage struct {
+	LLMCalls         int `json:"llm_calls"`
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	EmbeddingCalls   int `json:"embedding_calls"`
+}
+
+// AddResult is what Add returns.
+type AddResult struct {
+	Results   []Result  `json:"results"`
+	Relations Relations `json:"relations"`
+	Usage     Usage     `json:"usage"`
+}
+
+// SearchRequest is one search.
+type SearchRequest struct {
+	Scope Scope
+	Query string
+	// Filter is the caller's parsed filter (ParseFilter), or nil.
+	Filter    Filter
+	TopK      int
+	Threshold float64
+	// Explain adds each signal's score and rank to the hits.
+	Explain bool
+	// AsOf searches what was current at that time; IncludeInvalid searches
+	// current and invalidated facts alike.
+	AsOf           *time.Time
+	IncludeInvalid bool
+}
+
+// Hit is one memory a search found.
+type Hit struct {
+	Memory
+	// Score is the fused score in [0, 1].
+	Score   float64
+	Explain *Explain
+}
+
+// Explain is the part each signal had in a hit's score.
+type Explain struct {
+	VectorScore float64 `json:"vector_score"`
+	VectorRank  int     `json:"vector_rank"`
+	TextScore   float64 `json:"text_score"`
+	TextRank    int     `json:"text_rank"`
+	// Strategy is how the vector step ran (exact, ann, search).
+	Strategy string `json:"strategy"`
+}
+
+// SearchResponse is what Search returns.
+type SearchResponse struct {
+	Results   []Hit
+	Relations []Relation
+	// EmbedTime and EngineTime split the latency: the query's embedding, and
+	// the one Cypher query.
+	EmbedTime  time.Duration
+	EngineTime time.Duration
+}
