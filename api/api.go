@@ -1,10 +1,14 @@
-// Package api is neomem's HTTP surface: echo handlers, wire types, and the
-// one table that maps error kinds to HTTP status codes. It declares the small
-// interfaces it calls and knows nothing of Neo4j or models.
+// Package api is neomem's HTTP surface: echo handlers implementing the
+// interface generated from openapi.yaml (the source of truth for routes and
+// wire types), conversions between wire types and graph types, API-key
+// authentication bound to tenants, and the one table that maps error kinds
+// to HTTP status codes. It declares the small interfaces it calls and knows
+// nothing of Neo4j or models.
 package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -16,42 +20,111 @@ import (
 	"github.com/neomem/neomem/graph"
 )
 
-// Readiness is what /readyz reports about the store.
-type Readiness struct {
+// ReadyReport is what the store says about its readiness.
+type ReadyReport struct {
 	// Reachable is false when the store did not answer; Err says why.
-	Reachable bool
-	Err       error
-	Version   string
-	Edition   string
-	// FilteredVectorSearch: the server filters inside vector indexes.
+	Reachable            bool
+	Err                  error
+	Version              string
+	Edition              string
 	FilteredVectorSearch bool
 	Indexes              []IndexStatus
 }
 
 // IndexStatus is the state of one index.
 type IndexStatus struct {
-	Name       string  `json:"name"`
-	State      string  `json:"state"`
-	Population float64 `json:"population_percent"`
+	Name       string
+	State      string
+	Population float64
 }
 
 // Checker reports whether the store can serve. Safe for concurrent use.
 type Checker interface {
-	Check(ctx context.Context) Readiness
+	Check(ctx context.Context) ReadyReport
+}
+
+// Engine runs adds, searches and text updates (which need the models).
+type Engine interface {
+	Add(ctx context.Context, req graph.AddRequest) (graph.AddResult, error)
+	Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error)
+	Update(ctx context.Context, scope graph.Scope, id string, text *string, metadata map[string]any, audit graph.Audit) (graph.Memory, error)
+}
+
+// ListQuery selects a page of memories.
+type ListQuery struct {
+	Limit          int
+	Cursor         string
+	IncludeInvalid bool
+	Filter         graph.Filter
+}
+
+// RelationQuery selects relations.
+type RelationQuery struct {
+	EntityID       string
+	AsOf           *time.Time
+	IncludeInvalid bool
+	Limit          int
+}
+
+// Store is the system of record's reads and deletes. Methods return graph
+// error kinds and are safe for concurrent use.
+type Store interface {
+	GetMemory(ctx context.Context, scope graph.Scope, id string) (graph.Memory, error)
+	ListMemories(ctx context.Context, scope graph.Scope, q ListQuery) (graph.Page[graph.Memory], error)
+	DeleteMemory(ctx context.Context, scope graph.Scope, id string, audit graph.Audit) error
+	DeleteAll(ctx context.Context, scope graph.Scope, purge bool, audit graph.Audit) (int, error)
+	Reset(ctx context.Context, tenant string) (int, error)
+	History(ctx context.Context, scope graph.Scope, id string) ([]graph.Event, error)
+	Entities(ctx context.Context, scope graph.Scope, limit int) ([]graph.Entity, error)
+	GetEntity(ctx context.Context, scope graph.Scope, id string) (graph.Entity, error)
+	Relations(ctx context.Context, scope graph.Scope, q RelationQuery) ([]graph.Relation, error)
+}
+
+// Principal is who a request acts as: an API key and its tenant.
+type Principal struct {
+	Tenant string
+	KeyID  string
+	Admin  bool
+}
+
+// Authenticator finds the principal of an API key. Errors: NotFound for an
+// unknown or revoked key, Unavailable.
+type Authenticator interface {
+	Authenticate(ctx context.Context, key string) (Principal, error)
 }
 
 // Options configures the HTTP handler.
 type Options struct {
 	Logger  *slog.Logger
 	Checker Checker
-	// ReadyTimeout bounds one readiness check (default 3s).
-	ReadyTimeout time.Duration
+	Engine  Engine
+	Store   Store
+	Auth    Authenticator
+	// AuthDisabled serves every request as an admin of DefaultTenant,
+	// without a key — only when explicitly configured (and logged loudly).
+	AuthDisabled  bool
+	DefaultTenant string
+	// ReadyTimeout bounds one readiness check (default 3s); RequestTimeout
+	// bounds every other request, Neo4j and model calls included (default
+	// 120s); BodyLimit bounds request bodies (default "2M").
+	ReadyTimeout   time.Duration
+	RequestTimeout time.Duration
+	BodyLimit      string
 }
 
 // New returns the HTTP handler with every route registered.
 func New(opt Options) *echo.Echo {
 	if opt.ReadyTimeout <= 0 {
 		opt.ReadyTimeout = 3 * time.Second
+	}
+	if opt.RequestTimeout <= 0 {
+		opt.RequestTimeout = 120 * time.Second
+	}
+	if opt.BodyLimit == "" {
+		opt.BodyLimit = "2M"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -60,52 +133,72 @@ func New(opt Options) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(middleware.Recover())
 	e.Use(accessLog(opt.Logger))
+	e.Use(middleware.BodyLimit(opt.BodyLimit))
+	e.Use(requestTimeout(opt.RequestTimeout))
+	e.Use(authenticate(opt))
 
-	h := &handlers{opt: opt}
-	e.GET("/healthz", h.healthz)
-	e.GET("/readyz", h.readyz)
+	s := &server{opt: opt}
+	RegisterHandlers(e, s)
+	e.GET("/openapi.json", serveSpec)
 	return e
 }
 
-type handlers struct {
+// server implements the generated ServerInterface.
+type server struct {
 	opt Options
 }
 
-// healthz is liveness: the process serves HTTP. It never touches Neo4j, so
+// publicPaths need no API key.
+var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true, "/docs": true}
+
+func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+func serveSpec(c echo.Context) error {
+	spec, err := GetSwagger()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
+}
+
+// Healthz is liveness: the process serves HTTP. It never touches Neo4j, so
 // an orchestrator does not restart a healthy server during a database outage.
-func (h *handlers) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+func (s *server) Healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, Status{Status: "ok"})
 }
 
-type readyBody struct {
-	Status string        `json:"status"`
-	Neo4j  neo4jBody     `json:"neo4j"`
-	Index  []IndexStatus `json:"indexes"`
-	Error  string        `json:"error,omitempty"`
-}
-
-type neo4jBody struct {
-	Reachable            bool   `json:"reachable"`
-	Version              string `json:"version,omitempty"`
-	Edition              string `json:"edition,omitempty"`
-	FilteredVectorSearch bool   `json:"filtered_vector_search"`
-}
-
-// readyz is readiness: Neo4j answers and every index neomem needs is online.
-func (h *handlers) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), h.opt.ReadyTimeout)
+// Readyz is readiness: Neo4j answers and every index neomem needs is online.
+func (s *server) Readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opt.ReadyTimeout)
 	defer cancel()
-	r := h.opt.Checker.Check(ctx)
-	body := readyBody{
-		Status: "ready",
-		Neo4j:  neo4jBody{Reachable: r.Reachable, Version: r.Version, Edition: r.Edition, FilteredVectorSearch: r.FilteredVectorSearch},
-		Index:  r.Indexes,
-	}
-	if body.Index == nil {
-		body.Index = []IndexStatus{}
-	}
+	r := s.opt.Checker.Check(ctx)
+	body := Readiness{Status: "ready", Indexes: []struct {
+		Name              string  `json:"name"`
+		PopulationPercent float64 `json:"population_percent"`
+		State             string  `json:"state"`
+	}{}}
+	body.Neo4j.Reachable, body.Neo4j.FilteredVectorSearch = r.Reachable, r.FilteredVectorSearch
+	body.Neo4j.Version, body.Neo4j.Edition = optional(r.Version), optional(r.Edition)
 	ok := r.Reachable && r.Err == nil
 	for _, ix := range r.Indexes {
+		body.Indexes = append(body.Indexes, struct {
+			Name              string  `json:"name"`
+			PopulationPercent float64 `json:"population_percent"`
+			State             string  `json:"state"`
+		}{ix.Name, ix.Population, ix.State})
 		if ix.State != "ONLINE" {
 			ok = false
 		}
@@ -114,7 +207,7 @@ func (h *handlers) readyz(c echo.Context) error {
 		body.Status = "not ready"
 		if r.Err != nil {
 			// The kind, not the driver's text: it may carry addresses.
-			body.Error = "neo4j " + graph.KindOf(r.Err).String()
+			body.Error = optional("neo4j " + graph.KindOf(r.Err).String())
 		}
 		return c.JSON(http.StatusServiceUnavailable, body)
 	}
@@ -141,16 +234,6 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
-// problem is an RFC 9457 problem details body.
-type problem struct {
-	Type      string             `json:"type"`
-	Title     string             `json:"title"`
-	Status    int                `json:"status"`
-	Detail    string             `json:"detail,omitempty"`
-	RequestID string             `json:"request_id,omitempty"`
-	Errors    []graph.FieldError `json:"errors,omitempty"`
-}
-
 // statusOf is the one table from error kinds to HTTP status codes.
 var statusOf = map[graph.Kind]int{
 	graph.NotFound:    http.StatusNotFound,
@@ -165,30 +248,47 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		p := problem{Type: "about:blank", RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+		p := Problem{Type: "about:blank", RequestId: optional(c.Response().Header().Get(echo.HeaderXRequestID))}
 		var he *echo.HTTPError
 		switch {
 		case errors.As(err, &he):
 			p.Status = he.Code
 			if msg, ok := he.Message.(string); ok {
-				p.Detail = msg
+				p.Detail = optional(msg)
 			}
 		default:
 			k := graph.KindOf(err)
 			p.Status = statusOf[k]
-			p.Errors = graph.FieldsOf(err)
+			if fields := graph.FieldsOf(err); len(fields) > 0 {
+				fe := make([]FieldError, len(fields))
+				for i, f := range fields {
+					fe[i] = FieldError{Path: f.Path, Message: f.Message}
+				}
+				p.Errors = &fe
+			}
 			if k == graph.Other {
 				// A 500 never carries internals; the log has them.
-				log.Error("internal error", "err", err, "request_id", p.RequestID)
+				log.Error("internal error", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 			} else {
-				p.Detail = err.Error()
+				p.Detail = optional(err.Error())
 			}
 		}
 		p.Title = http.StatusText(p.Status)
+		if p.Status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", "5")
+		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		c.Response().WriteHeader(p.Status)
 		if c.Request().Method != http.MethodHead {
-			_ = c.Echo().JSONSerializer.Serialize(c, p, "")
+			_ = json.NewEncoder(c.Response()).Encode(p)
 		}
 	}
+}
+
+func optional[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
 }

@@ -16,9 +16,9 @@ import (
 )
 
 // checker is a fixed readiness answer: the api package's own seam, not Neo4j.
-type checker Readiness
+type checker ReadyReport
 
-func (c checker) Check(context.Context) Readiness { return Readiness(c) }
+func (c checker) Check(context.Context) ReadyReport { return ReadyReport(c) }
 
 func serve(t *testing.T, e *echo.Echo, method, path string) (*httptest.ResponseRecorder, map[string]any) {
 	t.Helper()
@@ -37,13 +37,13 @@ func TestReadyz(t *testing.T) {
 	online := []IndexStatus{{Name: "memory_embedding", State: "ONLINE", Population: 100}}
 	tests := []struct {
 		name       string
-		ready      Readiness
+		ready      ReadyReport
 		wantStatus int
 		wantError  string
 	}{
-		{"ready", Readiness{Reachable: true, Version: "5.26.30", Indexes: online}, 200, ""},
-		{"unreachable", Readiness{Err: graph.Wrap(graph.Unavailable, "ping", errors.New("dial tcp 10.0.0.1:7687: refused"))}, 503, "neo4j unavailable"},
-		{"populating", Readiness{Reachable: true, Version: "5.26.30", Indexes: []IndexStatus{{Name: "memory_embedding", State: "POPULATING", Population: 40}}}, 503, ""},
+		{"ready", ReadyReport{Reachable: true, Version: "5.26.30", Indexes: online}, 200, ""},
+		{"unreachable", ReadyReport{Err: graph.Wrap(graph.Unavailable, "ping", errors.New("dial tcp 10.0.0.1:7687: refused"))}, 503, "neo4j unavailable"},
+		{"populating", ReadyReport{Reachable: true, Version: "5.26.30", Indexes: []IndexStatus{{Name: "memory_embedding", State: "POPULATING", Population: 40}}}, 503, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +60,7 @@ func TestReadyz(t *testing.T) {
 }
 
 func TestErrorsAreProblemJSON(t *testing.T) {
-	e := New(Options{Logger: quiet(), Checker: checker{}})
+	e := New(Options{Logger: quiet(), Checker: checker{}, AuthDisabled: true, DefaultTenant: "t"})
 	e.GET("/boom/:kind", func(c echo.Context) error {
 		switch c.Param("kind") {
 		case "invalid":

@@ -31,6 +31,8 @@ type Store interface {
 	Apply(ctx context.Context, plan graph.Plan, lease graph.Lease) error
 	// Search answers one search in one query.
 	Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error)
+	// UpdateMemory changes a memory in place, recording an UPDATE event.
+	UpdateMemory(ctx context.Context, scope graph.Scope, id string, p graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
 }
 
 // Config tunes the engine; zero values take the defaults.

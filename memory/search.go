@@ -54,3 +54,22 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse,
 	}
 	return out, nil
 }
+
+// Update changes a memory's text and/or metadata in place (recorded in its
+// history); a new text is embedded first, outside any transaction. Errors:
+// Invalid, NotFound, Unavailable.
+func (e *Engine) Update(ctx context.Context, scope graph.Scope, id string, text *string, metadata map[string]any, audit graph.Audit) (graph.Memory, error) {
+	const op = "update memory"
+	patch := graph.MemoryPatch{Text: text, Metadata: metadata}
+	if text != nil {
+		if err := graph.CheckText(op, "text", *text); err != nil {
+			return graph.Memory{}, err
+		}
+		vs, err := e.emb.Embed(ctx, []string{*text})
+		if err != nil {
+			return graph.Memory{}, wrapOnce(op, err)
+		}
+		patch.Embedding = vs[0]
+	}
+	return e.store.UpdateMemory(ctx, scope, id, patch, audit)
+}

@@ -41,6 +41,11 @@ type config struct {
 	ModelTimeout     time.Duration `env:"NEOMEM_MODEL_TIMEOUT" validate:"min=0"`
 	ModelAttempts    int           `env:"NEOMEM_MODEL_ATTEMPTS" validate:"min=1,max=10"`
 	SearchExactMax   int           `env:"NEOMEM_SEARCH_EXACT_MAX" validate:"min=0"`
+	Auth             string        `env:"NEOMEM_AUTH" validate:"oneof=enabled disabled"`
+	DefaultTenant    string        `env:"NEOMEM_DEFAULT_TENANT" validate:"required,max=128"`
+	Instructions     string        `env:"NEOMEM_INSTRUCTIONS" validate:"max=8000"`
+	RequestTimeout   time.Duration `env:"NEOMEM_REQUEST_TIMEOUT" validate:"min=0"`
+	BodyLimit        string        `env:"NEOMEM_BODY_LIMIT" validate:"required"`
 	LogLevel         string        `env:"NEOMEM_LOG_LEVEL" validate:"oneof=debug info warn error"`
 	LogFormat        string        `env:"NEOMEM_LOG_FORMAT" validate:"oneof=text json"`
 	StartupTimeout   time.Duration `env:"NEOMEM_STARTUP_TIMEOUT" validate:"min=0"`
@@ -53,6 +58,10 @@ func defaultConfig() config {
 		Neo4jURI:        "bolt://localhost:7687",
 		Neo4jUsername:   "neo4j",
 		ModelTimeout:    60 * time.Second,
+		Auth:            "enabled",
+		DefaultTenant:   "default",
+		RequestTimeout:  120 * time.Second,
+		BodyLimit:       "2M",
 		ModelAttempts:   4,
 		LogLevel:        "info",
 		LogFormat:       "text",
@@ -85,6 +94,11 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
 	{"NEOMEM_SEARCH_EXACT_MAX", "20000", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index; see docs/benchmarks.md"},
+	{"NEOMEM_AUTH", "enabled", "enabled: every request needs an API key (neomem keys create); disabled: every request acts as an admin of NEOMEM_DEFAULT_TENANT — for local experiments only, logged loudly"},
+	{"NEOMEM_DEFAULT_TENANT", "default", "the tenant of every request when NEOMEM_AUTH=disabled"},
+	{"NEOMEM_INSTRUCTIONS", "", "custom instructions added to every extraction prompt (per deployment; requests add their own prompt)"},
+	{"NEOMEM_REQUEST_TIMEOUT", "120s", "bound on one request, Neo4j and model calls included"},
+	{"NEOMEM_BODY_LIMIT", "2M", "largest request body (e.g. 512K, 2M)"},
 	{"NEOMEM_MODEL_TIMEOUT", "60s", "time-out of one model call (chat or embedding)"},
 	{"NEOMEM_MODEL_ATTEMPTS", "4", "tries per model call; rate limits, 5xx and time-outs are retried with backoff and jitter"},
 	{"NEOMEM_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -143,6 +157,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	dur("NEOMEM_MODEL_TIMEOUT", &c.ModelTimeout)
 	num("NEOMEM_MODEL_ATTEMPTS", &c.ModelAttempts)
 	num("NEOMEM_SEARCH_EXACT_MAX", &c.SearchExactMax)
+	str("NEOMEM_AUTH", &c.Auth)
+	str("NEOMEM_DEFAULT_TENANT", &c.DefaultTenant)
+	str("NEOMEM_INSTRUCTIONS", &c.Instructions)
+	dur("NEOMEM_REQUEST_TIMEOUT", &c.RequestTimeout)
+	str("NEOMEM_BODY_LIMIT", &c.BodyLimit)
 	c.LLMProvider = strings.ToLower(c.LLMProvider)
 	c.Embedder = strings.ToLower(c.Embedder)
 	if c.LocalModelDir == "" || c.ONNXRuntimeLib == "" {
@@ -251,11 +270,15 @@ func (c config) LogValue() slog.Value {
 		slog.String("openai_api_key", mask(c.OpenAIAPIKey)),
 		slog.String("anthropic_api_key", mask(c.AnthropicAPIKey)),
 		slog.String("llm_api_key", mask(c.LLMAPIKey)),
+		slog.String("auth", c.Auth),
 		slog.String("log_level", c.LogLevel),
 		slog.Duration("startup_timeout", c.StartupTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 	)
 }
+
+// AuthDisabled reports whether requests need no API key.
+func (c config) AuthDisabled() bool { return c.Auth == "disabled" }
 
 // mask hides a secret but says whether it is set.
 func mask(secret string) string {

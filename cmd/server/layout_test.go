@@ -20,19 +20,21 @@ var layout = map[string]struct {
 	internal []string
 	external []string // path prefixes; "*" allows any
 }{
-	"graph":          {},
-	"llm":            {internal: []string{"graph"}},
-	"llm/llmtest":    {internal: []string{"llm", "graph"}},
-	"vector":         {internal: []string{"graph", "llm"}},
-	"prompts":        {internal: []string{"graph"}},
-	"entities":       {internal: []string{"graph", "llm", "prompts", "vector"}},
-	"relations":      {internal: []string{"graph", "llm", "prompts", "vector"}},
-	"memory":         {internal: []string{"graph", "llm", "prompts", "vector", "entities", "relations"}},
-	"cypher":         {internal: []string{"graph"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
-	"api":            {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10"}},
-	"testcontainers": {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
-	"cmd/server":     {internal: []string{"*"}, external: []string{"*"}},
-	"cmd/fakellm":    {internal: []string{"llm", "llm/llmtest", "llm/local"}},
+	"graph":       {},
+	"llm":         {internal: []string{"graph"}},
+	"llm/llmtest": {internal: []string{"llm", "graph"}},
+	"vector":      {internal: []string{"graph", "llm"}},
+	"prompts":     {internal: []string{"graph"}},
+	"entities":    {internal: []string{"graph", "llm", "prompts", "vector"}},
+	"relations":   {internal: []string{"graph", "llm", "prompts", "vector"}},
+	"memory":      {internal: []string{"graph", "llm", "prompts", "vector", "entities", "relations"}},
+	"cypher":      {internal: []string{"graph"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
+	"api": {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10",
+		"github.com/oapi-codegen/runtime", "github.com/getkin/kin-openapi"}},
+	"testcontainers":  {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
+	"cmd/server":      {internal: []string{"*"}, external: []string{"*"}},
+	"cmd/fakellm":     {internal: []string{"llm", "llm/llmtest", "llm/local"}},
+	"cmd/benchsearch": {internal: []string{"*"}, external: []string{"*"}},
 }
 
 // adapters are the llm/<provider> packages: each may import llm, graph and its SDK.

@@ -22,6 +22,7 @@ import (
 	"github.com/neomem/neomem/api"
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/memory"
 )
 
 func main() {
@@ -111,7 +112,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log.Info("neo4j ready", "uri", cfg.Neo4jURI, "version", info.Version, "edition", info.Edition,
 		"filtered_vector_search", info.FilteredVectorSearch)
 
-	handler := api.New(api.Options{Logger: log, Checker: readiness{store}})
+	engine, err := memory.New(store, memory.Models{Embedder: mods.embedder, Chat: mods.chat, Vision: mods.vision},
+		memory.Config{Instructions: cfg.Instructions})
+	if err != nil {
+		return err
+	}
+	if cfg.AuthDisabled() {
+		log.Warn("AUTHENTICATION IS DISABLED: every request acts as an admin of tenant "+cfg.DefaultTenant+
+			"; never expose this server (NEOMEM_AUTH=disabled)", "tenant", cfg.DefaultTenant)
+	}
+	handler := api.New(api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: storeAPI{store},
+		Auth: authAPI{store}, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
+		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -188,29 +200,4 @@ func waitForNeo4j(ctx context.Context, log *slog.Logger, store *cypher.Store, ti
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// readiness adapts the store to api.Checker.
-type readiness struct{ store *cypher.Store }
-
-func (r readiness) Check(ctx context.Context) api.Readiness {
-	if err := r.store.Ping(ctx); err != nil {
-		return api.Readiness{Err: err}
-	}
-	out := api.Readiness{Reachable: true}
-	info, err := r.store.Server(ctx)
-	if err != nil {
-		out.Err = err
-		return out
-	}
-	out.Version, out.Edition, out.FilteredVectorSearch = info.Version, info.Edition, info.FilteredVectorSearch
-	states, err := r.store.IndexStates(ctx)
-	if err != nil {
-		out.Err = err
-		return out
-	}
-	for _, st := range states {
-		out.Indexes = append(out.Indexes, api.IndexStatus{Name: st.Name, State: st.State, Population: st.Population})
-	}
-	return out
 }

@@ -1,0 +1,458 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// bind decodes a JSON body strictly enough to say what is wrong: a body
+// that is not JSON, or of the wrong shape, is a 400 naming the problem.
+func bind(c echo.Context, into any) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "the body must be application/json")
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil {
+		var tErr *json.UnmarshalTypeError
+		switch {
+		case err.Error() == "EOF":
+			return graph.InvalidFields("decode body", graph.FieldError{Path: "body", Message: "is empty; a JSON object is required"})
+		case errorsAs(err, &tErr):
+			return graph.InvalidFields("decode body", graph.FieldError{Path: tErr.Field, Message: fmt.Sprintf("must be %s, not %s", tErr.Type, tErr.Value)})
+		case strings.Contains(err.Error(), "http: request body too large"):
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is too large")
+		}
+		return graph.InvalidFields("decode body", graph.FieldError{Path: "body", Message: "is not valid JSON: " + err.Error()})
+	}
+	return nil
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// scopeOf builds the request's scope: the key's tenant (never the body's)
+// and the given ids.
+func scopeOf(c echo.Context, user, agent, run *string) graph.Scope {
+	return graph.Scope{Tenant: principal(c).Tenant, UserID: str(user), AgentID: str(agent), RunID: str(run)}
+}
+
+// AddMemories adds memories from conversation turns.
+func (s *server) AddMemories(c echo.Context) error {
+	var req AddRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	in, err := addInput(c, req)
+	if err != nil {
+		return err
+	}
+	res, err := s.opt.Engine.Add(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, addResponse(res))
+}
+
+func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
+	in := graph.AddRequest{Scope: scopeOf(c, req.UserId, req.AgentId, req.RunId), Infer: req.Infer == nil || *req.Infer,
+		Prompt: str(req.Prompt), Audit: audit(c)}
+	if req.Metadata != nil {
+		in.Metadata = normalizeNumbers(*req.Metadata).(map[string]any)
+	}
+	if req.MemoryType != nil {
+		in.MemoryType = graph.MemoryType(*req.MemoryType)
+	}
+	var bad []graph.FieldError
+	bad = append(bad, checkScopeIDs(req.UserId, req.AgentId, req.RunId)...)
+	if len(req.Messages) == 0 {
+		bad = append(bad, graph.FieldError{Path: "messages", Message: "at least one message is required"})
+	}
+	if len(req.Messages) > 200 {
+		bad = append(bad, graph.FieldError{Path: "messages", Message: "at most 200 messages"})
+	}
+	if len(str(req.Prompt)) > 8000 {
+		bad = append(bad, graph.FieldError{Path: "prompt", Message: "is longer than 8000 bytes"})
+	}
+	for i, t := range req.Messages {
+		m, fields := turn(i, t)
+		bad = append(bad, fields...)
+		in.Messages = append(in.Messages, m)
+	}
+	if len(bad) > 0 {
+		return graph.AddRequest{}, graph.InvalidFields("add", bad...)
+	}
+	return in, nil
+}
+
+// turn converts one wire message: content is text, or a list of text and
+// image_url parts (a URL or a base64 data URL).
+func turn(i int, t Turn) (graph.Message, []graph.FieldError) {
+	path := fmt.Sprintf("messages[%d]", i)
+	m := graph.Message{Role: string(t.Role), Name: str(t.Name)}
+	var bad []graph.FieldError
+	if err := validate.Var(m.Role, "oneof=user assistant system"); err != nil {
+		bad = append(bad, graph.FieldError{Path: path + ".role", Message: "must be user, assistant or system"})
+	}
+	parts, ok := t.Content.([]any)
+	if !ok {
+		if one, isObj := t.Content.(map[string]any); isObj {
+			parts = []any{one}
+		}
+	}
+	switch v := t.Content.(type) {
+	case string:
+		m.Content = v
+		return m, bad
+	case nil:
+		return m, append(bad, graph.FieldError{Path: path + ".content", Message: "is required"})
+	}
+	if parts == nil {
+		return m, append(bad, graph.FieldError{Path: path + ".content", Message: "must be a string or a list of parts"})
+	}
+	var texts []string
+	for j, p := range parts {
+		pp := fmt.Sprintf("%s.content[%d]", path, j)
+		part, _ := p.(map[string]any)
+		switch part["type"] {
+		case "text":
+			text, _ := part["text"].(string)
+			texts = append(texts, text)
+		case "image_url":
+			iu, _ := part["image_url"].(map[string]any)
+			url, _ := iu["url"].(string)
+			if url == "" {
+				url, _ = part["image_url"].(string)
+			}
+			img, err := image(url)
+			if err != nil {
+				bad = append(bad, graph.FieldError{Path: pp + ".image_url", Message: err.Error()})
+				continue
+			}
+			m.Images = append(m.Images, img)
+		default:
+			bad = append(bad, graph.FieldError{Path: pp + ".type", Message: `must be "text" or "image_url"`})
+		}
+	}
+	m.Content = strings.Join(texts, "\n")
+	return m, bad
+}
+
+// image accepts an http(s) URL or a base64 data URL.
+func image(url string) (graph.Image, error) {
+	if rest, ok := strings.CutPrefix(url, "data:"); ok {
+		meta, data, ok := strings.Cut(rest, ",")
+		if !ok || !strings.HasSuffix(meta, ";base64") {
+			return graph.Image{}, fmt.Errorf("a data URL must be base64 (data:image/png;base64,…)")
+		}
+		b, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			return graph.Image{}, fmt.Errorf("the data URL is not valid base64")
+		}
+		return graph.Image{MIMEType: strings.TrimSuffix(meta, ";base64"), Data: b}, nil
+	}
+	if err := validate.Var(url, "required,http_url"); err != nil {
+		return graph.Image{}, fmt.Errorf("must be an http(s) URL or a base64 data URL")
+	}
+	return graph.Image{URL: url}, nil
+}
+
+func checkScopeIDs(user, agent, run *string) []graph.FieldError {
+	var bad []graph.FieldError
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"user_id", user}, {"agent_id", agent}, {"run_id", run}} {
+		if f.v != nil && validate.Var(*f.v, "max=256") != nil {
+			bad = append(bad, graph.FieldError{Path: f.name, Message: "is longer than 256 bytes"})
+		}
+	}
+	return bad
+}
+
+// normalizeNumbers turns json.Number (from UseNumber) into int64 or float64.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNumbers(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNumbers(e)
+		}
+		return x
+	}
+	return v
+}
+
+// ListMemories lists a scope's memories with a cursor.
+func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
+	q := ListQuery{Cursor: str(p.Cursor)}
+	if p.Limit != nil {
+		q.Limit = *p.Limit
+	}
+	if p.IncludeInvalid != nil {
+		q.IncludeInvalid = *p.IncludeInvalid
+	}
+	page, err := s.opt.Store.ListMemories(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), q)
+	if err != nil {
+		return err
+	}
+	out := MemoryPage{Results: make([]Memory, 0, len(page.Items)), NextCursor: optional(page.Next)}
+	for _, m := range page.Items {
+		out.Results = append(out.Results, memory(m))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// DeleteAllMemories deletes every memory and entity of a scope.
+func (s *server) DeleteAllMemories(c echo.Context, p DeleteAllMemoriesParams) error {
+	purge := p.Purge != nil && *p.Purge
+	n, err := s.opt.Store.DeleteAll(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), purge, audit(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted %d memories and entities", n), Deleted: n})
+}
+
+// GetMemory returns one memory of the key's tenant.
+func (s *server) GetMemory(c echo.Context, id ID) error {
+	m, err := s.opt.Store.GetMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, memory(m))
+}
+
+// UpdateMemory changes a memory's text and/or metadata.
+func (s *server) UpdateMemory(c echo.Context, id ID) error {
+	var req UpdateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.Text == nil && req.Metadata == nil {
+		return graph.InvalidFields("update memory", graph.FieldError{Path: "text", Message: "text or metadata is required"})
+	}
+	var md map[string]any
+	if req.Metadata != nil {
+		md = normalizeNumbers(*req.Metadata).(map[string]any)
+	}
+	m, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), id, req.Text, md, audit(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, memory(m))
+}
+
+// DeleteMemory deletes one memory for good; its history stays.
+func (s *server) DeleteMemory(c echo.Context, id ID) error {
+	if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, audit(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Message{Message: "memory deleted"})
+}
+
+// MemoryHistory returns a memory's events.
+func (s *server) MemoryHistory(c echo.Context, id ID) error {
+	evs, err := s.opt.Store.History(c.Request().Context(), scopeOf(c, nil, nil, nil), id)
+	if err != nil {
+		return err
+	}
+	out := make([]HistoryEntry, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, history(e))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Search finds the closest memories and the relations around them.
+func (s *server) Search(c echo.Context) error {
+	var req SearchRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	in, err := searchInput(c, req)
+	if err != nil {
+		return err
+	}
+	res, err := s.opt.Engine.Search(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	out := SearchResponse{Results: make([]Memory, 0, len(res.Results)), Relations: make([]Relation, 0, len(res.Relations))}
+	for _, h := range res.Results {
+		m := memory(h.Memory)
+		score := h.Score
+		m.Score = &score
+		if h.Explain != nil {
+			m.Explain = &Explain{VectorScore: h.Explain.VectorScore, VectorRank: h.Explain.VectorRank,
+				TextScore: h.Explain.TextScore, TextRank: h.Explain.TextRank, Strategy: h.Explain.Strategy}
+		}
+		out.Results = append(out.Results, m)
+	}
+	for _, r := range res.Relations {
+		out.Relations = append(out.Relations, relation(r))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error) {
+	in := graph.SearchRequest{Scope: scopeOf(c, req.UserId, req.AgentId, req.RunId), Query: req.Query,
+		AsOf: req.AsOf, Explain: req.Explain != nil && *req.Explain, IncludeInvalid: req.IncludeInvalid != nil && *req.IncludeInvalid}
+	bad := checkScopeIDs(req.UserId, req.AgentId, req.RunId)
+	if req.TopK != nil {
+		if validate.Var(*req.TopK, "min=1,max=100") != nil {
+			bad = append(bad, graph.FieldError{Path: "top_k", Message: "must be between 1 and 100"})
+		}
+		in.TopK = *req.TopK
+	}
+	if req.Threshold != nil {
+		if validate.Var(*req.Threshold, "gte=0,lte=1") != nil {
+			bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
+		}
+		in.Threshold = *req.Threshold
+	}
+	if req.Filters != nil {
+		f, err := graph.ParseFilter(normalizeNumbers(*req.Filters).(map[string]any))
+		if err != nil {
+			bad = append(bad, graph.FieldsOf(err)...)
+		} else {
+			in.Filter = f
+			in.Scope = scopeFromFilter(in.Scope, f)
+		}
+	}
+	if len(bad) > 0 {
+		return graph.SearchRequest{}, graph.InvalidFields("search", bad...)
+	}
+	return in, nil
+}
+
+// scopeFromFilter fills scope ids that the request did not give from
+// equality conditions at the top of the filter ({"user_id": "alice"} or
+// {"AND": [{"user_id": "alice"}, …]}), as Mem0's clients send them. The
+// filter still applies as a whole; this only narrows the scope.
+func scopeFromFilter(s graph.Scope, f graph.Filter) graph.Scope {
+	var conds []graph.Cond
+	switch x := f.(type) {
+	case graph.Cond:
+		conds = []graph.Cond{x}
+	case graph.And:
+		for _, e := range x {
+			if c, ok := e.(graph.Cond); ok {
+				conds = append(conds, c)
+			}
+		}
+	}
+	for _, c := range conds {
+		v, ok := c.Value.(string)
+		if c.Op != graph.FilterEq || c.Field.Metadata || !ok {
+			continue
+		}
+		switch c.Field.Name {
+		case "user_id":
+			if s.UserID == "" {
+				s.UserID = v
+			}
+		case "agent_id":
+			if s.AgentID == "" {
+				s.AgentID = v
+			}
+		case "run_id":
+			if s.RunID == "" {
+				s.RunID = v
+			}
+		}
+	}
+	return s
+}
+
+// Reset deletes everything of the key's tenant; admin keys only.
+func (s *server) Reset(c echo.Context) error {
+	p := principal(c)
+	if !p.Admin {
+		return echo.NewHTTPError(http.StatusForbidden, "reset needs an admin key")
+	}
+	n, err := s.opt.Store.Reset(c.Request().Context(), p.Tenant)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("tenant reset: %d nodes deleted", n), Deleted: n})
+}
+
+// ListEntities lists a scope's entities.
+func (s *server) ListEntities(c echo.Context, p ListEntitiesParams) error {
+	limit := 0
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	ents, err := s.opt.Store.Entities(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), limit)
+	if err != nil {
+		return err
+	}
+	out := EntityList{Results: make([]Entity, 0, len(ents))}
+	for _, e := range ents {
+		out.Results = append(out.Results, entity(e))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GetEntity returns one entity with its current relations.
+func (s *server) GetEntity(c echo.Context, id ID) error {
+	scope := scopeOf(c, nil, nil, nil)
+	e, err := s.opt.Store.GetEntity(c.Request().Context(), scope, id)
+	if err != nil {
+		return err
+	}
+	// Relations of the entity's own scope.
+	rels, err := s.opt.Store.Relations(c.Request().Context(), e.Scope, RelationQuery{EntityID: id})
+	if err != nil {
+		return err
+	}
+	out := EntityDetail{Entity: entity(e), Relations: make([]Relation, 0, len(rels))}
+	for _, r := range rels {
+		out.Relations = append(out.Relations, relation(r))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ListRelations lists a scope's relations.
+func (s *server) ListRelations(c echo.Context, p ListRelationsParams) error {
+	q := RelationQuery{AsOf: p.AsOf}
+	if p.EntityId != nil {
+		q.EntityID = p.EntityId.String()
+	}
+	if p.IncludeInvalid != nil {
+		q.IncludeInvalid = *p.IncludeInvalid
+	}
+	if p.Limit != nil {
+		q.Limit = *p.Limit
+	}
+	rels, err := s.opt.Store.Relations(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), q)
+	if err != nil {
+		return err
+	}
+	out := RelationList{Results: make([]Relation, 0, len(rels))}
+	for _, r := range rels {
+		out.Results = append(out.Results, relation(r))
+	}
+	return c.JSON(http.StatusOK, out)
+}

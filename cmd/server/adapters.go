@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+
+	"github.com/neomem/neomem/api"
+	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/graph"
+)
+
+// storeAPI adapts cypher.Store to api.Store (the api package declares the
+// interface it needs and knows nothing of Neo4j).
+type storeAPI struct{ *cypher.Store }
+
+func (s storeAPI) ListMemories(ctx context.Context, scope graph.Scope, q api.ListQuery) (graph.Page[graph.Memory], error) {
+	return s.Store.ListMemories(ctx, scope, cypher.ListOptions{Limit: q.Limit, Cursor: q.Cursor, IncludeInvalid: q.IncludeInvalid, Filter: q.Filter})
+}
+
+func (s storeAPI) DeleteAll(ctx context.Context, scope graph.Scope, purge bool, audit graph.Audit) (int, error) {
+	return s.Store.DeleteAll(ctx, scope, cypher.DeleteAllOptions{Purge: purge}, audit)
+}
+
+func (s storeAPI) Relations(ctx context.Context, scope graph.Scope, q api.RelationQuery) ([]graph.Relation, error) {
+	return s.Store.Relations(ctx, scope, cypher.RelationQuery{EntityID: q.EntityID, AsOf: q.AsOf, IncludeInvalid: q.IncludeInvalid, Limit: q.Limit})
+}
+
+// authAPI adapts the store's API keys to api.Authenticator.
+type authAPI struct{ store *cypher.Store }
+
+func (a authAPI) Authenticate(ctx context.Context, key string) (api.Principal, error) {
+	k, err := a.store.Authenticate(ctx, key)
+	if err != nil {
+		return api.Principal{}, err
+	}
+	return api.Principal{Tenant: k.Tenant, KeyID: k.ID, Admin: k.Admin}, nil
+}
+
+// readiness adapts the store to api.Checker.
+type readiness struct{ store *cypher.Store }
+
+func (r readiness) Check(ctx context.Context) api.ReadyReport {
+	if err := r.store.Ping(ctx); err != nil {
+		return api.ReadyReport{Err: err}
+	}
+	out := api.ReadyReport{Reachable: true}
+	info, err := r.store.Server(ctx)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	out.Version, out.Edition, out.FilteredVectorSearch = info.Version, info.Edition, info.FilteredVectorSearch
+	states, err := r.store.IndexStates(ctx)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	for _, st := range states {
+		out.Indexes = append(out.Indexes, api.IndexStatus{Name: st.Name, State: st.State, Population: st.Population})
+	}
+	return out
+}

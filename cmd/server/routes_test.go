@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/llm/llmtest"
+	"github.com/neomem/neomem/prompts"
+	"github.com/neomem/neomem/testcontainers"
+)
+
+// client talks to a running server with one API key.
+type client struct {
+	t    *testing.T
+	base string
+	key  string
+}
+
+func (c client) do(method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("X-API-Key", c.key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	} else if len(raw) > 0 && raw[0] == '[' {
+		var list []any
+		_ = json.Unmarshal(raw, &list)
+		out = map[string]any{"list": list}
+	}
+	return resp.StatusCode, out
+}
+
+// newKey creates an API key for a fresh tenant straight in the store.
+func newKey(t *testing.T, admin bool) (string, string) {
+	s, err := cypher.New(testcontainers.Driver(t), cypher.Config{Dimensions: 384})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := testcontainers.Tenant(t)
+	key, _, err := s.CreateAPIKey(context.Background(), tenant, "test", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, tenant
+}
+
+func TestRoutesEndToEnd(t *testing.T) {
+	fake, base := fakeModels(t, 384)
+	srv := start(t, env(t, map[string]string{"NEOMEM_LLM_BASE_URL": base, "NEOMEM_EMBEDDING_BASE_URL": base}))
+	key, _ := newKey(t, false)
+	adminKey, _ := newKey(t, true)
+	c := client{t: t, base: srv.base, key: key}
+
+	// Authentication.
+	if code, p := (client{t: t, base: srv.base}).do("GET", "/memories?user_id=u", nil); code != 401 || p["request_id"] == nil {
+		t.Fatalf("no key: %d %v", code, p)
+	}
+	if code, _ := (client{t: t, base: srv.base, key: "nm_0000000000000000_bogus"}).do("GET", "/memories?user_id=u", nil); code != 401 {
+		t.Fatalf("bad key: %d", code)
+	}
+
+	// Raw adds, then paging through them.
+	for i := range 3 {
+		code, p := c.do("POST", "/memories", map[string]any{"user_id": "alice", "infer": false, "metadata": map[string]any{"n": i},
+			"messages": []map[string]any{{"role": "user", "content": fmt.Sprintf("I like tea number %d", i)}}})
+		if code != 200 || len(p["results"].([]any)) != 1 {
+			t.Fatalf("add raw: %d %v", code, p)
+		}
+	}
+	code, p := c.do("GET", "/memories?user_id=alice&limit=2", nil)
+	if code != 200 || len(p["results"].([]any)) != 2 || p["next_cursor"] == nil {
+		t.Fatalf("list page 1: %d %v", code, p)
+	}
+	code, p2 := c.do("GET", "/memories?user_id=alice&limit=2&cursor="+p["next_cursor"].(string), nil)
+	if code != 200 || len(p2["results"].([]any)) != 1 || p2["next_cursor"] != nil {
+		t.Fatalf("list page 2: %d %v", code, p2)
+	}
+	id := p["results"].([]any)[0].(map[string]any)["id"].(string)
+
+	// Get, update, history.
+	if code, m := c.do("GET", "/memories/"+id, nil); code != 200 || m["memory"] != "I like tea number 0" || m["user_id"] != "alice" {
+		t.Fatalf("get: %d %v", code, m)
+	}
+	if code, m := c.do("PUT", "/memories/"+id, map[string]any{"text": "I like green tea"}); code != 200 || m["memory"] != "I like green tea" {
+		t.Fatalf("update: %d %v", code, m)
+	}
+	if code, h := c.do("GET", "/memories/"+id+"/history", nil); code != 200 || len(h["list"].([]any)) != 2 {
+		t.Fatalf("history: %d %v", code, h)
+	}
+
+	// Search with a filter.
+	code, r := c.do("POST", "/search", map[string]any{"query": "green tea", "user_id": "alice", "explain": true, "filters": map[string]any{"n": map[string]any{"gte": 0}}})
+	if code != 200 || len(r["results"].([]any)) == 0 || r["results"].([]any)[0].(map[string]any)["memory"] != "I like green tea" {
+		t.Fatalf("search: %d %v", code, r)
+	}
+	// Mem0-style: the scope in the filters only.
+	if code, r := c.do("POST", "/search", map[string]any{"query": "tea", "filters": map[string]any{"AND": []any{map[string]any{"user_id": "alice"}}}}); code != 200 || len(r["results"].([]any)) != 3 {
+		t.Fatalf("search with the scope in filters: %d %v", code, r)
+	}
+
+	// infer=true with the scripted model: a typed relation appears.
+	fake.Model.(*llmtest.Scripted).Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolExtract, map[string]any{
+		"facts":     []map[string]any{{"text": "bob works at Acme", "entities": []string{"bob", "Acme"}}},
+		"entities":  []map[string]any{{"name": "Acme", "type": "company"}},
+		"relations": []map[string]any{{"source": "I", "relationship": "works at", "target": "Acme"}},
+	})))
+	code, a := c.do("POST", "/memories", map[string]any{"user_id": "bob", "messages": []map[string]any{{"role": "user", "content": "I work at Acme"}}})
+	if code != 200 || len(a["relations"].(map[string]any)["added"].([]any)) != 1 || a["usage"].(map[string]any)["llm_calls"].(float64) != 1 {
+		t.Fatalf("add infer: %d %v", code, a)
+	}
+	code, rels := c.do("GET", "/relations?user_id=bob", nil)
+	if code != 200 || len(rels["results"].([]any)) != 1 || rels["results"].([]any)[0].(map[string]any)["relationship"] != "WORKS_AT" {
+		t.Fatalf("relations: %d %v", code, rels)
+	}
+	code, ents := c.do("GET", "/entities?user_id=bob", nil)
+	if code != 200 || len(ents["results"].([]any)) != 2 {
+		t.Fatalf("entities: %d %v", code, ents)
+	}
+	entID := ents["results"].([]any)[0].(map[string]any)["id"].(string)
+	if code, e := c.do("GET", "/entities/"+entID, nil); code != 200 || len(e["relations"].([]any)) != 1 {
+		t.Fatalf("entity: %d %v", code, e)
+	}
+
+	// Errors: every bad field listed, never a 500.
+	code, bad := c.do("POST", "/memories", map[string]any{"messages": []map[string]any{{"role": "robot", "content": 5}}, "user_id": strings.Repeat("x", 300)})
+	if code != 400 || len(bad["errors"].([]any)) < 3 {
+		t.Fatalf("bad add: %d %v", code, bad)
+	}
+	if code, _ := c.do("POST", "/search", map[string]any{"query": "x", "user_id": "alice", "filters": map[string]any{"n": map[string]any{"between": 1}}}); code != 400 {
+		t.Fatalf("bad filter: %d", code)
+	}
+	if code, _ := c.do("GET", "/memories/not-a-uuid", nil); code != 400 {
+		t.Fatalf("bad id: %d", code)
+	}
+	if code, _ := c.do("GET", "/memories", nil); code != 400 {
+		t.Fatalf("list without a scope: %d", code)
+	}
+
+	// Another tenant sees nothing of this one.
+	other, _ := newKey(t, false)
+	oc := client{t: t, base: srv.base, key: other}
+	if code, _ := oc.do("GET", "/memories/"+id, nil); code != 404 {
+		t.Fatalf("other tenant get: %d", code)
+	}
+	if code, p := oc.do("GET", "/memories?user_id=alice", nil); code != 200 || len(p["results"].([]any)) != 0 {
+		t.Fatalf("other tenant list: %d %v", code, p)
+	}
+
+	// Delete, delete all, reset (admin only).
+	if code, _ := c.do("DELETE", "/memories/"+id, nil); code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _ := c.do("GET", "/memories/"+id, nil); code != 404 {
+		t.Fatalf("get after delete: %d", code)
+	}
+	if code, p := c.do("DELETE", "/memories?user_id=alice", nil); code != 200 || p["deleted"].(float64) != 2 {
+		t.Fatalf("delete all: %d %v", code, p)
+	}
+	if code, _ := c.do("POST", "/reset", nil); code != 403 {
+		t.Fatalf("reset with a normal key: %d", code)
+	}
+	if code, _ := (client{t: t, base: srv.base, key: adminKey}).do("POST", "/reset", nil); code != 200 {
+		t.Fatalf("reset with an admin key: %d", code)
+	}
+	if code, spec := c.do("GET", "/openapi.json", nil); code != 200 || spec["openapi"] == nil {
+		t.Fatalf("openapi.json: %d", code)
+	}
+}
