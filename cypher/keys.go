@@ -168,4 +168,3 @@ func apiKeyFromMap(v any) APIKey {
 	k.Admin, _ = p["admin"].(bool)
 	return k
 }
-

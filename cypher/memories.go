@@ -240,9 +240,10 @@ WHERE {{scope m}}
   AND ($include_invalid OR m.invalid_at IS NULL)
   AND (m.expires_at IS NULL OR m.expires_at > $now)
   AND ($after_at IS NULL OR m.created_at > $after_at OR (m.created_at = $after_at AND m.id > $after_id)){{filter}}
-RETURN ` + memoryProjection + `
+WITH m
 ORDER BY m.created_at, m.id
-LIMIT $limit`
+LIMIT $limit
+RETURN ` + memoryProjection
 
 // ListMemories returns one page of the scope's memories, oldest first;
 // expired memories are left out. The scope needs at least one id.
@@ -323,6 +324,9 @@ func decodeCursor(s string) (*cursor, error) {
 	if err := json.Unmarshal(b, &c); err != nil || c.At.IsZero() || !graph.ValidID(c.ID) {
 		return nil, fmt.Errorf("is not a cursor returned by a listing")
 	}
+	// Stored times are UTC; a time in another zone would neither compare
+	// equal to them nor travel well through the driver.
+	c.At = c.At.UTC()
 	return &c, nil
 }
 

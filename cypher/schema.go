@@ -174,6 +174,13 @@ func (s *Store) Bootstrap(ctx context.Context) error {
 	}
 	stmts := append(append([]string{}, constraints...), rangeIndexes...)
 	stmts = append(stmts, fulltextIndexes...)
+	if info.FilteredVectorSearch {
+		// An index made before an upgrade to 2026.01+ lacks the filter
+		// properties SEARCH … WHERE needs: rebuild it (derived data).
+		if err := s.migrateVectorFilters(ctx); err != nil {
+			return translate(op, fmt.Errorf("vector index filter properties: %w", err))
+		}
+	}
 	for _, vi := range vectorIndexes {
 		tmpl := createVector526
 		if info.FilteredVectorSearch {
@@ -334,3 +341,29 @@ func (s *Store) Ping(ctx context.Context) error {
 // now is the store's clock, in UTC and truncated to microseconds so values
 // survive a round trip through every client unchanged.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// migrateVectorFilters drops neomem's vector indexes that do not declare the
+// tenant as a filter property, so Bootstrap recreates them with it.
+func (s *Store) migrateVectorFilters(ctx context.Context) error {
+	names := make([]string, len(vectorIndexes))
+	for i, vi := range vectorIndexes {
+		names[i] = vi.name
+	}
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, showVectorIndexes, map[string]any{"names": names},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database))
+	if err != nil {
+		return err
+	}
+	for _, rec := range res.Records {
+		m := rec.AsMap()
+		name, _ := m["name"].(string)
+		props, _ := m["properties"].([]any)
+		if !slices.Contains(props, any("tenant")) {
+			// The name is one of the constants of this file.
+			if err := s.schemaStatement(ctx, "DROP INDEX "+name+" IF EXISTS", nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

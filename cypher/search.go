@@ -17,7 +17,9 @@ func validity(v string, q graph.SearchQuery, params map[string]any) string {
 	switch {
 	case q.AsOf != nil:
 		params["as_of"] = q.AsOf.UTC()
-		return fmt.Sprintf("%[1]s.valid_from <= $as_of AND (%[1]s.invalid_at IS NULL OR %[1]s.invalid_at > $as_of) AND ", v) + expiry
+		// As of a time, a memory counts if it had not expired then.
+		return fmt.Sprintf("%[1]s.valid_from <= $as_of AND (%[1]s.invalid_at IS NULL OR %[1]s.invalid_at > $as_of)"+
+			" AND (%[1]s.expires_at IS NULL OR %[1]s.expires_at > $as_of)", v)
 	case q.IncludeInvalid:
 		return expiry
 	}
@@ -51,9 +53,11 @@ func relValidity(q graph.SearchQuery) string {
 //     search never comes back short;
 //  3. the full-text step ranks them by BM25 (the Lucene query requires the
 //     scope's tags, so only this scope's memories compete);
-//  4. reciprocal rank fusion: score = Σ w/(k + rank), divided by the score
-//     of first place in every ranking that found anything, so it is in [0, 1];
-//  5. the threshold and top-k cut;
+//  4. reciprocal rank fusion: score = Σ w/(k + rank) over the signals with
+//     a weight, divided by the score of first place in every ranking that
+//     found anything, so it is in (0, 1];
+//  5. the threshold (on the cosine similarity of each hit, computed for
+//     text-only hits too) and the top-k cut;
 //  6. expansion: the entities the hits MENTION and the entities whose names
 //     match the query, and the relations around them.
 const searchQuery = `
@@ -100,9 +104,13 @@ CALL (n, ann) {
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS fallback
 }
-CALL () {
-  UNWIND CASE WHEN $lucene = '' THEN [] ELSE [1] END AS _
-  CALL db.index.fulltext.queryNodes($text_index, $lucene, {limit: $text_fetch}) YIELD node AS m, score AS s
+CALL (n, scope_all) {
+  UNWIND CASE WHEN $lucene = '' OR $text_weight = 0.0 OR n = 0 THEN [] ELSE [1] END AS _
+  // The index already requires the scope's tags; fetch enough that the
+  // candidates' share of the scope (validity, filters) still fills k_fetch.
+  WITH toInteger(ceil($text_fetch * toFloat(scope_all) / n)) AS want
+  WITH CASE WHEN want > $ann_max THEN $ann_max ELSE want END AS want
+  CALL db.index.fulltext.queryNodes($text_index, $lucene, {limit: want}) YIELD node AS m, score AS s
   WHERE {{scope m}} AND {{validity}}{{filter}}
   WITH m, s
   ORDER BY s DESC, m.id
@@ -119,15 +127,18 @@ WITH n, strategy,
      (CASE WHEN size(vhits) > 0 THEN $vector_weight ELSE 0.0 END +
       CASE WHEN size(thits) > 0 THEN $text_weight ELSE 0.0 END) / ($rrf_k + 1.0) AS best
 CALL (ranked, best) {
-  UNWIND ranked AS h
+  UNWIND CASE WHEN best > 0.0 THEN ranked ELSE [] END AS h
   WITH h.m AS m, max(h.vs) AS vs, min(h.vr) AS vr, max(h.ts) AS ts, min(h.tr) AS tr
-  WITH m, vs, vr, ts, tr,
+  WITH m, vr, ts, tr,
+       coalesce(vs, vector.similarity.cosine(m.embedding, $vector)) AS vs,
        (coalesce($vector_weight / ($rrf_k + vr), 0.0) + coalesce($text_weight / ($rrf_k + tr), 0.0)) / best AS score
-  WHERE score >= $threshold
+  // The threshold is on similarity (cosine), as Mem0 users expect, not on
+  // the rank-based score.
+  WHERE score > 0.0 AND ($threshold <= 0.0 OR 2.0 * vs - 1.0 >= $threshold)
   WITH m, vs, vr, ts, tr, score
-  ORDER BY score DESC, coalesce(vs, 0.0) DESC, m.id
+  ORDER BY score DESC, vs DESC, m.id
   LIMIT $top_k
-  RETURN collect({node: m, mm: ` + memoryMap + `, score: score, vs: vs, vr: vr, ts: ts, tr: tr}) AS hits
+  RETURN collect({node: m, mm: ` + memoryMap + `, score: score, vs: 2.0 * vs - 1.0, vr: vr, ts: ts, tr: tr}) AS hits
 }
 WITH n, strategy, hits
 CALL (hits) {

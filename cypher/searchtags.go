@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -51,27 +52,42 @@ func tag(prefix, v string) string {
 	return prefix + hex.EncodeToString(sum[:10])
 }
 
-// luceneQuery builds a full-text query from user text: its words, each
-// quoted (so no Lucene syntax of the user's survives), in the text field,
-// required together with the scope's tags. It returns "" when the text has no
-// word.
+// luceneQuery builds a full-text query from user text: the text lower-cased
+// (so AND, OR, NOT are words, not operators) with every Lucene special
+// character escaped, analysed by the index like the stored text, in the text
+// field, required together with the scope's tags. For entity names, stop
+// words are dropped first. It returns "" when nothing searchable is left.
 func luceneQuery(field, text string, s graph.Scope) string {
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	if len(words) == 0 {
-		return ""
+	words := strings.Fields(strings.ToLower(text))
+	if field == "name" {
+		// Entity names are matched on content words only: "where is the
+		// user" must not bring every entity named "The …".
+		words = slices.DeleteFunc(words, func(w string) bool {
+			return stopWords[strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })]
+		})
 	}
 	if len(words) > 64 {
 		words = words[:64]
 	}
+	searchable := false
 	var b strings.Builder
 	fmt.Fprintf(&b, "+%s:(", field)
 	for i, w := range words {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(`"` + w + `"`)
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				searchable = true
+			}
+			if strings.ContainsRune(luceneSpecial, r) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+	}
+	if !searchable {
+		return ""
 	}
 	b.WriteString(")")
 	for _, t := range strings.Fields(searchTags(s)) {
@@ -79,3 +95,17 @@ func luceneQuery(field, text string, s graph.Scope) string {
 	}
 	return b.String()
 }
+
+// luceneSpecial are the characters Lucene's query parser gives a meaning.
+const luceneSpecial = `+-&|!(){}[]^"~*?:\/`
+
+// stopWords are left out of entity-name queries.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a an and are as at be but by for from has have he her his i in is it its me my
+		of on or our she that the their them they this to was we were what when where which who why will with you your
+		do does did how about there here can not no`) {
+		m[w] = true
+	}
+	return m
+}()

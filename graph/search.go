@@ -13,7 +13,9 @@ type SearchQuery struct {
 	Filter Filter
 	// TopK is how many memories to return.
 	TopK int
-	// Threshold drops results whose Score is below it.
+	// Threshold drops results whose cosine similarity to the query is
+	// below it (Mem0's meaning; text-only matches are held to it too); 0
+	// keeps everything.
 	Threshold float64
 	// AsOf returns what was current at that time; IncludeInvalid returns
 	// current and invalidated items alike. Neither: current items only.
@@ -28,9 +30,10 @@ type SearchQuery struct {
 	RelationLimit int
 }
 
-// SearchHit is one memory found, with its fused score in [0, 1] (1 = first
-// in every ranking that found anything) and, for explanations, each
-// signal's own score and rank (0 when that signal did not find it).
+// SearchHit is one memory found, with its fused score in (0, 1] (1 = first
+// in every ranking that found anything) and, for explanations, its cosine
+// similarity to the query, its BM25 score, and its rank in each ranking (0
+// when that ranking did not find it).
 type SearchHit struct {
 	Memory
 	Score       float64
