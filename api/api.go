@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -78,6 +79,8 @@ type Store interface {
 	Entities(ctx context.Context, scope graph.Scope, limit int) ([]graph.Entity, error)
 	GetEntity(ctx context.Context, scope graph.Scope, id string) (graph.Entity, error)
 	Relations(ctx context.Context, scope graph.Scope, q RelationQuery) ([]graph.Relation, error)
+	CountMemories(ctx context.Context, scope graph.Scope, filter graph.Filter) (int, error)
+	Scopes(ctx context.Context, tenant string, limit int) ([]graph.ScopeSummary, error)
 }
 
 // Principal is who a request acts as: an API key and its tenant.
@@ -277,7 +280,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Status == http.StatusServiceUnavailable {
 			c.Response().Header().Set("Retry-After", "5")
 		}
-		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+		ct := "application/problem+json"
+		if path := c.Request().URL.Path; strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v3/") {
+			// Mem0's client takes the message from "detail" only when the
+			// content type starts with application/json.
+			ct = echo.MIMEApplicationJSON
+		}
+		c.Response().Header().Set(echo.HeaderContentType, ct)
 		c.Response().WriteHeader(p.Status)
 		if c.Request().Method != http.MethodHead {
 			_ = json.NewEncoder(c.Response()).Encode(p)

@@ -82,19 +82,40 @@ func (e MemoryKind) Valid() bool {
 
 // Defines values for TurnRole.
 const (
-	Assistant TurnRole = "assistant"
-	System    TurnRole = "system"
-	User      TurnRole = "user"
+	TurnRoleAssistant TurnRole = "assistant"
+	TurnRoleSystem    TurnRole = "system"
+	TurnRoleUser      TurnRole = "user"
 )
 
 // Valid indicates whether the value is a known member of the TurnRole enum.
 func (e TurnRole) Valid() bool {
 	switch e {
-	case Assistant:
+	case TurnRoleAssistant:
 		return true
-	case System:
+	case TurnRoleSystem:
 		return true
-	case User:
+	case TurnRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Mem0DeleteEntityParamsType.
+const (
+	Mem0DeleteEntityParamsTypeAgent Mem0DeleteEntityParamsType = "agent"
+	Mem0DeleteEntityParamsTypeRun   Mem0DeleteEntityParamsType = "run"
+	Mem0DeleteEntityParamsTypeUser  Mem0DeleteEntityParamsType = "user"
+)
+
+// Valid indicates whether the value is a known member of the Mem0DeleteEntityParamsType enum.
+func (e Mem0DeleteEntityParamsType) Valid() bool {
+	switch e {
+	case Mem0DeleteEntityParamsTypeAgent:
+		return true
+	case Mem0DeleteEntityParamsTypeRun:
+		return true
+	case Mem0DeleteEntityParamsTypeUser:
 		return true
 	default:
 		return false
@@ -204,6 +225,26 @@ type HistoryEntry struct {
 	OldMemory *string   `json:"old_memory,omitempty"`
 	RequestId *string   `json:"request_id,omitempty"`
 	Role      *string   `json:"role,omitempty"`
+}
+
+// Mem0Batch defines model for Mem0Batch.
+type Mem0Batch struct {
+	Memories []struct {
+		MemoryId string                  `json:"memory_id"`
+		Metadata *map[string]interface{} `json:"metadata,omitempty"`
+		Text     *string                 `json:"text,omitempty"`
+	} `json:"memories"`
+}
+
+// Mem0Object defines model for Mem0Object.
+type Mem0Object map[string]interface{}
+
+// Mem0Page defines model for Mem0Page.
+type Mem0Page struct {
+	Count    int                      `json:"count"`
+	Next     *string                  `json:"next"`
+	Previous *string                  `json:"previous"`
+	Results  []map[string]interface{} `json:"results"`
 }
 
 // Memory defines model for Memory.
@@ -401,6 +442,30 @@ type ListRelationsParams struct {
 	Limit          *int                `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// Mem0DeleteAllParams defines parameters for Mem0DeleteAll.
+type Mem0DeleteAllParams struct {
+	UserId  *UserID  `form:"user_id,omitempty" json:"user_id,omitempty"`
+	AgentId *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
+	RunId   *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// Filters A JSON object (or the Python repr Mem0's client sends).
+	Filters *string `form:"filters,omitempty" json:"filters,omitempty"`
+}
+
+// Mem0DeleteParams defines parameters for Mem0Delete.
+type Mem0DeleteParams struct {
+	DeleteLinked *bool `form:"delete_linked,omitempty" json:"delete_linked,omitempty"`
+}
+
+// Mem0DeleteEntityParamsType defines parameters for Mem0DeleteEntity.
+type Mem0DeleteEntityParamsType string
+
+// Mem0GetAllParams defines parameters for Mem0GetAll.
+type Mem0GetAllParams struct {
+	Page     *int `form:"page,omitempty" json:"page,omitempty"`
+	PageSize *int `form:"page_size,omitempty" json:"page_size,omitempty"`
+}
+
 // AddMemoriesJSONRequestBody defines body for AddMemories for application/json ContentType.
 type AddMemoriesJSONRequestBody = AddRequest
 
@@ -409,6 +474,24 @@ type UpdateMemoryJSONRequestBody = UpdateRequest
 
 // SearchJSONRequestBody defines body for Search for application/json ContentType.
 type SearchJSONRequestBody = SearchRequest
+
+// Mem0BatchDeleteJSONRequestBody defines body for Mem0BatchDelete for application/json ContentType.
+type Mem0BatchDeleteJSONRequestBody = Mem0Batch
+
+// Mem0BatchUpdateJSONRequestBody defines body for Mem0BatchUpdate for application/json ContentType.
+type Mem0BatchUpdateJSONRequestBody = Mem0Batch
+
+// Mem0UpdateJSONRequestBody defines body for Mem0Update for application/json ContentType.
+type Mem0UpdateJSONRequestBody = UpdateRequest
+
+// Mem0GetAllJSONRequestBody defines body for Mem0GetAll for application/json ContentType.
+type Mem0GetAllJSONRequestBody = Mem0Object
+
+// Mem0AddJSONRequestBody defines body for Mem0Add for application/json ContentType.
+type Mem0AddJSONRequestBody = Mem0Object
+
+// Mem0SearchJSONRequestBody defines body for Mem0Search for application/json ContentType.
+type Mem0SearchJSONRequestBody = Mem0Object
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -454,6 +537,45 @@ type ServerInterface interface {
 	// Search The closest memories and the relations around them, in one query
 	// (POST /search)
 	Search(ctx echo.Context) error
+	// Mem0BatchDelete Mem0 client: batch_delete (at most 1000)
+	// (DELETE /v1/batch/)
+	Mem0BatchDelete(ctx echo.Context) error
+	// Mem0BatchUpdate Mem0 client: batch_update (at most 1000)
+	// (PUT /v1/batch/)
+	Mem0BatchUpdate(ctx echo.Context) error
+	// Mem0Users Mem0 client: users (the key's tenant's users, agents and runs)
+	// (GET /v1/entities/)
+	Mem0Users(ctx echo.Context) error
+	// Mem0DeleteAll Mem0 client: delete_all (a scope is required)
+	// (DELETE /v1/memories/)
+	Mem0DeleteAll(ctx echo.Context, params Mem0DeleteAllParams) error
+	// Mem0Delete Mem0 client: delete
+	// (DELETE /v1/memories/{id}/)
+	Mem0Delete(ctx echo.Context, id ID, params Mem0DeleteParams) error
+	// Mem0Get Mem0 client: get
+	// (GET /v1/memories/{id}/)
+	Mem0Get(ctx echo.Context, id ID) error
+	// Mem0Update Mem0 client: update
+	// (PUT /v1/memories/{id}/)
+	Mem0Update(ctx echo.Context, id ID) error
+	// Mem0History Mem0 client: history
+	// (GET /v1/memories/{id}/history/)
+	Mem0History(ctx echo.Context, id ID) error
+	// Mem0Ping Mem0 client: ping (the constructor's call)
+	// (GET /v1/ping/)
+	Mem0Ping(ctx echo.Context) error
+	// Mem0DeleteEntity Mem0 client: delete_users / reset (one user, agent or run)
+	// (DELETE /v2/entities/{type}/{name}/)
+	Mem0DeleteEntity(ctx echo.Context, pType Mem0DeleteEntityParamsType, name string) error
+	// Mem0GetAll Mem0 client: get_all, paged by page and page_size
+	// (POST /v3/memories/)
+	Mem0GetAll(ctx echo.Context, params Mem0GetAllParams) error
+	// Mem0Add Mem0 client: add (scope ids top-level or in filters)
+	// (POST /v3/memories/add/)
+	Mem0Add(ctx echo.Context) error
+	// Mem0Search Mem0 client: search (scope ids in filters)
+	// (POST /v3/memories/search/)
+	Mem0Search(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -777,6 +899,221 @@ func (w *ServerInterfaceWrapper) Search(ctx echo.Context) error {
 	return err
 }
 
+// Mem0BatchDelete converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0BatchDelete(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0BatchDelete(ctx)
+	return err
+}
+
+// Mem0BatchUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0BatchUpdate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0BatchUpdate(ctx)
+	return err
+}
+
+// Mem0Users converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Users(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Users(ctx)
+	return err
+}
+
+// Mem0DeleteAll converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0DeleteAll(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params Mem0DeleteAllParams
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "agent_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent_id", ctx.QueryParams(), &params.AgentId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agent_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "run_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_id", ctx.QueryParams(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "filters" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filters", ctx.QueryParams(), &params.Filters, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filters: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0DeleteAll(ctx, params)
+	return err
+}
+
+// Mem0Delete converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Delete(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params Mem0DeleteParams
+	// ------------- Optional query parameter "delete_linked" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "delete_linked", ctx.QueryParams(), &params.DeleteLinked, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delete_linked: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Delete(ctx, id, params)
+	return err
+}
+
+// Mem0Get converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Get(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Get(ctx, id)
+	return err
+}
+
+// Mem0Update converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Update(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Update(ctx, id)
+	return err
+}
+
+// Mem0History converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0History(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0History(ctx, id)
+	return err
+}
+
+// Mem0Ping converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Ping(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Ping(ctx)
+	return err
+}
+
+// Mem0DeleteEntity converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0DeleteEntity(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "type" -------------
+	var pType Mem0DeleteEntityParamsType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "type", ctx.Param("type"), &pType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0DeleteEntity(ctx, pType, name)
+	return err
+}
+
+// Mem0GetAll converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0GetAll(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params Mem0GetAllParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0GetAll(ctx, params)
+	return err
+}
+
+// Mem0Add converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Add(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Add(ctx)
+	return err
+}
+
+// Mem0Search converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0Search(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0Search(ctx)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -838,6 +1175,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/entities", wrapper.ListEntities, options.OperationMiddlewares["listEntities"]...)
 	router.GET(options.BaseURL+"/entities/:id", wrapper.GetEntity, options.OperationMiddlewares["getEntity"]...)
 	router.GET(options.BaseURL+"/relations", wrapper.ListRelations, options.OperationMiddlewares["listRelations"]...)
+	router.GET(options.BaseURL+"/v1/ping/", wrapper.Mem0Ping, options.OperationMiddlewares["mem0Ping"]...)
+	router.POST(options.BaseURL+"/v3/memories/add/", wrapper.Mem0Add, options.OperationMiddlewares["mem0Add"]...)
+	router.POST(options.BaseURL+"/v3/memories/search/", wrapper.Mem0Search, options.OperationMiddlewares["mem0Search"]...)
+	router.POST(options.BaseURL+"/v3/memories/", wrapper.Mem0GetAll, options.OperationMiddlewares["mem0GetAll"]...)
+	router.DELETE(options.BaseURL+"/v1/memories/", wrapper.Mem0DeleteAll, options.OperationMiddlewares["mem0DeleteAll"]...)
+	router.DELETE(options.BaseURL+"/v1/memories/:id/", wrapper.Mem0Delete, options.OperationMiddlewares["mem0Delete"]...)
+	router.GET(options.BaseURL+"/v1/memories/:id/", wrapper.Mem0Get, options.OperationMiddlewares["mem0Get"]...)
+	router.PUT(options.BaseURL+"/v1/memories/:id/", wrapper.Mem0Update, options.OperationMiddlewares["mem0Update"]...)
+	router.GET(options.BaseURL+"/v1/memories/:id/history/", wrapper.Mem0History, options.OperationMiddlewares["mem0History"]...)
+	router.GET(options.BaseURL+"/v1/entities/", wrapper.Mem0Users, options.OperationMiddlewares["mem0Users"]...)
+	router.DELETE(options.BaseURL+"/v2/entities/:type/:name/", wrapper.Mem0DeleteEntity, options.OperationMiddlewares["mem0DeleteEntity"]...)
+	router.DELETE(options.BaseURL+"/v1/batch/", wrapper.Mem0BatchDelete, options.OperationMiddlewares["mem0BatchDelete"]...)
+	router.PUT(options.BaseURL+"/v1/batch/", wrapper.Mem0BatchUpdate, options.OperationMiddlewares["mem0BatchUpdate"]...)
 
 }
 
@@ -846,55 +1196,66 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Fvrbhu59X8Vgv8/EAedSEqy2bbqJ+/auwnWyRpeBy1gGzI9PNIwniFnSY5trSGgT9MH65MUvMxoLpyx",
-	"ZMtp+k0xOYc8v3M/h7nHschywYFrhaf3OCeSZKBB2n/tL4DrDwfmJ+N4in8vQC5xhDnJAE8xMcszRnGE",
-	"VZxARszGjNwdAV/oBE/fvPs+wnqZm71KS8YXeLWKcI1gTnSypmcpSfi9YBIonmpZQJ1yl9JJwftvJwu+",
-	"/d0+K5D9JAsFcluaK8OSygVXYDE9luIqhcz8jAXXwLX5SfI8ZTHRTPBx7nb86YsS3Kytz/p/CXM8xf83",
-	"Xgtt7FbVuKRrT6SgYslyQw5P8T5HIKWQaO/kpx/RX79792fkz0AUNGGpejmy3HtaVvSUnsDvBSh7vVyK",
-	"HKRmjoVK7g+zH2HG5yDNTgpzUqS6lKvfeCVECoSbnRlkQi5nbuEeAy8yPD0zZ8dAC0lSfBGgn4FSZOEu",
-	"xjRk6iGgTgvpjiN3H9z+N5NJhDPG/T9fV6cQKcnSHaIJJdoKgVDKDLAkPa6h0mBKXH2BWJsPcymyXLeA",
-	"+svEHNjhxCvsJqCWiriRTq8t6myN1kXgslbmTlW7QpeQWvVUAX2gFOjG+J94Qj8mhC/AnNtGm/EbkjJK",
-	"9E6pSjB8bkXSfVCSHiI6S8kVpE0l7Eit/XGR75bHlqydWNbHNIENKYAEVaR6c1NyCmOMOsSdUbSushgy",
-	"KRg2ZlpcA69DxbiGBUjzNWRXQCnji1lM0rRnU5pmQ8vO+AaOaQG2Jtf+Ngpcu3vHLqStA0p8o5o1lUD1",
-	"G6R1mm0Y4cZHjtJN7h8c4Ah/Pj7YPz3EET44PDq0Pz79+ukw6Did+wj4U+OFg0u5hBsmCjXr3dPi14ZK",
-	"vznyVw7xeQApeENocknXC13xel/28DXKjVFFL3SJQ66ZXg5Huw4kJGVEwZZ2H0swJjgjVoBzITPzCxu7",
-	"fKVZZi66qbSYmplYUFurBdRrWPaImFeevAury3Xuh+JTD4eBBe97tmK1Ftw2UC97XcfrWhxrYGrcNoBv",
-	"XK1fHQ5sfhQwv0pZhvyjV6lV1IyeWzn7B928v0r9jH5+jlgoodvW76/5GrxZSTZ4nbs8JYx376K0JBoW",
-	"Yc3VcKdnkvDrsOraZRULCU1tE8VVWlM1XmRX7oMbiLWQAxT9hs1ptiBofN88r3HdOmvRGoMQcj8xSOmh",
-	"yee74PW7xMjVWg/alK/ISkKhC7xnSgu5PORahtyl5bDHTzzG81WRbrsI1ncFDrezgRgnUjq0LF1N1Edc",
-	"ihS2CouumnQsNuAJAf+xutcWkA+Gr0fJ4y5nEtS235TWPuhX/LZVhBOikm2E7lPbrW51zTitp1BzEhsp",
-	"SHLrEsDhsrNXRx5dLPZoz2Dk3cbb7TYYR9ghPpci25TeYH5oRV6DzwuoP2w3btBvMMfBOoQbfxsXUgnZ",
-	"Y+nbxURvnE+JiR/X3ntTt96T6Yao1xpP7SS7zHG6dmvCzOYY1EJTsFYe9J1KE1305KSa6R7T6Mk8W7jY",
-	"1ZJMdVQIpRMglHFQgTYHlDE34Hwo3LWqgJa29SXVucgLl7bNcpCxD3UbGLPhYQPOfXrsdgePC6HQFh0H",
-	"8d2XACLOuQUZm7NUgwQ6K1MgIDJOwoWKBBIn5Koh4tryDUgVPqZjXCWd3vND3HY0r4e831fCsZZ7WJFa",
-	"3aNA1k1UD3hVKp+wPGwsopBxj0UQuQC9ATeOROuw6vuovF+YuT6mdlnbPiKkV1nVliX5cEn8FHG4pd7C",
-	"uU9Y5VLfh4+J5buJ15XerDnr16E1E43jtyvFW33Pjs71QFS2q7Zvq34N82tiGcZvCIzdVPIbdxmG8pbf",
-	"rGvdzbiIqJmYP6qwqOZLc5Kq4IDJhQT1UF7eHJ59hGzyQiH3LUoJXxRkASMcwIHxOC0ozLzj2uxSbsTY",
-	"hOb7d+/efm9HUuVfXj9tXqQTCSoRafNOkyiQaGTkjmWmHnptL+B+TwIJiBb57LpB7/Wk/rkfqlXEum71",
-	"0VMsh9mQKm40xXqihTx7jfBQS++3Km9pt9C2ymdCpO2QNDC7qQbWTSM5hTsdISERQSlTGok5yonUCl3e",
-	"n1vi53h6bltc5zgqf0z//c9/rS7RuLmJZWQBs0KmdmftX9P7c+x+mO9Wl2jv88mROdMUi+jzydHLUb19",
-	"/aBNlNV2Wf37djFRiilNbD9GLZWGLFD/twUmrOmU8IQA/WxDXK+PfHTPwEAZ9h7dK3eHUwriQjK9/M0o",
-	"qPfWOfvFzQ3sC4gECLW4+CcQ/3i1f/zh1S+2214qsftiFeErININI6zGW0/n/lRtTrTOnfe4Bt5VpMtT",
-	"83d0Xkwmb+NrWNofcIn2vBuOUwZcvxzZ5Dtwvf1CJ0KyP5zJdq64cg8SRPfgnyXJk1dzJpVGqeCLVxpk",
-	"hlw6ieZCoqOjj6j2SkNFSHD0yRQCI3R4A3KJpCg0nHO4iyHXaJwASXXyR4TGEghd/oEIp2gscuAkZ6Mv",
-	"SnDEAahChKP94w/oGpYRuk1YnKArxqk65zoB5ItmpAUSHJAGTrieostKDtMOWBG6bMAwRT9YIZzzDqxC",
-	"dvaGBTBCtqxXiEg455d9z1Uu0S3TCSLVtRn9G/IzZyb8MxTlfAQY0M75FaFoziClo3NelehTU2JlkOFa",
-	"8Ycno9ejie3ROgzxFL8dTUZvsettW+0d22mINyqfhxkbssd/oHiKTd50WG6KGg+ezsLee71l7J8HraIH",
-	"d5ZPpzbY6l4xmY2hN0cpy5huvDiqxdtWwH0g4q4uWm+R3kwmA++Qtnt/VJsvBZ4gnSaAStFYN10xEaZa",
-	"XbP2rinCqsgyYrIlvI9ULHJ4oSqqdkMl/vE9o6teHfgZ9OF6avasgPgB4hAky10A8isvqTkTZFqhuJAS",
-	"uEbrLGK1rcIbxbwwwHpv1gvpe7/+jID6dKcHStuvVwopkDeg0PvT0+NRI8bh6dlFHbEjdgO20WcVx3r6",
-	"xquDLo/umcJ+mn4sN39j/qOJyglk4gaQToBJlLihHdJCoD2QRBUS1mG05XPyQtrnEgGf01PHPKtrKZ+H",
-	"BCT/XtyijPAlugUJyD/v2IU9uTNdkCrTABPAvY2JOSLOBaE9olEKxGS9HBCjL83pvaHnW1Wd5w49PUf4",
-	"AUzPg9p3r98E8tgwpXbx/c1ob20IFVBg47dz21B4us4a/SrV8oVCpUuLkEipScZsdhuVKZqH3s4gVEBb",
-	"9ymtKatP6H4QdLkzZGpvjFfNksoUO6tnlEn9pWtAKH9PiDZ+ExFKEWU7cSj7lFYSQXMpMhQLbpJblxnr",
-	"QvJWKKpymOF49LGcnz6jBrupYgCpg517XFIvuhZCULRncpkyfilNlqrfxf4M+mvg4do44UTEXX9XOZ0H",
-	"Y6/M5YREtVe8Lx+Z0UU4LwLouSZFDcDd23yzD/KVzX5YcH4KsUMBuolCpdIvFNJwp00eMRYSlT0ftCch",
-	"FpICRYyjmrK/DPiDsV/rTcQdj/6N1lOtYKOuZuM9WLe3GcTac7ELkG0ddWO2mqxMVDbTDHtPKH1c+6YX",
-	"8BO3/Ixqu36TEEDTHm9xfDd5+3WO/CRMTemOHSiwKhpoz/bJUDWej6yW+85OhOwYHdknCsrrfKNP35tM",
-	"n9Re0X/z2bSrHNr/fawawBSFXdkw23VjsiChwXHuM+TO/+N9q8Y8tcdbVdq429ZVRXYd3gueGoMh6hoo",
-	"EjoBecsUVEahnCWEE/YTu/xfrsO5oKCetRrXCeML4+pNgn4NLqpywjXaIzRj3PxNIcHTMn6uXx6FcXMz",
-	"w2fKd5qz8a+c77SmocHoYUeNtrWxUy03ZhOnQpkAXJU95hRdtydEpCjcHzMTB2z4do5k1Qot68nU2YXx",
-	"OeWsyf3Lj5POLoyvsC1AHwcKmeIpHptQ/p8AAAD//w==",
+	"7Fz7btu4mn8VQrtAU6waO+10dsf7V2aSabuTtkHaYg/QBA4jfrbYSKSGpNK4gYHzNOfBzpMc8CJZkknZ",
+	"Tu20M3P+cyzqI/n77hfnLkp4XnAGTMlodBcVWOAcFAjz1+EUmHp1pD9SFo2i30sQsyiOGM4hGkVYPx5T",
+	"EsWRTFLIsV6Y49sTYFOVRqOnz3+MIzUr9FqpBGXTaD6PowbBAqt0Qc9QEvB7SQWQaKRECU3Ky5TOShY+",
+	"nSjZ5mf7IEGESZYSxKY05/pKsuBMgsH0VPCrDHL9MeFMAVP6Iy6KjCZYUc4GhV3xX58kZ/rZYq//FDCJ",
+	"RtF/DBZMG9inclDRNTsSkImghSYXjaJDhkAILtDe2a+/oJ9+eP7fyO2BCChMM/l439ze0TKsJ+QMfi9B",
+	"muMVghcgFLVXqPm++vpxRNkEhF5JYILLTFV8dQuvOM8AM70yh5yL2dg+uIuAlXk0+qj3ToCUAmfRhYd+",
+	"DlLiqT0YVZDLVUC9L4XdDt++suufDodxlFPm/jyod8FC4JndRGGClWECJoRqYHF22kCldSl+9QkSpV8s",
+	"BM8L1QHqf4Z6w6WbOIFdB9RKENeS6YVGfVygdeE5rOG5FdVlpgvIjHhKjzwQAmRt/M8coV9SzKag9+2i",
+	"TdkNzijBaqtUBeh7bkTSvlCR7iM6zvAVZG0hXOJa9+Wy2O4dO7y2bFls0wbWJwACZJmp9VXJCoxWat/t",
+	"tKAtC4smk4G+xljxa2BNqChTMAWh34b8CgihbDpOcJYFFmVZ3vfYKl/PNh3AFuS678aeYy+fcRnSzgYV",
+	"vnFDmyqgwgppjGYXRrhxnqMyk4dHR1EcfTg9Onx/HMXR0fHJsfnw5u2bY6/htObDY0+1FfY+KgTcUF7K",
+	"cXBN577GVbrFsTuy755HkIFThPYtyeLBMnudLVt9jGphXNPzHeKYKapm/d5uCRKcUSxhQ71PBGgVHGPD",
+	"wAkXuf4Uab18omiuD7out6gca1/QeNZwqNcwC7CY1ZZ8GVYb69z1+afADT0PnO3Z6KoN57aGeJnj2rsu",
+	"2LEApnHbFvCto4XF4cjERx71q4Wlzz46kZrHbe+5kbFfaebdUZp7hO9zQn0B3aZ2f3Gv3pNVZL3HuS0y",
+	"TNnyWaQSWMHUL7kKbtVYYHbtF13zWCZcQFvaeHmVNUSNlfmVfeEGEsVFD0W3YH2aHQha77f3ax23ebV4",
+	"gYEPuV8pZORYx/PL4IVNYmxzrZU65TKyipDvAC+pVFzMjpkSPnNpbhiwE/exfLWn28yDhY7A4PO4x8fx",
+	"jPQ9FjYnChEXPION3KLNJu0VW/D4gH8N+fBnrJLUx/icC9pxRJ4lQVjuneFoue3kIT8+f/5sjUykOo7v",
+	"qr12pb5sCKS39q9Nr6JfPQ0ErWVLBpvu0t2flVmGtUloU1+OntZa7LPIm7GlD0B7HXf2xsniXpP9ulaL",
+	"DTS+N3q6lzm4LagAuek7lbPpdWtu2TyOUizTTWyOy6w2OtU1ZaQZwU9workh8Gebf/RXPYIm6t6aHDBe",
+	"vYHfJs52u7FgHFnEJ4Ln69LrTU8MyxvwOQaFo8bWCcIK47coWvXGSSkkFwFHs1lI5pTza0Ky14vgYd2o",
+	"IpBo+ag36p7dHK8KsZf1Vkc562PQiIy8pZpe1y0VVmUgJVJUBVQjkPh0cDFPKzL1Vj6UzgATykB6/DdU",
+	"IZ/H+BC47fX9wZyu4EVps4ZxASJxkdYayqzvsMbNXXZmV3u3W+39tZ/iP3zyIGKNm/diE5opEEDGVQQO",
+	"WCSpP08WgJPUumPf4xsQ0r/NknJVdIL7+267JHkB8m5dBceC735B6hQvPUkflgHw6kwypYVfWXgpkoBG",
+	"YDEFtcZtLInOZvX7cXU+/+VCl9pmaeUeLr0OajesCPVXZL6GHfZRsG4TYlb1KPTifXz5dvx1LTeLm4Vl",
+	"aHGJ1vabVYI6ZfclmQtA1Iz3N6vqP4T6tbH049cHxnYKSWsXufrilnfGtG6nW4nlmE/ulVjU7c0JzqS3",
+	"v2ldwspUrt271TnpI4nsuyjDbFriKexHHhwoS7KSwNgZrvUOZTvc3vw9p6z65uDr2pUqFSBTnrXPNIw9",
+	"gUaOb2mu86EDcwD7eegJQBQvxtctegfD5uuup1sTWzar926iWsz6RHGtJupXasjOc4RVFeV3ddzSreBu",
+	"FM/4SJsevacKU89LtJXkPdyqGHGBMMqoVIhPUIGFkujy7twQP49G56ZSdR7F1YfRP//+j/klGrQX0RxP",
+	"YVyKzKxs/DW6O4/sB/3e/BLtfTg70XvqZBF9ODt5vN/snqzUiSrbrrJ/163AUlKpsCnPyJlUkHvy/y7D",
+	"uFGdCh4foB+MiwvayAep/i33RiUkpaBq9k4LqLPWBf3Ntq3MAE4KmBhc3ATO354cnr568ptp9lRCbN+Y",
+	"x9EVYGF7YUbijaWzX9WLU6UKaz2ugS0L0uV7/T06L4fDZ8k1zMwHuER7zgwnGQWmHu+b4NtzvMNSpVzQ",
+	"L1Zll444t/MwfHnjFwIX6ZMJFVKhjLPpEwUiRzacRBMu0MnJa9QYEpIx4gy90YnAPjq+ATFDgpcKzhnc",
+	"JlAoNEgBZyr9EqOBAExmXxBmBA14AQwXdP+T5AwxACIRZujw9BW6hlmMPqc0SdEVZUSeM5UCckkzUhxx",
+	"BkgBw0yN0GXNh9ESWDG6bMEwQj8bJpyzJVi5WFrrZ8A+Mmm9RFjAObsMTUtdos9UpQjXx6bkf5EbeaDc",
+	"TUFJayNAg3bOrjBBEwoZ2T9ndYo+0ilWDnnUSP6i4f7B/tC0CCyG0Sh6tj/cfxbZ1oqR3oFpxjmlcnGY",
+	"1iGz/SsSjSIdNx1Xi+LWvN1Hv/VeLBm46bR5vHJlNbm3xlI7RKcX+kbeMppT1Rp4a/jbjsNd4XHnF51R",
+	"uKfDYc8Y3Gbjb432pmcC7n0KqGKNMdP1JfxU62M2xuriSJZ5jnW0FB0imfACHsmaqllQs39wR8k8KAMv",
+	"QB0vmrY7BcT1r/sgmW0DkLesomZVkCqJklIIYAotooj5pgKvBfNCA+usWRDSl+75DgF14U4ASlOvlxJJ",
+	"EDcg0cv370/3Wz4uGn28aCJ2Qm/AFPqM4DT7d3ZIZfmOdkrmMMteV4u/M/vRRuUMcn4DSKVABUptzxgp",
+	"ztEeCCxLAQs32rE5RSnMtI7H5gTymJ2almo6ycP5l/wzyjGboc8gALnpom3ok93TOqkqDNAO3OkYnyBs",
+	"TRDawwplgHXUywBR8ljvHnQ936vo7Nr1BLZwDZjAPPfzg6eeONZPqZt8fzfS22hCeQRY2+3CFBS+Xma1",
+	"fFVi+UiiyqTFiGdEB2Mmuo2rEM1Bb3oQ0iOth4Q0hNUFdD9zMtsaMo0R93k7pdLJznyHPGkOWnuY8v8p",
+	"VtpuIkwIInQrBuWQkJojaCJ4jhLOdHBrI2NVCtZxRXUM0++PXlf90x1KsO0qepA62rrFxc2ka8o5QXs6",
+	"lqn8l1R4JsMm9gWoh8DDlnH8gYg9/rZiOgfGXhXLcYEaQ+SP7xnRxVFRetCzRYoGgNvX+XYd5IHVvp9x",
+	"rguxRQbajkIt0o8kUnCrdBwx4AJVNR+0JyDhggBBlKGGsD/22IOBexYMxO0d3Yjg12rBWlXN1jjicm3T",
+	"i7W7xTZANnnUjV6qozJe60zb7X1F6mPLN0HAz+zjHYrtYibBg6bZ3uD4fPjsYbZ8w3VOabftSbBqGmjP",
+	"1MlQ3Z6PjZS7yk6MTBsdmREF6WS+VacPBtNnjR9xfPfRtM0cur9erBswZWmerBnt2jaZl1BvO3cHsfMf",
+	"vG7V6qcGrFUtjdstXdVkF+69ZJlWGCyvgSCuUhCfqYRaKaTVBH/AfmYef+M8nHECcqfZuEopm2pTrwP0",
+	"a7BelWGm0B4mOWX6O4k4yyr/uZg88uNme4Y7infavfEHjnc63VCv9zCtRlPa2KqUa7VJMi61A67THr2L",
+	"auoTwoKX9stc+wHjvq0hMay7ORhcYZWkg740qJ7Kt1KyI0YuZv8fPGgNZ1+cbaVwoO/mWmsjZAAfW7BN",
+	"cSvnUiFtpR+byZSpdD8BGEY6PPImEjVYNtz/N0u2wRKbn6xkidObuhPSlykMdRwkd5wrD0O1L20jjC+U",
+	"W0es1PdCe10X8UjaJzEyQ0nO7pVMhnGss69VJqjuDnzfXYFD9H/v3r5BdggA7XFhLPLpTKWcIQGFQK1W",
+	"O5LAiAx2CqqRqkAB94fhT55JhIs/fK2qJWtWKMY4y9Be1RSgElXmaA3RMon9evK1LFw+trgjZZRdQzuc",
+	"f+DS9zdihs9RBW3gi91GzQ9VLWzBUE3fdp311kqFxnns0rn/pQqFbd9VwbqO1XCFtH4v/xeqBraQTOt7",
+	"b0MTHP4FZdN+uE+1m9txTPW2GuLzAtpKi7FEXExNqFMIrl/bOtAaExttJZxJJcpEcaFjCJxlIf/3tDGs",
+	"o4VkPrjT3mtdR1gP8PjcYfvfmrlff4X/sVl3BHRqfw0uSuad/fRu4n5oFd5k1YjznzMqsoH4AJnaFdrT",
+	"+b3+ygXgiAsdfodE5Fk7+vaXb5wL9wbe3uEWHJptObjfDIMmOJb0C2yz2rmbbHlhNebfKOfb5rxDN+LR",
+	"IXhsqBN0NTMfrNVrMGiFmGFCVojaISHRQzDoTz4O0eKdprvnEicikeLFkwxuILPdbvfbG7mGlbCl3hUc",
+	"3Gm999sx8RsWe1vMtDxo8rOfhe0O4uIHCB8vtMGtflJg/3K/Gvh4oY2kmfR0hr4UWTSKBjpK+1cAAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -108,4 +109,15 @@ func checkScopeID(id string) string {
 		}
 	}
 	return ""
+}
+
+// ScopeSummary is one user, agent or run of a tenant with how many current
+// memories it holds (Mem0's "entities" list of users).
+type ScopeSummary struct {
+	// Type is "user", "agent" or "run"; Name is the id.
+	Type      string
+	Name      string
+	Memories  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }

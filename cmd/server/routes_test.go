@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/llm/llmtest"
 	"github.com/neomem/neomem/prompts"
 	"github.com/neomem/neomem/testcontainers"
@@ -190,5 +194,51 @@ func TestRoutesEndToEnd(t *testing.T) {
 	}
 	if code, spec := c.do("GET", "/openapi.json", nil); code != 200 || spec["openapi"] == nil {
 		t.Fatalf("openapi.json: %d", code)
+	}
+}
+
+// generic answers any extraction with the user's messages as facts and any
+// decision by adding every new fact: enough for clients that only check
+// that infer=true works.
+func generic(req llm.Request) (llm.Response, error) {
+	p := req.Messages[len(req.Messages)-1].Content
+	if req.ToolChoice.Mode == llm.ToolForce {
+		var facts []map[string]any
+		for _, m := range regexp.MustCompile(`"content":"([^"]*)"`).FindAllStringSubmatch(p, -1) {
+			facts = append(facts, map[string]any{"text": m[1]})
+		}
+		return llmtest.ToolCalls(llmtest.Call(prompts.ToolExtract, map[string]any{"facts": facts})), nil
+	}
+	var calls []llm.ToolCall
+	for _, m := range regexp.MustCompile(`- (F\d+): "([^"]*)"`).FindAllStringSubmatch(p, -1) {
+		calls = append(calls, llmtest.Call(prompts.ToolAddMemory, map[string]string{"text": m[2], "fact": m[1]}))
+	}
+	if len(calls) == 0 {
+		calls = append(calls, llmtest.Call(prompts.ToolNoop, map[string]string{}))
+	}
+	return llmtest.ToolCalls(calls...), nil
+}
+
+// TestMem0PythonClient drives the server with Mem0's own, unchanged Python
+// MemoryClient (mem0ai, pinned in tests/mem0compat/requirements.txt; `make
+// test` sets NEOMEM_MEM0COMPAT_PYTHON from tests/mem0compat/setup.sh).
+func TestMem0PythonClient(t *testing.T) {
+	py := os.Getenv("NEOMEM_MEM0COMPAT_PYTHON")
+	if py == "" {
+		if os.Getenv("NEOMEM_MODELS_REQUIRED") == "1" {
+			t.Fatal("NEOMEM_MEM0COMPAT_PYTHON is not set (bash tests/mem0compat/setup.sh prints it)")
+		}
+		t.Skip("NEOMEM_MEM0COMPAT_PYTHON is not set: `make test` creates it with tests/mem0compat/setup.sh")
+	}
+	fake, base := fakeModels(t, 384)
+	fake.Model.(*llmtest.Scripted).Respond(generic)
+	srv := start(t, env(t, map[string]string{"NEOMEM_LLM_BASE_URL": base, "NEOMEM_EMBEDDING_BASE_URL": base}))
+	key, _ := newKey(t, false)
+	cmd := exec.Command(py, "../../tests/mem0compat/compat.py", "--host", srv.base, "--api-key", key)
+	cmd.Env = append(os.Environ(), "MEM0_TELEMETRY=False", "MEM0_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	t.Logf("compat.py:\n%s", out)
+	if err != nil {
+		t.Fatalf("Mem0's client against neomem: %v", err)
 	}
 }

@@ -1,0 +1,377 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/neomem/neomem/graph"
+)
+
+// This file serves Mem0's platform routes, so Mem0's own Python
+// MemoryClient(api_key=…, host=…) works against neomem unchanged (see
+// docs/mem0-client-wire.md for what the client sends and reads). They reuse
+// the native handlers' conversions; only the envelopes differ.
+
+// Mem0Ping answers the client's constructor: it requires non-empty string
+// org_id and project_id; the key's tenant stands for both.
+func (s *server) Mem0Ping(c echo.Context) error {
+	p := principal(c)
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "org_id": p.Tenant, "project_id": p.Tenant, "user_email": nil})
+}
+
+// mem0Body reads the loose JSON object Mem0's client sends.
+func mem0Body(c echo.Context) (map[string]any, error) {
+	var body map[string]any
+	if err := bind(c, &body); err != nil {
+		return nil, err
+	}
+	if body == nil {
+		body = map[string]any{}
+	}
+	return normalizeNumbers(body).(map[string]any), nil
+}
+
+// scopeIDs reads user_id, agent_id, run_id from the body's top level, else
+// from its filters (the v3 client puts them there).
+func scopeIDs(body map[string]any) (user, agent, run *string, filter graph.Filter, bad []graph.FieldError) {
+	get := func(k string) *string {
+		if v, ok := body[k].(string); ok && v != "" {
+			return &v
+		}
+		return nil
+	}
+	user, agent, run = get("user_id"), get("agent_id"), get("run_id")
+	if raw, ok := body["filters"]; ok && raw != nil {
+		m, isMap := raw.(map[string]any)
+		if !isMap {
+			return nil, nil, nil, nil, []graph.FieldError{{Path: "filters", Message: "must be an object"}}
+		}
+		f, err := graph.ParseFilter(m)
+		if err != nil {
+			return nil, nil, nil, nil, graph.FieldsOf(err)
+		}
+		filter = f
+		s := scopeFromFilter(graph.Scope{}, f)
+		for _, x := range []struct {
+			dst **string
+			v   string
+		}{{&user, s.UserID}, {&agent, s.AgentID}, {&run, s.RunID}} {
+			if *x.dst == nil && x.v != "" {
+				v := x.v
+				*x.dst = &v
+			}
+		}
+	}
+	bad = checkScopeIDs(user, agent, run)
+	return user, agent, run, filter, bad
+}
+
+// Mem0Add is the client's add: messages, scope top-level or in filters,
+// metadata, infer (default true), and Mem0's instruction fields.
+func (s *server) Mem0Add(c echo.Context) error {
+	body, err := mem0Body(c)
+	if err != nil {
+		return err
+	}
+	user, agent, run, _, bad := scopeIDs(body)
+	req := AddRequest{UserId: user, AgentId: agent, RunId: run}
+	raw, _ := json.Marshal(body["messages"])
+	if err := json.Unmarshal(raw, &req.Messages); err != nil || len(req.Messages) == 0 {
+		bad = append(bad, graph.FieldError{Path: "messages", Message: "must be a non-empty list of {role, content}"})
+	}
+	if md, ok := body["metadata"].(map[string]any); ok {
+		req.Metadata = &md
+	}
+	if inf, ok := body["infer"].(bool); ok {
+		req.Infer = &inf
+	}
+	if mt, ok := body["memory_type"].(string); ok && mt != "" {
+		t := AddRequestMemoryType(mt)
+		req.MemoryType = &t
+	}
+	for _, k := range []string{"prompt", "custom_instructions", "agent_custom_instructions"} {
+		if p, ok := body[k].(string); ok && p != "" {
+			req.Prompt = &p
+		}
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields("add", bad...)
+	}
+	in, err := addInput(c, req)
+	if err != nil {
+		return err
+	}
+	res, err := s.opt.Engine.Add(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, addResponse(res))
+}
+
+// Mem0Search is the client's search: scope ids in filters.
+func (s *server) Mem0Search(c echo.Context) error {
+	body, err := mem0Body(c)
+	if err != nil {
+		return err
+	}
+	user, agent, run, filter, bad := scopeIDs(body)
+	q, _ := body["query"].(string)
+	if strings.TrimSpace(q) == "" {
+		bad = append(bad, graph.FieldError{Path: "query", Message: "must be a non-empty string"})
+	}
+	in := graph.SearchRequest{Scope: scopeOf(c, user, agent, run), Query: q, Filter: filter}
+	if k, ok := body["top_k"].(int64); ok {
+		if k < 1 || k > 100 {
+			bad = append(bad, graph.FieldError{Path: "top_k", Message: "must be between 1 and 100"})
+		}
+		in.TopK = int(k)
+	}
+	switch th := body["threshold"].(type) {
+	case float64:
+		in.Threshold = th
+	case int64:
+		in.Threshold = float64(th)
+	}
+	if in.Threshold < 0 || in.Threshold > 1 {
+		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields("search", bad...)
+	}
+	res, err := s.opt.Engine.Search(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	out := SearchResponse{Results: make([]Memory, 0, len(res.Results)), Relations: make([]Relation, 0, len(res.Relations))}
+	for _, h := range res.Results {
+		m := memory(h.Memory)
+		score := h.Score
+		m.Score = &score
+		out.Results = append(out.Results, m)
+	}
+	for _, r := range res.Relations {
+		out.Relations = append(out.Relations, relation(r))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Mem0GetAll is the client's get_all: page and page_size in the query,
+// scope and filters in the body; Mem0's paged envelope.
+func (s *server) Mem0GetAll(c echo.Context, p Mem0GetAllParams) error {
+	body, err := mem0Body(c)
+	if err != nil {
+		return err
+	}
+	user, agent, run, filter, bad := scopeIDs(body)
+	page, size := 1, 100
+	if p.Page != nil {
+		page = *p.Page
+	}
+	if p.PageSize != nil {
+		size = *p.PageSize
+	}
+	if page < 1 || size < 1 || size > 1000 {
+		bad = append(bad, graph.FieldError{Path: "page", Message: "page must be ≥ 1 and page_size between 1 and 1000"})
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields("get all", bad...)
+	}
+	scope := scopeOf(c, user, agent, run)
+	ctx := c.Request().Context()
+	count, err := s.opt.Store.CountMemories(ctx, scope, filter)
+	if err != nil {
+		return err
+	}
+	// Page numbers over the cursor order: skip whole pages by cursor.
+	var items []graph.Memory
+	cursor := ""
+	for i := 1; i <= page; i++ {
+		pg, err := s.opt.Store.ListMemories(ctx, scope, ListQuery{Limit: size, Cursor: cursor, Filter: filter})
+		if err != nil {
+			return err
+		}
+		items, cursor = pg.Items, pg.Next
+		if cursor == "" && i < page {
+			items = nil
+			break
+		}
+	}
+	out := Mem0Page{Count: count, Results: make([]map[string]any, 0, len(items))}
+	for _, m := range items {
+		out.Results = append(out.Results, mem0Memory(m))
+	}
+	link := func(n int) *string {
+		u := *c.Request().URL
+		q := u.Query()
+		q.Set("page", fmt.Sprint(n))
+		q.Set("page_size", fmt.Sprint(size))
+		u.RawQuery = q.Encode()
+		s := u.String()
+		return &s
+	}
+	if page*size < count {
+		out.Next = link(page + 1)
+	}
+	if page > 1 {
+		out.Previous = link(page - 1)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// mem0Memory is a memory as Mem0's platform shows it.
+func mem0Memory(m graph.Memory) map[string]any {
+	b, _ := json.Marshal(memory(m))
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// Mem0Get is the client's get.
+func (s *server) Mem0Get(c echo.Context, id ID) error { return s.GetMemory(c, id) }
+
+// Mem0Update is the client's update.
+func (s *server) Mem0Update(c echo.Context, id ID) error { return s.UpdateMemory(c, id) }
+
+// Mem0Delete is the client's delete (delete_linked is accepted; the older
+// versions of a memory are history and stay).
+func (s *server) Mem0Delete(c echo.Context, id ID, _ Mem0DeleteParams) error {
+	if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, audit(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Message{Message: "Memory deleted successfully!"})
+}
+
+// Mem0History is the client's history.
+func (s *server) Mem0History(c echo.Context, id ID) error { return s.MemoryHistory(c, id) }
+
+// Mem0DeleteAll is the client's delete_all: a scope is required (the
+// client's delete_all() without one must not wipe the tenant). filters may
+// be JSON or the Python repr the client sends.
+func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
+	user, agent, run := p.UserId, p.AgentId, p.RunId
+	if p.Filters != nil {
+		var m map[string]any
+		raw := *p.Filters
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			// Python's repr of a flat dict of strings: {'user_id': 'u1'}.
+			err = json.Unmarshal([]byte(strings.ReplaceAll(raw, "'", `"`)), &m)
+			if err != nil {
+				return graph.InvalidFields("delete all", graph.FieldError{Path: "filters", Message: "must be a JSON object"})
+			}
+		}
+		u, a, r, _, bad := scopeIDs(map[string]any{"filters": m})
+		if len(bad) > 0 {
+			return graph.InvalidFields("delete all", bad...)
+		}
+		user, agent, run = firstOf(user, u), firstOf(agent, a), firstOf(run, r)
+	}
+	scope := scopeOf(c, user, agent, run)
+	if !scope.HasID() {
+		return graph.InvalidFields("delete all", graph.FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; use /reset to delete a whole tenant"})
+	}
+	if _, err := s.opt.Store.DeleteAll(c.Request().Context(), scope, false, audit(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Message{Message: "Memories deleted successfully!"})
+}
+
+func firstOf(a, b *string) *string {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// Mem0Users is the client's users(): the key's tenant's users, agents and
+// runs (never another tenant's: the client's reset() deletes what is listed).
+func (s *server) Mem0Users(c echo.Context) error {
+	scopes, err := s.opt.Store.Scopes(c.Request().Context(), principal(c).Tenant, 1000)
+	if err != nil {
+		return err
+	}
+	out := Mem0Page{Count: len(scopes), Results: make([]map[string]any, 0, len(scopes))}
+	for _, sc := range scopes {
+		out.Results = append(out.Results, map[string]any{"id": sc.Name, "name": sc.Name, "type": sc.Type,
+			"total_memories": sc.Memories, "created_at": sc.CreatedAt, "updated_at": sc.UpdatedAt})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Mem0DeleteEntity is the client's delete_users / reset: every memory of one
+// user, agent or run of the key's tenant.
+func (s *server) Mem0DeleteEntity(c echo.Context, typ Mem0DeleteEntityParamsType, name string) error {
+	scope := graph.Scope{Tenant: principal(c).Tenant}
+	switch typ {
+	case "user":
+		scope.UserID = name
+	case "agent":
+		scope.AgentID = name
+	case "run":
+		scope.RunID = name
+	default:
+		return graph.InvalidFields("delete entity", graph.FieldError{Path: "type", Message: "must be user, agent or run"})
+	}
+	if _, err := s.opt.Store.DeleteAll(c.Request().Context(), scope, false, audit(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Message{Message: "Entity deleted successfully!"})
+}
+
+func batch(c echo.Context) (Mem0Batch, error) {
+	var b Mem0Batch
+	if err := bind(c, &b); err != nil {
+		return b, err
+	}
+	if len(b.Memories) == 0 || len(b.Memories) > 1000 {
+		return b, graph.InvalidFields("batch", graph.FieldError{Path: "memories", Message: "must hold 1 to 1000 items"})
+	}
+	var bad []graph.FieldError
+	for i, m := range b.Memories {
+		if !graph.ValidID(m.MemoryId) {
+			bad = append(bad, graph.FieldError{Path: fmt.Sprintf("memories[%d].memory_id", i), Message: "must be a UUID"})
+		}
+	}
+	if len(bad) > 0 {
+		return b, graph.InvalidFields("batch", bad...)
+	}
+	return b, nil
+}
+
+// Mem0BatchUpdate updates up to 1000 memories; it stops at the first error.
+func (s *server) Mem0BatchUpdate(c echo.Context) error {
+	b, err := batch(c)
+	if err != nil {
+		return err
+	}
+	for i, m := range b.Memories {
+		var md map[string]any
+		if m.Metadata != nil {
+			md = normalizeNumbers(*m.Metadata).(map[string]any)
+		}
+		if m.Text == nil && md == nil {
+			return graph.InvalidFields("batch update", graph.FieldError{Path: fmt.Sprintf("memories[%d]", i), Message: "text or metadata is required"})
+		}
+		if _, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, m.Text, md, audit(c)); err != nil {
+			return fmt.Errorf("memories[%d]: %w", i, err)
+		}
+	}
+	return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully updated %d memories", len(b.Memories))})
+}
+
+// Mem0BatchDelete deletes up to 1000 memories; it stops at the first error.
+func (s *server) Mem0BatchDelete(c echo.Context) error {
+	b, err := batch(c)
+	if err != nil {
+		return err
+	}
+	for i, m := range b.Memories {
+		if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, audit(c)); err != nil {
+			return fmt.Errorf("memories[%d]: %w", i, err)
+		}
+	}
+	return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully deleted %d memories", len(b.Memories))})
+}
