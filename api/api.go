@@ -49,6 +49,7 @@ type Engine interface {
 	Add(ctx context.Context, req graph.AddRequest) (graph.AddResult, error)
 	Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error)
 	Update(ctx context.Context, scope graph.Scope, id string, text *string, metadata map[string]any, audit graph.Audit) (graph.Memory, error)
+	AddRelations(ctx context.Context, scope graph.Scope, triples []graph.Triple, audit graph.Audit) (graph.AddResult, error)
 }
 
 // ListQuery selects a page of memories.
@@ -81,6 +82,14 @@ type Store interface {
 	Relations(ctx context.Context, scope graph.Scope, q RelationQuery) ([]graph.Relation, error)
 	CountMemories(ctx context.Context, scope graph.Scope, filter graph.Filter) (int, error)
 	Scopes(ctx context.Context, tenant string, limit int) ([]graph.ScopeSummary, error)
+	Graph(ctx context.Context, scope graph.Scope, limit int) (graph.Subgraph, error)
+	Export(ctx context.Context, scope graph.Scope, emit func(graph.ExportItem) error) error
+	Import(ctx context.Context, tenant string, items []graph.ExportItem) (graph.Imported, error)
+}
+
+// Keys creates API keys (for the admin route).
+type Keys interface {
+	CreateKey(ctx context.Context, tenant, name string, admin bool) (secret, id string, err error)
 }
 
 // Principal is who a request acts as: an API key and its tenant.
@@ -103,6 +112,15 @@ type Options struct {
 	Engine  Engine
 	Store   Store
 	Auth    Authenticator
+	Keys    Keys
+	// Metrics serves /metrics (Prometheus); Middleware runs around every
+	// request (e.g. latency histograms), both supplied by the server.
+	Metrics    http.Handler
+	Middleware []echo.MiddlewareFunc
+	// RateLimit is the requests per second allowed per API key (0: no
+	// limit), with bursts of RateBurst.
+	RateLimit float64
+	RateBurst int
 	// AuthDisabled serves every request as an admin of DefaultTenant,
 	// without a key — only when explicitly configured (and logged loudly).
 	AuthDisabled  bool
@@ -137,12 +155,17 @@ func New(opt Options) *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(accessLog(opt.Logger))
 	e.Use(middleware.BodyLimit(opt.BodyLimit))
+	e.Use(opt.Middleware...)
 	e.Use(requestTimeout(opt.RequestTimeout))
 	e.Use(authenticate(opt))
+	if opt.RateLimit > 0 {
+		e.Use(rateLimit(opt.RateLimit, opt.RateBurst))
+	}
 
 	s := &server{opt: opt}
 	RegisterHandlers(e, s)
 	e.GET("/openapi.json", serveSpec)
+	docs(e)
 	return e
 }
 
@@ -152,7 +175,7 @@ type server struct {
 }
 
 // publicPaths need no API key.
-var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true, "/docs": true}
+var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true, "/metrics": true}
 
 func requestTimeout(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

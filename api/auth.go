@@ -4,8 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	xrate "golang.org/x/time/rate"
 
 	"github.com/neomem/neomem/graph"
 )
@@ -33,7 +36,7 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			// Public routes, and paths no route matches (the router answers
 			// 404; the routes are public in /openapi.json anyway).
-			if publicPaths[c.Request().URL.Path] || c.Path() == "" {
+			if publicPaths[c.Request().URL.Path] || c.Path() == "" || strings.HasPrefix(c.Request().URL.Path, "/docs") {
 				return next(c)
 			}
 			if opt.AuthDisabled {
@@ -65,4 +68,22 @@ func principal(c echo.Context) Principal {
 // audit says who made a change, for history events.
 func audit(c echo.Context) graph.Audit {
 	return graph.Audit{ActorID: "key:" + principal(c).KeyID, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+}
+
+// rateLimit allows each API key rate requests per second with bursts of
+// burst; past it, 429 with Retry-After.
+func rateLimit(rate float64, burst int) echo.MiddlewareFunc {
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: xrate.Limit(rate), Burst: burst, ExpiresIn: 3 * time.Minute})
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool { return principal(c).KeyID == "" },
+		Store:   store,
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			return principal(c).Tenant + "/" + principal(c).KeyID, nil
+		},
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "1")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "rate limit exceeded for this API key; retry later")
+		},
+	})
 }

@@ -122,6 +122,14 @@ func (e Mem0DeleteEntityParamsType) Valid() bool {
 	}
 }
 
+// AddRelationsRequest defines model for AddRelationsRequest.
+type AddRelationsRequest struct {
+	AgentId   *string  `json:"agent_id,omitempty"`
+	Relations []Triple `json:"relations"`
+	RunId     *string  `json:"run_id,omitempty"`
+	UserId    *string  `json:"user_id,omitempty"`
+}
+
 // AddRequest defines model for AddRequest.
 type AddRequest struct {
 	AgentId    *string                 `json:"agent_id,omitempty"`
@@ -165,6 +173,23 @@ type AddResult struct {
 
 // AddResultEvent defines model for AddResult.Event.
 type AddResultEvent string
+
+// CreateKeyRequest defines model for CreateKeyRequest.
+type CreateKeyRequest struct {
+	Admin *bool   `json:"admin,omitempty"`
+	Name  *string `json:"name,omitempty"`
+}
+
+// CreatedKey defines model for CreatedKey.
+type CreatedKey struct {
+	Admin bool   `json:"admin"`
+	Id    string `json:"id"`
+
+	// Key The secret; shown once.
+	Key    string  `json:"key"`
+	Name   *string `json:"name,omitempty"`
+	Tenant string  `json:"tenant"`
+}
 
 // Deleted defines model for Deleted.
 type Deleted struct {
@@ -214,6 +239,15 @@ type FieldError struct {
 	Path    string `json:"path"`
 }
 
+// GraphNode defines model for GraphNode.
+type GraphNode struct {
+	Id     string   `json:"id"`
+	IsUser *bool    `json:"is_user,omitempty"`
+	Labels []string `json:"labels"`
+	Name   string   `json:"name"`
+	Type   *string  `json:"type,omitempty"`
+}
+
 // HistoryEntry defines model for HistoryEntry.
 type HistoryEntry struct {
 	ActorId   *string   `json:"actor_id,omitempty"`
@@ -225,6 +259,14 @@ type HistoryEntry struct {
 	OldMemory *string   `json:"old_memory,omitempty"`
 	RequestId *string   `json:"request_id,omitempty"`
 	Role      *string   `json:"role,omitempty"`
+}
+
+// Imported defines model for Imported.
+type Imported struct {
+	Entities  int `json:"entities"`
+	Events    int `json:"events"`
+	Memories  int `json:"memories"`
+	Relations int `json:"relations"`
 }
 
 // Mem0Batch defines model for Mem0Batch.
@@ -374,6 +416,21 @@ type Status struct {
 	Status string `json:"status"`
 }
 
+// Subgraph defines model for Subgraph.
+type Subgraph struct {
+	Edges []Relation  `json:"edges"`
+	Nodes []GraphNode `json:"nodes"`
+}
+
+// Triple defines model for Triple.
+type Triple struct {
+	Relationship string  `json:"relationship"`
+	Source       string  `json:"source"`
+	SourceType   *string `json:"source_type,omitempty"`
+	Target       string  `json:"target"`
+	TargetType   *string `json:"target_type,omitempty"`
+}
+
 // Turn defines model for Turn.
 type Turn struct {
 	// Content Text, or a list of parts `{"type":"text","text":…}` / `{"type":"image_url","image_url":{"url":…}}` (URL or data URL).
@@ -409,6 +466,23 @@ type ListEntitiesParams struct {
 	AgentId *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
 	RunId   *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
 	Limit   *int     `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ExportScopeParams defines parameters for ExportScope.
+type ExportScopeParams struct {
+	UserId  *UserID  `form:"user_id,omitempty" json:"user_id,omitempty"`
+	AgentId *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
+	RunId   *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
+}
+
+// GetGraphParams defines parameters for GetGraph.
+type GetGraphParams struct {
+	UserId  *UserID  `form:"user_id,omitempty" json:"user_id,omitempty"`
+	AgentId *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
+	RunId   *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// Limit At most this many nodes.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // DeleteAllMemoriesParams defines parameters for DeleteAllMemories.
@@ -466,11 +540,17 @@ type Mem0GetAllParams struct {
 	PageSize *int `form:"page_size,omitempty" json:"page_size,omitempty"`
 }
 
+// CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
+type CreateKeyJSONRequestBody = CreateKeyRequest
+
 // AddMemoriesJSONRequestBody defines body for AddMemories for application/json ContentType.
 type AddMemoriesJSONRequestBody = AddRequest
 
 // UpdateMemoryJSONRequestBody defines body for UpdateMemory for application/json ContentType.
 type UpdateMemoryJSONRequestBody = UpdateRequest
+
+// AddRelationsJSONRequestBody defines body for AddRelations for application/json ContentType.
+type AddRelationsJSONRequestBody = AddRelationsRequest
 
 // SearchJSONRequestBody defines body for Search for application/json ContentType.
 type SearchJSONRequestBody = SearchRequest
@@ -501,9 +581,21 @@ type ServerInterface interface {
 	// GetEntity One entity with its current relations
 	// (GET /entities/{id})
 	GetEntity(ctx echo.Context, id ID) error
+	// ExportScope A scope as NDJSON (memories with their history, entities, relations)
+	// (GET /export)
+	ExportScope(ctx echo.Context, params ExportScopeParams) error
+	// GetGraph A scope's subgraph (entities and current relations) as nodes and edges
+	// (GET /graph)
+	GetGraph(ctx echo.Context, params GetGraphParams) error
 	// Healthz Liveness
 	// (GET /healthz)
 	Healthz(ctx echo.Context) error
+	// ImportScope Import an export into the key's tenant (new ids, references kept; an entity key that exists is a conflict)
+	// (POST /import)
+	ImportScope(ctx echo.Context) error
+	// CreateKey Create an API key for the admin key's tenant (admin keys only)
+	// (POST /keys)
+	CreateKey(ctx echo.Context) error
 	// DeleteAllMemories Delete every memory and entity of a scope (at least one id)
 	// (DELETE /memories)
 	DeleteAllMemories(ctx echo.Context, params DeleteAllMemoriesParams) error
@@ -525,12 +617,18 @@ type ServerInterface interface {
 	// MemoryHistory The events of one memory, oldest first
 	// (GET /memories/{id}/history)
 	MemoryHistory(ctx echo.Context, id ID) error
+	// Metrics Prometheus metrics
+	// (GET /metrics)
+	Metrics(ctx echo.Context) error
 	// Readyz Readiness (Neo4j reachable, its version, index states)
 	// (GET /readyz)
 	Readyz(ctx echo.Context) error
 	// ListRelations A scope's relations (current unless asked otherwise)
 	// (GET /relations)
 	ListRelations(ctx echo.Context, params ListRelationsParams) error
+	// AddRelations Write structured triples without an LLM (entities created or matched by name)
+	// (POST /relations)
+	AddRelations(ctx echo.Context) error
 	// Reset Delete everything of the key's tenant (admin keys only)
 	// (POST /reset)
 	Reset(ctx echo.Context) error
@@ -638,12 +736,101 @@ func (w *ServerInterfaceWrapper) GetEntity(ctx echo.Context) error {
 	return err
 }
 
+// ExportScope converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportScope(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportScopeParams
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "agent_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent_id", ctx.QueryParams(), &params.AgentId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agent_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "run_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_id", ctx.QueryParams(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportScope(ctx, params)
+	return err
+}
+
+// GetGraph converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGraph(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGraphParams
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "agent_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent_id", ctx.QueryParams(), &params.AgentId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agent_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "run_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_id", ctx.QueryParams(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGraph(ctx, params)
+	return err
+}
+
 // Healthz converts echo context to params.
 func (w *ServerInterfaceWrapper) Healthz(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Healthz(ctx)
+	return err
+}
+
+// ImportScope converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportScope(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportScope(ctx)
+	return err
+}
+
+// CreateKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateKey(ctx)
 	return err
 }
 
@@ -812,6 +999,15 @@ func (w *ServerInterfaceWrapper) MemoryHistory(ctx echo.Context) error {
 	return err
 }
 
+// Metrics converts echo context to params.
+func (w *ServerInterfaceWrapper) Metrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Metrics(ctx)
+	return err
+}
+
 // Readyz converts echo context to params.
 func (w *ServerInterfaceWrapper) Readyz(ctx echo.Context) error {
 	var err error
@@ -878,6 +1074,15 @@ func (w *ServerInterfaceWrapper) ListRelations(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRelations(ctx, params)
+	return err
+}
+
+// AddRelations converts echo context to params.
+func (w *ServerInterfaceWrapper) AddRelations(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddRelations(ctx)
 	return err
 }
 
@@ -1175,6 +1380,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/entities", wrapper.ListEntities, options.OperationMiddlewares["listEntities"]...)
 	router.GET(options.BaseURL+"/entities/:id", wrapper.GetEntity, options.OperationMiddlewares["getEntity"]...)
 	router.GET(options.BaseURL+"/relations", wrapper.ListRelations, options.OperationMiddlewares["listRelations"]...)
+	router.POST(options.BaseURL+"/relations", wrapper.AddRelations, options.OperationMiddlewares["addRelations"]...)
+	router.GET(options.BaseURL+"/graph", wrapper.GetGraph, options.OperationMiddlewares["getGraph"]...)
+	router.GET(options.BaseURL+"/export", wrapper.ExportScope, options.OperationMiddlewares["exportScope"]...)
+	router.POST(options.BaseURL+"/import", wrapper.ImportScope, options.OperationMiddlewares["importScope"]...)
+	router.POST(options.BaseURL+"/keys", wrapper.CreateKey, options.OperationMiddlewares["createKey"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.Metrics, options.OperationMiddlewares["metrics"]...)
 	router.GET(options.BaseURL+"/v1/ping/", wrapper.Mem0Ping, options.OperationMiddlewares["mem0Ping"]...)
 	router.POST(options.BaseURL+"/v3/memories/add/", wrapper.Mem0Add, options.OperationMiddlewares["mem0Add"]...)
 	router.POST(options.BaseURL+"/v3/memories/search/", wrapper.Mem0Search, options.OperationMiddlewares["mem0Search"]...)
@@ -1196,66 +1407,76 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz7btu4mn8VQrtAU6waO+10dsf7V2aSabuTtkHaYg/QBA4jfrbYSKSGpNK4gYHzNOfBzpMc8CJZkknZ",
-	"Tu20M3P+cyzqI/n77hfnLkp4XnAGTMlodBcVWOAcFAjz1+EUmHp1pD9SFo2i30sQsyiOGM4hGkVYPx5T",
-	"EsWRTFLIsV6Y49sTYFOVRqOnz3+MIzUr9FqpBGXTaD6PowbBAqt0Qc9QEvB7SQWQaKRECU3Ky5TOShY+",
-	"nSjZ5mf7IEGESZYSxKY05/pKsuBMgsH0VPCrDHL9MeFMAVP6Iy6KjCZYUc4GhV3xX58kZ/rZYq//FDCJ",
-	"RtF/DBZMG9inclDRNTsSkImghSYXjaJDhkAILtDe2a+/oJ9+eP7fyO2BCChMM/l439ze0TKsJ+QMfi9B",
-	"muMVghcgFLVXqPm++vpxRNkEhF5JYILLTFV8dQuvOM8AM70yh5yL2dg+uIuAlXk0+qj3ToCUAmfRhYd+",
-	"DlLiqT0YVZDLVUC9L4XdDt++suufDodxlFPm/jyod8FC4JndRGGClWECJoRqYHF22kCldSl+9QkSpV8s",
-	"BM8L1QHqf4Z6w6WbOIFdB9RKENeS6YVGfVygdeE5rOG5FdVlpgvIjHhKjzwQAmRt/M8coV9SzKag9+2i",
-	"TdkNzijBaqtUBeh7bkTSvlCR7iM6zvAVZG0hXOJa9+Wy2O4dO7y2bFls0wbWJwACZJmp9VXJCoxWat/t",
-	"tKAtC4smk4G+xljxa2BNqChTMAWh34b8CgihbDpOcJYFFmVZ3vfYKl/PNh3AFuS678aeYy+fcRnSzgYV",
-	"vnFDmyqgwgppjGYXRrhxnqMyk4dHR1EcfTg9Onx/HMXR0fHJsfnw5u2bY6/htObDY0+1FfY+KgTcUF7K",
-	"cXBN577GVbrFsTuy755HkIFThPYtyeLBMnudLVt9jGphXNPzHeKYKapm/d5uCRKcUSxhQ71PBGgVHGPD",
-	"wAkXuf4Uab18omiuD7out6gca1/QeNZwqNcwC7CY1ZZ8GVYb69z1+afADT0PnO3Z6KoN57aGeJnj2rsu",
-	"2LEApnHbFvCto4XF4cjERx71q4Wlzz46kZrHbe+5kbFfaebdUZp7hO9zQn0B3aZ2f3Gv3pNVZL3HuS0y",
-	"TNnyWaQSWMHUL7kKbtVYYHbtF13zWCZcQFvaeHmVNUSNlfmVfeEGEsVFD0W3YH2aHQha77f3ax23ebV4",
-	"gYEPuV8pZORYx/PL4IVNYmxzrZU65TKyipDvAC+pVFzMjpkSPnNpbhiwE/exfLWn28yDhY7A4PO4x8fx",
-	"jPQ9FjYnChEXPION3KLNJu0VW/D4gH8N+fBnrJLUx/icC9pxRJ4lQVjuneFoue3kIT8+f/5sjUykOo7v",
-	"qr12pb5sCKS39q9Nr6JfPQ0ErWVLBpvu0t2flVmGtUloU1+OntZa7LPIm7GlD0B7HXf2xsniXpP9ulaL",
-	"DTS+N3q6lzm4LagAuek7lbPpdWtu2TyOUizTTWyOy6w2OtU1ZaQZwU9workh8Gebf/RXPYIm6t6aHDBe",
-	"vYHfJs52u7FgHFnEJ4Ln69LrTU8MyxvwOQaFo8bWCcIK47coWvXGSSkkFwFHs1lI5pTza0Ky14vgYd2o",
-	"IpBo+ag36p7dHK8KsZf1Vkc562PQiIy8pZpe1y0VVmUgJVJUBVQjkPh0cDFPKzL1Vj6UzgATykB6/DdU",
-	"IZ/H+BC47fX9wZyu4EVps4ZxASJxkdYayqzvsMbNXXZmV3u3W+39tZ/iP3zyIGKNm/diE5opEEDGVQQO",
-	"WCSpP08WgJPUumPf4xsQ0r/NknJVdIL7+267JHkB8m5dBceC735B6hQvPUkflgHw6kwypYVfWXgpkoBG",
-	"YDEFtcZtLInOZvX7cXU+/+VCl9pmaeUeLr0OajesCPVXZL6GHfZRsG4TYlb1KPTifXz5dvx1LTeLm4Vl",
-	"aHGJ1vabVYI6ZfclmQtA1Iz3N6vqP4T6tbH049cHxnYKSWsXufrilnfGtG6nW4nlmE/ulVjU7c0JzqS3",
-	"v2ldwspUrt271TnpI4nsuyjDbFriKexHHhwoS7KSwNgZrvUOZTvc3vw9p6z65uDr2pUqFSBTnrXPNIw9",
-	"gUaOb2mu86EDcwD7eegJQBQvxtctegfD5uuup1sTWzar926iWsz6RHGtJupXasjOc4RVFeV3ddzSreBu",
-	"FM/4SJsevacKU89LtJXkPdyqGHGBMMqoVIhPUIGFkujy7twQP49G56ZSdR7F1YfRP//+j/klGrQX0RxP",
-	"YVyKzKxs/DW6O4/sB/3e/BLtfTg70XvqZBF9ODt5vN/snqzUiSrbrrJ/163AUlKpsCnPyJlUkHvy/y7D",
-	"uFGdCh4foB+MiwvayAep/i33RiUkpaBq9k4LqLPWBf3Ntq3MAE4KmBhc3ATO354cnr568ptp9lRCbN+Y",
-	"x9EVYGF7YUbijaWzX9WLU6UKaz2ugS0L0uV7/T06L4fDZ8k1zMwHuER7zgwnGQWmHu+b4NtzvMNSpVzQ",
-	"L1Zll444t/MwfHnjFwIX6ZMJFVKhjLPpEwUiRzacRBMu0MnJa9QYEpIx4gy90YnAPjq+ATFDgpcKzhnc",
-	"JlAoNEgBZyr9EqOBAExmXxBmBA14AQwXdP+T5AwxACIRZujw9BW6hlmMPqc0SdEVZUSeM5UCckkzUhxx",
-	"BkgBw0yN0GXNh9ESWDG6bMEwQj8bJpyzJVi5WFrrZ8A+Mmm9RFjAObsMTUtdos9UpQjXx6bkf5EbeaDc",
-	"TUFJayNAg3bOrjBBEwoZ2T9ndYo+0ilWDnnUSP6i4f7B/tC0CCyG0Sh6tj/cfxbZ1oqR3oFpxjmlcnGY",
-	"1iGz/SsSjSIdNx1Xi+LWvN1Hv/VeLBm46bR5vHJlNbm3xlI7RKcX+kbeMppT1Rp4a/jbjsNd4XHnF51R",
-	"uKfDYc8Y3Gbjb432pmcC7n0KqGKNMdP1JfxU62M2xuriSJZ5jnW0FB0imfACHsmaqllQs39wR8k8KAMv",
-	"QB0vmrY7BcT1r/sgmW0DkLesomZVkCqJklIIYAotooj5pgKvBfNCA+usWRDSl+75DgF14U4ASlOvlxJJ",
-	"EDcg0cv370/3Wz4uGn28aCJ2Qm/AFPqM4DT7d3ZIZfmOdkrmMMteV4u/M/vRRuUMcn4DSKVABUptzxgp",
-	"ztEeCCxLAQs32rE5RSnMtI7H5gTymJ2almo6ycP5l/wzyjGboc8gALnpom3ok93TOqkqDNAO3OkYnyBs",
-	"TRDawwplgHXUywBR8ljvHnQ936vo7Nr1BLZwDZjAPPfzg6eeONZPqZt8fzfS22hCeQRY2+3CFBS+Xma1",
-	"fFVi+UiiyqTFiGdEB2Mmuo2rEM1Bb3oQ0iOth4Q0hNUFdD9zMtsaMo0R93k7pdLJznyHPGkOWnuY8v8p",
-	"VtpuIkwIInQrBuWQkJojaCJ4jhLOdHBrI2NVCtZxRXUM0++PXlf90x1KsO0qepA62rrFxc2ka8o5QXs6",
-	"lqn8l1R4JsMm9gWoh8DDlnH8gYg9/rZiOgfGXhXLcYEaQ+SP7xnRxVFRetCzRYoGgNvX+XYd5IHVvp9x",
-	"rguxRQbajkIt0o8kUnCrdBwx4AJVNR+0JyDhggBBlKGGsD/22IOBexYMxO0d3Yjg12rBWlXN1jjicm3T",
-	"i7W7xTZANnnUjV6qozJe60zb7X1F6mPLN0HAz+zjHYrtYibBg6bZ3uD4fPjsYbZ8w3VOabftSbBqGmjP",
-	"1MlQ3Z6PjZS7yk6MTBsdmREF6WS+VacPBtNnjR9xfPfRtM0cur9erBswZWmerBnt2jaZl1BvO3cHsfMf",
-	"vG7V6qcGrFUtjdstXdVkF+69ZJlWGCyvgSCuUhCfqYRaKaTVBH/AfmYef+M8nHECcqfZuEopm2pTrwP0",
-	"a7BelWGm0B4mOWX6O4k4yyr/uZg88uNme4Y7infavfEHjnc63VCv9zCtRlPa2KqUa7VJMi61A67THr2L",
-	"auoTwoKX9stc+wHjvq0hMay7ORhcYZWkg740qJ7Kt1KyI0YuZv8fPGgNZ1+cbaVwoO/mWmsjZAAfW7BN",
-	"cSvnUiFtpR+byZSpdD8BGEY6PPImEjVYNtz/N0u2wRKbn6xkidObuhPSlykMdRwkd5wrD0O1L20jjC+U",
-	"W0es1PdCe10X8UjaJzEyQ0nO7pVMhnGss69VJqjuDnzfXYFD9H/v3r5BdggA7XFhLPLpTKWcIQGFQK1W",
-	"O5LAiAx2CqqRqkAB94fhT55JhIs/fK2qJWtWKMY4y9Be1RSgElXmaA3RMon9evK1LFw+trgjZZRdQzuc",
-	"f+DS9zdihs9RBW3gi91GzQ9VLWzBUE3fdp311kqFxnns0rn/pQqFbd9VwbqO1XCFtH4v/xeqBraQTOt7",
-	"b0MTHP4FZdN+uE+1m9txTPW2GuLzAtpKi7FEXExNqFMIrl/bOtAaExttJZxJJcpEcaFjCJxlIf/3tDGs",
-	"o4VkPrjT3mtdR1gP8PjcYfvfmrlff4X/sVl3BHRqfw0uSuad/fRu4n5oFd5k1YjznzMqsoH4AJnaFdrT",
-	"+b3+ygXgiAsdfodE5Fk7+vaXb5wL9wbe3uEWHJptObjfDIMmOJb0C2yz2rmbbHlhNebfKOfb5rxDN+LR",
-	"IXhsqBN0NTMfrNVrMGiFmGFCVojaISHRQzDoTz4O0eKdprvnEicikeLFkwxuILPdbvfbG7mGlbCl3hUc",
-	"3Gm999sx8RsWe1vMtDxo8rOfhe0O4uIHCB8vtMGtflJg/3K/Gvh4oY2kmfR0hr4UWTSKBjpK+1cAAAD/",
-	"/w==",
+	"7Fz9btu4ln8VQrtAHawau+307l7PX5lJ7kx30jZIW9wFmsJhpGOLE4nUkFQStzCwT7MPtk+y4Ie+SdlO",
+	"7DT3zv6nRNQheT5/5/DQ34KIZTmjQKUIpt+CHHOcgQSu/zpaAJVvjtUjocE0+KMAvgzCgOIMgmmA1esZ",
+	"iYMwEFECGVYDM3x3CnQhk2D68vVfwkAuczVWSE7oIlitwqBBMMcyqelpShz+KAiHOJhKXkCTcp/SeUH9",
+	"q+MF3X5tnwRwP8lCAN+W5kptSeSMCtA8PePsKoVMPUaMSqBSPeI8T0mEJWF0nJsR//a7YFS9q+f6Vw7z",
+	"YBr8y7gW2ti8FeOSrp4xBhFxkitywTQ4ogg4ZxyNzv/2M/rrD6//Hdk5UAwSk1QcHOrdW1pa9HF8Dqle",
+	"kDiHPwoQep05ZzlwScxeKgVYzwfFBUtOc1dCJtZt6SMneQrq2wzfvTFfvJhMJmGQEVr+Xc2EOcdLPZER",
+	"/CZrKgW6kW7Umvm5sZkv1VB29TtEUpHVzNsFzwidA1cjY5jjIpWlUdiBV4ylgKnmEGSML2fmxbcAaJGp",
+	"deacRRAXHKeNhdb0MxACL2ALkRSctgXycq08MpA4xlJrMI5joviG07MGV1qbqtmYc5blssOo/9AK0Neu",
+	"RxB6xS2vzI2d94Xe0v2OPsQxxBvzv7TJnxNMF9o0utwm9AanJMZyp1Q5qH1uRdJ8UJIeIjpL8RWkbSXs",
+	"Sa37cZHvdo8dWRux1NO0GetSAA6iSOXmpmQURhm1a3dK0frKosikoLYxk+waaJNVhEpYAFdfQ3YFcUzo",
+	"YhbhNPUMStNs6LUxvoFpOgyryXW/DR3L7q+xz9KeyzX8bUaSklF+g9ROs8tGuLFht3STR8fHQRh8Ojs+",
+	"+ngShMHxyemJfnj3/t2J03Ea9+Hwp8oLO1/lHG4IK8TMO6azX40z7ODQLtm1z585YAm/wdIfcuKM0FYU",
+	"meNUOMOIATptx+jwtyvvOuLfYDmwgv6MHk5eGzJtIPMxASQg4iB/RCJhtxQxGsFh4BBQuZG+HwGKjfA3",
+	"YL8dbJYT2m24hHAMKVhv1N55XL/o25gNKOsXUw4MK3quRZxQSeRyGHL0+IFTggVs6XwjI+sZ1oycM56p",
+	"p0A5x+eSZBBsbjJEzFRAdiuH1QKHndEqnPbZ6pV9DRI8O3S8sAFgq602EMYGSqaXW6mYFUfNmMZuW4xv",
+	"Lc2vDsca4Tt8YKUsQ0HKqtS94Ls/9He4YJcSrkHVZi2nxOXitg2+9b4GV1aSdS7nLk+x8WrttQjJsYTF",
+	"0uN+7uSMY3rtVl39WkSMQ1vbWHGVNlSNFtmV+eAGIsn4AEU7YHOaHRa0vm/P11puc2thzQMX5/5GII1P",
+	"VEbaZ57fJYamWrDWpmxNoSTkWsAvHOfJOxY7ENZ9vNR94Ks/Prkd0YDjsNO7NvorEZLx5QmV3BUXtCg9",
+	"O76Pi69w1XZ4ybcECrezAUTF0njoNTdwyEecsxS2AmGm8GO22GKPi/FvspxxJyDQzs4+O5D7TVmJc6GF",
+	"jHHvly3/vAarV5SqCcN6Xevc8FvIJj9hGSUu461XWJmCY4hX4vcuFSjf08Gtf3n9+tUGKX25HNdWB2ND",
+	"tVkfk96bv7bdivr0zJP9FS3zakIeu39apClWbr1NvZ+GbDTYFVW3E8sQA8127NobKwsHw+7byuK3cGaD",
+	"CPhenu4uJxzEtt+UgGEQmthhqzBIsEi2cae2RLHVqq4JjZup8BxHShoc35pEfrh86PW+97Zkj18eBO/b",
+	"AKbd4vkwMByfc5ZtSm8wz9cib7DPCsiP/Fsr8BuM26Mo05tFBReMe2LodrDaGudDYPXbGgBuigw9ybKL",
+	"euP0pZunl2lS324VUt2cBw1066x5DqISIbEsPBFeEpk+BDPqtyWZaioXl84Bx4SCcMRvKGG7w/nEcDcY",
+	"+72YN2d5YSDHLAceWRC5gTGrPWywcwuUzWjndOujv4pT7IffHRwxzs25sTlJJXCIZ2UWBZhHiTuL4ICj",
+	"xIRj1+sb4MI9Tc+4Sjre+V277Wmeh7wdV7KjlrtbkTqnAI7EHQsP8yoYmpDcbSys4JHHIjBfwAZVPkui",
+	"M1n1fViuz70536Z2WR67R0ivQO2WOelwVe0h4jCvvLU3n7DKV74P7xPLdxOvK72pd+bXoXoTrem3q+Z1",
+	"zq82LVw08f52x2OPYX5tXrr5N8SM3RQDNy5UDuGWD9q17ubYH4sZm98rsVh/wmNCwtpUrn3wonLSZwKZ",
+	"b1GK6aLAi+bBS80HQqO0iGFmHddmizJ9Ns78PSO0/M+Lh537y4SDSFjaXtMkdACNDN+RTOVDL/QCzPPE",
+	"AUAky2fXLXovJs3PbXNERazvVu/djWB4NqSKG3UjPNBC9p4jrCtHfahwS7cKvxWecZIurhYc54kL823T",
+	"NDPEPcriLSjVhet17DN0Q7tS1+5sd5VfO6zf72rlGoOso0Ljw6pra/2XVQvTmiPoZpDZdiYbkDecaTvI",
+	"6GR1wV0osW7/6xxzw50MEeMIo5QIidgc5ZhLgS6/XWjiF8H0Qpc8L4KwfJj+73//z+oSjduDSIYXMCt4",
+	"qkc2/pp+uwjMg/pudYlGn85P1Zwxlhh9Oj89OPT1A7i7+2zZpiwj2aNLLAQR0pyhi6WQkDkKSV3LZ9oH",
+	"l+xxMfSTxkreYPsoZeR+t4qAqOBELj8oa7VhPye2IUL3kyaAY80X21D6X8+Pzt48/02f/JbmbL5YhcEV",
+	"YG6OnLT565Bp/lUNTqTMTRi6BtpXpMuP6v/oophMXkXXsNQPcIlGNp5HKQEqDw51FudY3lEhE8bJV+O9",
+	"ektcmQ5F1p9Y+6nnc8KFRCmji+cSeIZMXoLmjKPT07eo0fMqQsQoeqcyykN0cgN8iTgrJFxQuIsgl2ic",
+	"AE5l8jVEYw44Xn5FmMZozHKgOCeHvwtGEQWIBcIUHZ29QdewDNFtQqIEXREaiwsqE0C2+oIkQ4wCMu0d",
+	"U3RZyWHaY1aILltsmKKftBAuaI+tjPfGugVwiHR9SCDM4YJe+pp/L9EtkQnC1bJJ/COyTWiE2aZeYXwE",
+	"KKZd0CscozmBND68oFWtZ6py9QyyoFFFCCaHLw4n+hjN8DCYBq8OJ4evAnPOqrV33Dyssr5W2ZCe/k0c",
+	"TAMFwE/qk6Nm+/hndyirh4xts/UqXDuybETfYKjpCVcDXR3cKcmIbPVvN4BbB7mtgW6rL53O7peTyUBX",
+	"93bd3I1eB0dD98cEUCka7aarTbipVstsdImHgSiyDCvYHRwhEbEcnomKqh5QiX/8jcQrrw78AvKk7uDY",
+	"K0NsM8sQS5a7YMh7WlIzJkikQFHBOVCJaji62lbhlWJ+0Yy9yxmXXo6e6NcflEyelFFtp/F3z2ncF7Lj",
+	"fkRbkor3//nh/TtkIqsGQRR2qOYIC/TuWE8xKg9xjZhlAoSjxDRNhJUxhLXMD4xhVGmBzyB0AHxqDrFz",
+	"K0SijKlYmBCBMkyXSOcMFRjY3HO+bnnO19/Xc1ZJm8dJCPt+t36zpIpGpdJogNLzGQdK+TSf9XuTnWmV",
+	"sgDHq1S/2vf7ZJ1JhT2M02fBQiAB/AYE+vXjx7PDFuwNpp+/NLlzSm5AHyLp/ZGsdHk5E479mY6Z0udZ",
+	"xPMTi5e78DDtS2WrPfKwavxxcPHvCZboFgtE7KBd6KCZUMFeE1QQoZIpT6Yg8DNhMS4aUbhFJNa+bA4c",
+	"aAQCXUMuf9Sfmlh3DUsk1SLhjggpEBEIo4jReUoiaV3fNSyFX4pVM/rGMtyOvb1m90cWb6PJ3WMm17D8",
+	"UeMF06iueNhsVX+4wM0SGnmOTqiUwHV7ekfs1f8EYjRdWiE2G7VMR3lflKal/ShN39bdYk84nJ1Dxm6g",
+	"HcKRZAyNgGNRcDjwRba84Lq13hHZPAXrvQaw8iqBQ79+ZbcmUt8CB2SvAuxCp8ycJoks03Qdn4xfYHOE",
+	"LXYaYYlSwELqBJrEB2p2b2r4VFVn36mhZwrbaeO5Pvz6xUtHnclNqXvK8mS0t9Ft5MH2uT45erjOKv0q",
+	"1fKZQKVLCxFLYxAS6epTWJZQLOt1s4krcB3FcUNZ9xG6GpeCHzloNa+m+mCJiR8xislOHMpRHFcSQXPO",
+	"MgUjboALU7mSBaeiHYqqGsNwPHpbNsrtUYNN+5iDU8c797i4WRRdMBajkcIOZfwSEi+F38X+AvIx+GHO",
+	"69xwxyx/VzUXy4xRmTcxjhrXbg/uWXEJg7xwcM8cIjQYuHubb59TPLLZDwvOtpvsUICmdaRSaQ1C71Rm",
+	"Eo8ZR+WZDBpxiBiPIUaEooayHzj8wdi+82bFZo/2mstDrWCjI9jWlZr+KayT13YXu2CyrnPqOxsKlbHK",
+	"Ztph7wGlyQwkJ5EY4Lh5v5bXSvjjqjFliwKgnUGph4pKZ5xlIBMorD6Zbo3h0kPjm3I/WrnM2ZF3b+fm",
+	"9R5tsu6sdWxcT6+V5PXk1eNM+Y5JxO20A/ysaKCRPqRDVZNpqE3YHiuFSDeDIt1oW9ZKW90m3kzhvHGn",
+	"/8mnCiYt6v4SUNVGVBTm8vhmUN40ezkJDTYl7iEx+Ac/NGt1BXpccaWNu63/VmRr7FLQVBkMFtcQIyYT",
+	"4LdEwMFgCtK0gr3lIJ1fdXqCycgtFuiWEymB7kJMf+dEAhKSF5EsOMRI6tYnc+jDCl08PT1926jd28Zc",
+	"hT8zLKMEYnS1RMocKqcmYKCYfa5ff+cikTlm2GepSCaELhQO6Zeb3XXH+v6Dm2+mc3FPyt/u0H1kte/0",
+	"ZDqjv2541HW3nXop5failAmFDqucXM0im/4QYc4K889MxXGNLU0g0KK7eTG+UqYwHsrRq7vBRkv2JMj6",
+	"BvKjZ1T+0gDbzRm12pvty5oizfCZYbauvOoDWxVlD3TD4ULYi8iTQGF3Z5ZbMcvkov8vkl2IxCTPa0Vi",
+	"7aZqoxlKYycKx4o9F3ImvsKsPhlXWEbsnGOF2hcadUPEM2HehEhfjbB+r6DCz8eqNLDOBVVHV0+8A6PV",
+	"5zKyp3hnS5kwijjkHLX6NJEAGgvvMVZ5scNzuvDD5K+ONtYv//CF1JauGaWY4TRFo/LEighUuqMNVEtX",
+	"nTbTr75yucRil5QSeg3tdOyRz2W+kzBcgcrrA3/ZL2p+rFJ2iw3lHcBusN5ZHVsHj30G9z9VFbsdu0q2",
+	"buI1bJV3OMr/iUrVLU4m1b53YQmW/zmhi2F2n6kwt2dM9b68AeLrB6rTYiwQ4wsNdXLO1Gc7Z7TiiUFb",
+	"EaOm5sG4whA4TX3x72Wj01spyWr8TUWvTQNh1f3tCoftn3i3v0Hh/5H37v2hhfm5LV5Q58Uh5yT25x78",
+	"k6y7aPnPiYoMEB8jXbtCI5Xfq39ZAI4YV/DbpyKv2ujbXb6xIdwJvJ2dV9jXePXifg02iuBMkK+wy2r1",
+	"frLl2musvlPOt8tmnC7iURA81NR15VQ9GK/XENAaNcNxvEbVjuI4eAwB/ZP36rRkp+iObOIUCyRZ/jyF",
+	"G0hNK4b9BQCxgZcwpd41Etxrvff7CfE7FntbwjQyaMpzWITtE+D69urnL8rhlvdRzV/2yunnL8pJ6jsB",
+	"1tEXPA2mwVihtP8LAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

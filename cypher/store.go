@@ -136,7 +136,9 @@ func translate(op string, err error) error {
 	if errors.As(err, &ne) {
 		switch {
 		case ne.Code == "Neo.ClientError.Schema.ConstraintValidationFailed":
-			return graph.Wrap(graph.Conflict, op, err)
+			// The driver's text names internal node ids; the caller gets a
+			// plain message.
+			return &graph.Error{Kind: graph.Conflict, Op: op, Msg: "an item with the same id or key already exists"}
 		case strings.HasPrefix(ne.Code, "Neo.TransientError."),
 			ne.Code == "Neo.ClientError.Database.DatabaseNotFound",
 			ne.Code == "Neo.ClientError.Transaction.TransactionTimedOut",

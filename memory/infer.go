@@ -52,12 +52,8 @@ func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// Release even when ctx is done: a new context bounded in time.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = e.store.ReleaseLease(rctx, lease)
-	}()
+	// Released even when ctx is done, with a new context bounded in time.
+	defer e.release(ctx, lease)
 
 	cands, err := e.store.Candidates(ctx, a.query(e.cfg))
 	if err != nil {
@@ -192,6 +188,9 @@ func (e *Engine) embedMissing(ctx context.Context, plan *graph.Plan, u *Usage) e
 	}
 	return nil
 }
+
+// releaseTimeout bounds releasing a scope's lock after an add.
+const releaseTimeout = 10 * time.Second
 
 // userName is how prompts name the user: the user id, else the agent's.
 func userName(s graph.Scope) string {

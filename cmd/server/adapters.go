@@ -59,3 +59,9 @@ func (r readiness) Check(ctx context.Context) api.ReadyReport {
 	}
 	return out
 }
+
+// CreateKey creates an API key (the admin route).
+func (a authAPI) CreateKey(ctx context.Context, tenant, name string, admin bool) (string, string, error) {
+	secret, k, err := a.store.CreateAPIKey(ctx, tenant, name, admin)
+	return secret, k.ID, err
+}

@@ -46,6 +46,8 @@ type config struct {
 	Instructions     string        `env:"NEOMEM_INSTRUCTIONS" validate:"max=8000"`
 	RequestTimeout   time.Duration `env:"NEOMEM_REQUEST_TIMEOUT" validate:"min=0"`
 	BodyLimit        string        `env:"NEOMEM_BODY_LIMIT" validate:"required"`
+	RateLimit        float64       `env:"NEOMEM_RATE_LIMIT" validate:"min=0"`
+	RateBurst        int           `env:"NEOMEM_RATE_BURST" validate:"min=0"`
 	LogLevel         string        `env:"NEOMEM_LOG_LEVEL" validate:"oneof=debug info warn error"`
 	LogFormat        string        `env:"NEOMEM_LOG_FORMAT" validate:"oneof=text json"`
 	StartupTimeout   time.Duration `env:"NEOMEM_STARTUP_TIMEOUT" validate:"min=0"`
@@ -62,6 +64,8 @@ func defaultConfig() config {
 		DefaultTenant:   "default",
 		RequestTimeout:  120 * time.Second,
 		BodyLimit:       "2M",
+		RateLimit:       20,
+		RateBurst:       40,
 		ModelAttempts:   4,
 		LogLevel:        "info",
 		LogFormat:       "text",
@@ -99,6 +103,8 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_INSTRUCTIONS", "", "custom instructions added to every extraction prompt (per deployment; requests add their own prompt)"},
 	{"NEOMEM_REQUEST_TIMEOUT", "120s", "bound on one request, Neo4j and model calls included"},
 	{"NEOMEM_BODY_LIMIT", "2M", "largest request body (e.g. 512K, 2M)"},
+	{"NEOMEM_RATE_LIMIT", "20", "requests per second allowed per API key (0: no limit); past it, 429 with Retry-After"},
+	{"NEOMEM_RATE_BURST", "40", "burst allowed above NEOMEM_RATE_LIMIT"},
 	{"NEOMEM_MODEL_TIMEOUT", "60s", "time-out of one model call (chat or embedding)"},
 	{"NEOMEM_MODEL_ATTEMPTS", "4", "tries per model call; rate limits, 5xx and time-outs are retried with backoff and jitter"},
 	{"NEOMEM_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -162,6 +168,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_INSTRUCTIONS", &c.Instructions)
 	dur("NEOMEM_REQUEST_TIMEOUT", &c.RequestTimeout)
 	str("NEOMEM_BODY_LIMIT", &c.BodyLimit)
+	num("NEOMEM_RATE_BURST", &c.RateBurst)
+	if v := getenv("NEOMEM_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("NEOMEM_RATE_LIMIT=%q is not a number", v))
+		}
+		c.RateLimit = f
+	}
 	c.LLMProvider = strings.ToLower(c.LLMProvider)
 	c.Embedder = strings.ToLower(c.Embedder)
 	if c.LocalModelDir == "" || c.ONNXRuntimeLib == "" {

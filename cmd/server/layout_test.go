@@ -30,7 +30,7 @@ var layout = map[string]struct {
 	"memory":      {internal: []string{"graph", "llm", "prompts", "vector", "entities", "relations"}},
 	"cypher":      {internal: []string{"graph"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
 	"api": {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10",
-		"github.com/oapi-codegen/runtime", "github.com/getkin/kin-openapi"}},
+		"github.com/oapi-codegen/runtime", "github.com/getkin/kin-openapi", "github.com/swaggo/files/v2", "golang.org/x/time/rate"}},
 	"testcontainers":  {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
 	"cmd/server":      {internal: []string{"*"}, external: []string{"*"}},
 	"cmd/fakellm":     {internal: []string{"llm", "llm/llmtest", "llm/local"}},

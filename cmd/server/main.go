@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	neo4jconfig "github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
@@ -112,8 +113,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log.Info("neo4j ready", "uri", cfg.Neo4jURI, "version", info.Version, "edition", info.Edition,
 		"filtered_vector_search", info.FilteredVectorSearch)
 
-	engine, err := memory.New(store, memory.Models{Embedder: mods.embedder, Chat: mods.chat, Vision: mods.vision},
-		memory.Config{Instructions: cfg.Instructions})
+	met := newMetrics()
+	models := memory.Models{Embedder: countedEmbedder{mods.embedder, met}}
+	if mods.chat != nil {
+		models.Chat = countedChat{mods.chat, met}
+	}
+	if mods.vision != nil {
+		models.Vision = countedChat{mods.vision, met}
+	}
+	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions})
 	if err != nil {
 		return err
 	}
@@ -122,8 +130,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			"; never expose this server (NEOMEM_AUTH=disabled)", "tenant", cfg.DefaultTenant)
 	}
 	handler := api.New(api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: storeAPI{store},
-		Auth: authAPI{store}, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
-		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit})
+		Auth: authAPI{store}, Keys: authAPI{store}, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
+		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -242,3 +242,140 @@ func TestMem0PythonClient(t *testing.T) {
 		t.Fatalf("Mem0's client against neomem: %v", err)
 	}
 }
+
+func TestGraphRoutesExportImportKeysMetrics(t *testing.T) {
+	fake, base := fakeModels(t, 384)
+	fake.Model.(*llmtest.Scripted).Respond(generic)
+	srv := start(t, env(t, map[string]string{"NEOMEM_LLM_BASE_URL": base, "NEOMEM_EMBEDDING_BASE_URL": base}))
+	adminKey, _ := newKey(t, true)
+	c := client{t: t, base: srv.base, key: adminKey}
+
+	// Structured triples, no LLM: types normalised, hostile ones rejected.
+	code, r := c.do("POST", "/relations", map[string]any{"user_id": "ann", "relations": []map[string]any{
+		{"source": "Ann", "source_type": "person", "relationship": "works-at", "target": "Acme", "target_type": "company"},
+		{"source": "Ann", "relationship": "lives in", "target": "Lisbon"},
+		{"source": "Ann", "relationship": "likes`) DETACH DELETE n //", "target": "Acme"},
+	}})
+	if code != 200 || len(r["relations"].(map[string]any)["added"].([]any)) != 2 || len(r["relations"].(map[string]any)["rejected"].([]any)) != 1 {
+		t.Fatalf("POST /relations: %d %v", code, r)
+	}
+	if llm := fake.Stats().ChatCalls; llm != 0 {
+		t.Fatalf("POST /relations made %d LLM calls", llm)
+	}
+	// Again: the same entities and relations, one more mention.
+	if code, _ := c.do("POST", "/relations", map[string]any{"user_id": "ann", "relations": []map[string]any{{"source": "ann", "relationship": "WORKS_AT", "target": "acme"}}}); code != 200 {
+		t.Fatalf("POST /relations again: %d", code)
+	}
+	code, g := c.do("GET", "/graph?user_id=ann", nil)
+	if code != 200 || len(g["nodes"].([]any)) != 3 || len(g["edges"].([]any)) != 2 {
+		t.Fatalf("GET /graph: %d %v", code, g)
+	}
+	if code, _ := c.do("POST", "/memories", map[string]any{"user_id": "ann", "infer": false, "messages": []map[string]any{{"role": "user", "content": "Ann likes sardines"}}}); code != 200 {
+		t.Fatal("add")
+	}
+
+	// Export, then import into another tenant: the same graph there.
+	req, _ := http.NewRequest("GET", srv.base+"/export?user_id=ann", nil)
+	req.Header.Set("X-API-Key", adminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	lines := strings.Split(strings.TrimSpace(string(dump)), "\n")
+	if resp.StatusCode != 200 || len(lines) < 7 { // 1 memory, its event, 3 entities, 2 relations, events
+		t.Fatalf("export: %d, %d lines:\n%s", resp.StatusCode, len(lines), dump)
+	}
+	otherKey, _ := newKey(t, true)
+	req, _ = http.NewRequest("POST", srv.base+"/import", bytes.NewReader(dump))
+	req.Header.Set("X-API-Key", otherKey)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imported map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&imported)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || imported["entities"].(float64) != 3 || imported["relations"].(float64) != 2 || imported["memories"].(float64) != 1 {
+		t.Fatalf("import: %d %v", resp.StatusCode, imported)
+	}
+	oc := client{t: t, base: srv.base, key: otherKey}
+	if code, g := oc.do("GET", "/graph?user_id=ann", nil); code != 200 || len(g["edges"].([]any)) != 2 {
+		t.Fatalf("graph after import: %d %v", code, g)
+	}
+	if code, r := oc.do("POST", "/search", map[string]any{"query": "sardines", "user_id": "ann"}); code != 200 || len(r["results"].([]any)) != 1 {
+		t.Fatalf("search after import: %d %v", code, r)
+	}
+	// Importing it again into the same scope meets the entities' keys:
+	// a conflict, and nothing of the second import is written.
+	req, _ = http.NewRequest("POST", srv.base+"/import", bytes.NewReader(dump))
+	req.Header.Set("X-API-Key", otherKey)
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 409 {
+		t.Fatalf("second import: %d, want 409", resp.StatusCode)
+	}
+	if code, g := oc.do("GET", "/graph?user_id=ann", nil); code != 200 || len(g["nodes"].([]any)) != 3 {
+		t.Fatalf("graph after the refused import: %d %v", code, g)
+	}
+
+	// Keys: admins create keys for their own tenant; others may not.
+	code, k := c.do("POST", "/keys", map[string]any{"name": "app"})
+	if code != 200 || !strings.HasPrefix(k["key"].(string), "nm_") {
+		t.Fatalf("POST /keys: %d %v", code, k)
+	}
+	plain := client{t: t, base: srv.base, key: k["key"].(string)}
+	if code, _ := plain.do("POST", "/keys", map[string]any{}); code != 403 {
+		t.Fatalf("POST /keys with a non-admin key: %d", code)
+	}
+	if code, g := plain.do("GET", "/graph?user_id=ann", nil); code != 200 || len(g["nodes"].([]any)) != 3 {
+		t.Fatalf("the new key's tenant: %d %v", code, g)
+	}
+
+	// Metrics and the offline docs page.
+	resp, err = http.Get(srv.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`neomem_http_request_duration_seconds_count{method="POST",route="/relations",status="200"}`, "neomem_neo4j_call_duration_seconds", "neomem_embedding_texts_total"} {
+		if !strings.Contains(string(m), want) {
+			t.Fatalf("/metrics lacks %s", want)
+		}
+	}
+	resp, err = http.Get(srv.base + "/docs/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "swagger-ui") {
+		t.Fatalf("/docs/: %d", resp.StatusCode)
+	}
+	if resp, _ := http.Get(srv.base + "/docs/swagger-initializer.js"); resp.StatusCode != 200 {
+		t.Fatalf("initializer: %d", resp.StatusCode)
+	}
+}
+
+func TestRateLimitPerKey(t *testing.T) {
+	srv := start(t, env(t, map[string]string{"NEOMEM_RATE_LIMIT": "1", "NEOMEM_RATE_BURST": "3"}))
+	key, _ := newKey(t, false)
+	c := client{t: t, base: srv.base, key: key}
+	limited := false
+	for range 10 {
+		if code, _ := c.do("GET", "/memories?user_id=u", nil); code == 429 {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("10 quick requests at 1/s with bursts of 3 were never limited")
+	}
+	other, _ := newKey(t, false)
+	if code, _ := (client{t: t, base: srv.base, key: other}).do("GET", "/memories?user_id=u", nil); code != 200 {
+		t.Fatalf("another key is limited too: %d", code)
+	}
+}
