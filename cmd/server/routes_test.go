@@ -379,3 +379,70 @@ func TestRateLimitPerKey(t *testing.T) {
 		t.Fatalf("another key is limited too: %d", code)
 	}
 }
+
+func TestMem0BatchAndEntityRoutes(t *testing.T) {
+	srv := start(t, env(t, map[string]string{"NEOMEM_BODY_LIMIT": "64K"}))
+	key, _ := newKey(t, false)
+	c := client{t: t, base: srv.base, key: key}
+	var ids []string
+	for i := range 3 {
+		_, p := c.do("POST", "/v3/memories/add/", map[string]any{"messages": []map[string]any{{"role": "user", "content": fmt.Sprintf("note %d", i)}},
+			"filters": map[string]any{"user_id": "zed"}, "infer": false})
+		ids = append(ids, p["results"].([]any)[0].(map[string]any)["id"].(string))
+	}
+	if code, p := c.do("PUT", "/v1/batch/", map[string]any{"memories": []map[string]any{{"memory_id": ids[0], "text": "note zero"}, {"memory_id": ids[1], "metadata": map[string]any{"k": 1}}}}); code != 200 {
+		t.Fatalf("batch update: %d %v", code, p)
+	}
+	if code, m := c.do("GET", "/v1/memories/"+ids[0]+"/", nil); code != 200 || m["memory"] != "note zero" {
+		t.Fatalf("after batch update: %d %v", code, m)
+	}
+	if code, p := c.do("DELETE", "/v1/batch/", map[string]any{"memories": []map[string]any{{"memory_id": ids[2]}}}); code != 200 {
+		t.Fatalf("batch delete: %d %v", code, p)
+	}
+	if code, _ := c.do("PUT", "/v1/batch/", map[string]any{"memories": []map[string]any{{"memory_id": "nope"}}}); code != 400 {
+		t.Fatalf("batch with a bad id: %d", code)
+	}
+	if code, u := c.do("GET", "/v1/entities/", nil); code != 200 || u["count"].(float64) != 1 {
+		t.Fatalf("users: %d %v", code, u)
+	}
+	// delete_all without a scope must not wipe the tenant; the Python repr
+	// of filters is understood.
+	if code, _ := c.do("DELETE", "/v1/memories/", nil); code != 400 {
+		t.Fatalf("unscoped delete_all: %d", code)
+	}
+	if code, p := c.do("DELETE", "/v1/memories/?filters=%7B%27user_id%27%3A+%27nobody%27%7D", nil); code != 200 {
+		t.Fatalf("delete_all with repr filters: %d %v", code, p)
+	}
+	if code, _ := c.do("DELETE", "/v2/entities/user/zed/", nil); code != 200 {
+		t.Fatalf("delete user: %d", code)
+	}
+	if code, u := c.do("GET", "/v1/entities/", nil); code != 200 || u["count"].(float64) != 0 {
+		t.Fatalf("users after delete: %d %v", code, u)
+	}
+	// Mem0 errors are application/json with "detail" (the client reads it there).
+	req, _ := http.NewRequest("GET", srv.base+"/v1/memories/"+ids[0]+"/", nil)
+	req.Header.Set("Authorization", "Token "+key)
+	resp, _ := http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("Mem0 error: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// 415 and 413.
+	req, _ = http.NewRequest("POST", srv.base+"/search", strings.NewReader("query=x"))
+	req.Header.Set("X-API-Key", key)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 415 {
+		t.Fatalf("form body: %d, want 415", resp.StatusCode)
+	}
+	big := `{"query": "` + strings.Repeat("x", 70<<10) + `"}`
+	req, _ = http.NewRequest("POST", srv.base+"/search", strings.NewReader(big))
+	req.Header.Set("X-API-Key", key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Fatalf("big body: %d, want 413", resp.StatusCode)
+	}
+}
