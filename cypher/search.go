@@ -41,8 +41,10 @@ func relValidity(q graph.SearchQuery) string {
 // {{filter}}, {{rel_validity}}, {{ann}}) are replaced by fixed predicates and
 // clauses built from constants; every value is a parameter.
 //
-//  1. n counts the candidate memories: the scope's memories that pass the
-//     validity and the caller's filters (scope_all: all of the scope's);
+//  1. n counts the candidate memories — the scope's memories that pass the
+//     validity and the caller's filters — up to $exact_max + 1 (beyond, the
+//     exact count does not matter and would cost a scan); scope_all counts
+//     the scope's memories from the index alone;
 //  2. the vector step ranks them by similarity to $vector: an exact scan
 //     when n ≤ $exact_max, else the vector index ({{ann}}), asked for
 //     enough neighbours that the candidates' share of them is k_fetch times
@@ -64,8 +66,15 @@ const searchQuery = `
 CALL () {
   MATCH (m:Memory)
   WHERE {{scope m}}
-  RETURN count(m) AS scope_all,
-         count(CASE WHEN {{validity}}{{filter}} THEN 1 END) AS n
+  RETURN count(m) AS scope_all
+}
+CALL () {
+  // Counting stops past $exact_max: beyond it only "many" matters (the
+  // index path takes over and sizes its over-fetch from the scope).
+  MATCH (m:Memory)
+  WHERE {{scope m}} AND {{validity}}{{filter}}
+  WITH m LIMIT $exact_max + 1
+  RETURN count(m) AS n
 }
 CALL () {
   MATCH (x:Memory)
@@ -82,7 +91,7 @@ CALL (n) {
 }
 CALL (n, total, scope_all) {
   UNWIND CASE WHEN n > $exact_max THEN [1] ELSE [] END AS _
-  WITH toInteger(ceil($k_fetch * $overfetch * toFloat({{ann_base}}) / n)) AS want
+  WITH toInteger(ceil($k_fetch * $overfetch * toFloat({{ann_base}}) / CASE WHEN n > $exact_max THEN scope_all ELSE n END)) AS want
   WITH CASE WHEN want > $ann_max THEN $ann_max ELSE want END AS want
   {{ann}}
   WHERE {{scope m}} AND {{validity}}{{filter}}
@@ -108,7 +117,7 @@ CALL (n, scope_all) {
   UNWIND CASE WHEN $lucene = '' OR $text_weight = 0.0 OR n = 0 THEN [] ELSE [1] END AS _
   // The index already requires the scope's tags; fetch enough that the
   // candidates' share of the scope (validity, filters) still fills k_fetch.
-  WITH toInteger(ceil($text_fetch * toFloat(scope_all) / n)) AS want
+  WITH toInteger(ceil($text_fetch * toFloat(scope_all) / CASE WHEN n > $exact_max THEN scope_all ELSE n END)) AS want
   WITH CASE WHEN want > $ann_max THEN $ann_max ELSE want END AS want
   CALL db.index.fulltext.queryNodes($text_index, $lucene, {limit: want}) YIELD node AS m, score AS s
   WHERE {{scope m}} AND {{validity}}{{filter}}

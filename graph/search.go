@@ -51,6 +51,7 @@ type SearchResult struct {
 	// filtered scope), "ann" (the vector index with over-fetch) or "search"
 	// (Neo4j 2026's in-index filtered SEARCH).
 	Strategy string
-	// Candidates is how many memories of the scope passed the filters.
+	// Candidates is how many memories of the scope passed the filters,
+	// counted up to the exact-scan limit plus one (past it, "many").
 	Candidates int
 }
