@@ -351,17 +351,21 @@ func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error)
 // {"AND": [{"user_id": "alice"}, …]}), as Mem0's clients send them. The
 // filter still applies as a whole; this only narrows the scope.
 func scopeFromFilter(s graph.Scope, f graph.Filter) graph.Scope {
+	// The conditions that must all hold: the filter itself, or those under
+	// (nested) ANDs — {"AND": [{"user_id": "a", "agent_id": "b"}]} too.
 	var conds []graph.Cond
-	switch x := f.(type) {
-	case graph.Cond:
-		conds = []graph.Cond{x}
-	case graph.And:
-		for _, e := range x {
-			if c, ok := e.(graph.Cond); ok {
-				conds = append(conds, c)
+	var walk func(graph.Filter)
+	walk = func(f graph.Filter) {
+		switch x := f.(type) {
+		case graph.Cond:
+			conds = append(conds, x)
+		case graph.And:
+			for _, e := range x {
+				walk(e)
 			}
 		}
 	}
+	walk(f)
 	for _, c := range conds {
 		v, ok := c.Value.(string)
 		if c.Op != graph.FilterEq || c.Field.Metadata || !ok {

@@ -63,14 +63,20 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				status = 0 // decided by the error handler; label it apart
 			}
 		}
-		route := c.Path()
+		route, method := c.Path(), c.Request().Method
 		if route == "" {
+			// Unmatched requests: no client-chosen text in labels.
 			route = "unmatched"
 		}
-		m.http.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+		if !knownMethods[method] {
+			method = "OTHER"
+		}
+		m.http.WithLabelValues(route, method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 		return err
 	}
 }
+
+var knownMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "DELETE": true, "HEAD": true, "PATCH": true, "OPTIONS": true}
 
 // countedChat counts a chat model's calls and tokens.
 type countedChat struct {

@@ -446,3 +446,17 @@ func TestMem0BatchAndEntityRoutes(t *testing.T) {
 		t.Fatalf("big body: %d, want 413", resp.StatusCode)
 	}
 }
+
+func TestScopeFromNestedFilter(t *testing.T) {
+	srv := start(t, env(t, nil))
+	key, _ := newKey(t, false)
+	c := client{t: t, base: srv.base, key: key}
+	if code, _ := c.do("POST", "/memories", map[string]any{"user_id": "al", "agent_id": "ag", "infer": false,
+		"messages": []map[string]any{{"role": "user", "content": "tea time"}}}); code != 200 {
+		t.Fatal("add")
+	}
+	code, r := c.do("POST", "/search", map[string]any{"query": "tea", "filters": map[string]any{"AND": []any{map[string]any{"user_id": "al", "agent_id": "ag"}}}})
+	if code != 200 || len(r["results"].([]any)) != 1 {
+		t.Fatalf("two scope keys in one object under AND: %d %v", code, r)
+	}
+}
