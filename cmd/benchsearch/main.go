@@ -1,0 +1,829 @@
+// Command benchsearch measures neomem's search at 10k, 100k and 1M memories
+// in one Neo4j: the engine's latency (Store.Search, one Cypher query) against
+// the floor (the bare vector-index query or the bare exact scan for the same
+// vector), recall@10 of the vector step against exact search in Go, the
+// ingest rate of batched CreateMemories, the exact/ANN switch point, and the
+// time to embed one query with the local model. It writes
+// docs/benchmarks.json and the bench-search section of docs/benchmarks.md.
+//
+// It deletes and rewrites every tenant whose id starts with "bench-", so it
+// only talks to a Neo4j on this machine (`make bench-search` starts a
+// dedicated one).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	neo4jconfig "github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+
+	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/llm/llmtest"
+	"github.com/neomem/neomem/llm/local"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "benchsearch:", err)
+		os.Exit(1)
+	}
+}
+
+// dimensions of the stored vectors (those of all-MiniLM-L6-v2).
+const dimensions = 384
+
+// topK is the size of every search.
+const topK = 10
+
+// switchGrid lists the candidate counts of the switch measurement.
+var switchGrid = []int{500, 1000, 2000, 5000, 10000, 20000, 50000}
+
+// options are the command's flags.
+type options struct {
+	sizes         []int
+	queries       int
+	switchQueries int
+	warmup        int
+	batch         int
+	deleteBatch   int
+	seed          uint64
+	jsonPath      string
+	mdPath        string
+	command       string
+	timeout       time.Duration
+	queryTimeout  time.Duration
+}
+
+func parseFlags(args []string, out io.Writer) (options, error) {
+	fs := flag.NewFlagSet("benchsearch", flag.ContinueOnError)
+	fs.SetOutput(out)
+	sizes := fs.String("sizes", "10000,100000", "comma-separated benchmark sizes: 10000, 100000, 1000000")
+	o := options{}
+	fs.IntVar(&o.queries, "queries", 100, "timed queries per tenant class")
+	fs.IntVar(&o.switchQueries, "switch-queries", 0, "timed queries per point of the switch measurement (0: -queries)")
+	fs.IntVar(&o.warmup, "warmup", 10, "untimed queries before each timed series")
+	fs.IntVar(&o.batch, "batch", 2000, "memories per CreateMemories call")
+	fs.IntVar(&o.deleteBatch, "delete-batch", 5000, "nodes per transaction when deleting earlier benchmark tenants")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic texts")
+	fs.StringVar(&o.jsonPath, "json", "docs/benchmarks.json", "where to write the JSON report")
+	fs.StringVar(&o.mdPath, "md", "docs/benchmarks.md", "markdown file whose bench-search section is rewritten (empty: none)")
+	fs.StringVar(&o.command, "command", "", "how the run was started, for the report (default: this command line)")
+	fs.DurationVar(&o.timeout, "timeout", 4*time.Hour, "stop the whole run after this long")
+	fs.DurationVar(&o.queryTimeout, "query-timeout", 2*time.Minute, "time-out of one query or batch")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return o, fmt.Errorf("-sizes: %q is not a number", f)
+		}
+		if _, err := layoutFor(n); err != nil {
+			return o, fmt.Errorf("-sizes: %w", err)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.switchQueries <= 0 {
+		o.switchQueries = o.queries
+	}
+	switch {
+	case o.queries < 1 || o.queries > 100000:
+		return o, errors.New("-queries must be between 1 and 100000")
+	case o.warmup < 0 || o.warmup > 1000:
+		return o, errors.New("-warmup must be between 0 and 1000")
+	case o.batch < 1 || o.batch > 10000:
+		return o, errors.New("-batch must be between 1 and 10000")
+	case o.deleteBatch < 100 || o.deleteBatch > 100000:
+		return o, errors.New("-delete-batch must be between 100 and 100000")
+	}
+	if o.command == "" {
+		o.command = "go run ./cmd/benchsearch " + strings.Join(args, " ")
+	}
+	return o, nil
+}
+
+// bench is one run's state.
+type bench struct {
+	opt      options
+	log      func(string, ...any)
+	neo      *neo
+	store    *cypher.Store // default configuration
+	exact    *cypher.Store // ExactMax high: always exact
+	ann      *cypher.Store // ExactMax 1: always the vector index
+	embedder *llmtest.HashEmbedder
+	report   *Report
+}
+
+// annExactMax makes a store take the ANN path for any n > 1. Zero would mean
+// "the default" to cypher.New.
+const annExactMax = 1
+
+// exactExactMax makes a store scan exactly for every n of the benchmark.
+const exactExactMax = math.MaxInt32
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	opt, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.timeout)
+	defer cancel()
+	start := time.Now()
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "%s benchsearch: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+	}
+
+	uri := getenv("NEO4J_URI")
+	if uri == "" {
+		uri = "bolt://localhost:7697"
+	}
+	if err := checkLocal(uri); err != nil {
+		return err
+	}
+	user := getenv("NEO4J_USERNAME")
+	if user == "" {
+		user = "neo4j"
+	}
+	auth := neo4j.NoAuth()
+	if pw := getenv("NEO4J_PASSWORD"); pw != "" {
+		auth = neo4j.BasicAuth(user, pw, "")
+	}
+	driver, err := neo4j.NewDriverWithContext(uri, auth, func(c *neo4jconfig.Config) {
+		c.ConnectionAcquisitionTimeout = 30 * time.Second
+	})
+	if err != nil {
+		return fmt.Errorf("neo4j driver for %s: %w", uri, err)
+	}
+	defer driver.Close(context.Background())
+	vctx, vcancel := context.WithTimeout(ctx, time.Minute)
+	err = driver.VerifyConnectivity(vctx)
+	vcancel()
+	if err != nil {
+		return fmt.Errorf("neo4j at %s: %w", uri, err)
+	}
+	db := getenv("NEO4J_DATABASE")
+	b := &bench{opt: opt, log: logf, neo: &neo{driver: driver, database: db}, embedder: llmtest.NewHashEmbedder(dimensions)}
+	for _, st := range []struct {
+		dst      **cypher.Store
+		exactMax int
+	}{{&b.store, 0}, {&b.exact, exactExactMax}, {&b.ann, annExactMax}} {
+		s, err := cypher.New(driver, cypher.Config{Database: db, Dimensions: dimensions, ExactMax: st.exactMax})
+		if err != nil {
+			return err
+		}
+		// Bootstrap is idempotent; each store learns the server's version.
+		if err := s.Bootstrap(ctx); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+		*st.dst = s
+	}
+	info, err := b.store.Server(ctx)
+	if err != nil {
+		return err
+	}
+	logf("connected to Neo4j %s %s at %s", info.Version, info.Edition, uri)
+
+	b.report = &Report{
+		Date:    start.UTC().Format(time.RFC3339),
+		Command: opt.command,
+		Args:    append([]string{"benchsearch"}, args...),
+		Machine: machine(info, uri, getenv),
+		Settings: Settings{
+			Queries: opt.queries, SwitchQueries: opt.switchQueries, Warmup: opt.warmup, TopK: topK,
+			Batch: opt.batch, Seed: opt.seed, Dimensions: dimensions, StoredEmbedder: b.embedder.Name(),
+			DefaultExactMax: cypher.DefaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
+		},
+	}
+	b.report.Commit, b.report.Modified = gitState(ctx)
+	b.report.Notes = append(b.report.Notes,
+		fmt.Sprintf("The switch measurement's ANN store has ExactMax %d: cypher.New reads 0 as the default (%s).",
+			annExactMax, thousands(cypher.DefaultExactMax)))
+	if info.FilteredVectorSearch {
+		b.report.Notes = append(b.report.Notes, "Neo4j 2026.01+: the ANN path is the in-index filtered SEARCH (strategy \"search\"); the ANN floor is still db.index.vector.queryNodes.")
+	}
+
+	b.report.Embedding = b.measureEmbedding(ctx, getenv)
+	for _, size := range opt.sizes {
+		res, err := b.runSize(ctx, size)
+		if err != nil {
+			return fmt.Errorf("%d memories: %w", size, err)
+		}
+		b.report.Sizes = append(b.report.Sizes, res)
+		b.report.Machine.LoadAvgEnd = loadavg()
+		b.report.TotalSeconds = time.Since(start).Seconds()
+		// Written after every size, so a later failure keeps what was measured.
+		if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath); err != nil {
+			return err
+		}
+	}
+	for _, sz := range b.report.Sizes {
+		for _, c := range sz.Classes {
+			if c.Recall.Mean < recallTarget {
+				b.report.Notes = append(b.report.Notes, fmt.Sprintf("Recall@10 below %.2f: %s memories, %s tenants: %.4f (%d of %d queries missed a neighbour).",
+					recallTarget, thousands(sz.Memories), c.Class, c.Recall.Mean, c.Recall.Missed, c.Recall.Queries))
+			}
+		}
+	}
+	b.report.Machine.LoadAvgEnd = loadavg()
+	b.report.TotalSeconds = time.Since(start).Seconds()
+	if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath); err != nil {
+		return err
+	}
+	logf("done in %s; wrote %s and %s", time.Since(start).Round(time.Second), opt.jsonPath, opt.mdPath)
+	return nil
+}
+
+// checkLocal refuses a Neo4j that is not on this machine: the benchmark
+// deletes tenants.
+func checkLocal(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return fmt.Errorf("NEO4J_URI %q: %w", uri, err)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("NEO4J_URI %s is not on this machine; the benchmark deletes and writes tenants, so it only runs against localhost", uri)
+}
+
+// runSize loads one layout and measures it.
+func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
+	start := time.Now()
+	groups, err := layoutFor(size)
+	if err != nil {
+		return SizeResult{}, err
+	}
+	ts := tenants(groups)
+	res := SizeResult{Memories: layoutTotal(groups), Layout: groups, Tenants: len(ts)}
+	b.log("%s memories: %d tenants; deleting earlier benchmark tenants", thousands(size), len(ts))
+
+	t := time.Now()
+	deleted, err := b.neo.deleteBench(ctx, b.opt.deleteBatch, b.log)
+	if err != nil {
+		return res, err
+	}
+	res.Ingest.DeletedNodes, res.Ingest.DeleteSeconds = deleted, time.Since(t).Seconds()
+
+	kept, err := b.load(ctx, size, ts, &res.Ingest)
+	if err != nil {
+		return res, err
+	}
+	t = time.Now()
+	if err := b.neo.awaitIndexes(ctx, 30*time.Minute); err != nil {
+		return res, fmt.Errorf("wait for indexes: %w", err)
+	}
+	res.Ingest.IndexWaitSecs = time.Since(t).Seconds()
+	benchCount, all, err := b.neo.countMemories(ctx)
+	if err != nil {
+		return res, err
+	}
+	if benchCount != res.Memories {
+		return res, fmt.Errorf("found %d benchmark memories after the load, want %d", benchCount, res.Memories)
+	}
+	res.IndexTotal = all
+	b.log("loaded %s memories in %.1f s (%.0f/s); %s memories in the index",
+		thousands(res.Ingest.Memories), res.Ingest.Seconds, res.Ingest.PerSecond, thousands(all))
+
+	samples := map[string][]*tenantVectors{}
+	for _, tv := range kept {
+		samples[tv.tenant.Class] = append(samples[tv.tenant.Class], tv)
+	}
+	if err := b.warmUp(ctx, samples); err != nil {
+		return res, fmt.Errorf("warm-up: %w", err)
+	}
+	for _, class := range classes {
+		sample := samples[class]
+		if len(sample) == 0 {
+			continue
+		}
+		cr, err := b.measureClass(ctx, size, class, groups, sample)
+		if err != nil {
+			return res, fmt.Errorf("%s tenants: %w", class, err)
+		}
+		res.Classes = append(res.Classes, cr)
+	}
+	for _, tv := range kept {
+		if tv.tenant.Class == classLarge {
+			sw, err := b.measureSwitch(ctx, size, tv, all)
+			if err != nil {
+				return res, fmt.Errorf("switch point: %w", err)
+			}
+			res.Switch = sw
+			break
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// tenantVectors is a tenant whose vectors are kept for exact search.
+type tenantVectors struct {
+	tenant tenant
+	vectors
+	index map[string]int
+}
+
+// load inserts the layout with CreateMemories in batches and returns the
+// sampled tenants with their vectors.
+func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResult) ([]*tenantVectors, error) {
+	// Which tenants are measured: an even sample of each class.
+	byClass := map[string][]int{}
+	for i, t := range ts {
+		byClass[t.Class] = append(byClass[t.Class], i)
+	}
+	keep := map[int]*tenantVectors{}
+	var kept []*tenantVectors
+	for _, class := range classes {
+		idx := byClass[class]
+		if len(idx) == 0 {
+			continue
+		}
+		// The largest tenant of the class sets the budget.
+		largest := 0
+		for _, i := range idx {
+			largest = max(largest, ts[i].Size)
+		}
+		for _, j := range sampleIndexes(len(idx), sampleLimit(largest, len(idx))) {
+			tv := &tenantVectors{tenant: ts[idx[j]], index: map[string]int{}}
+			keep[idx[j]] = tv
+			kept = append(kept, tv)
+		}
+	}
+
+	c := newCorpus(b.opt.seed, fmt.Sprintf("memories-%d", size))
+	total := 0
+	for _, t := range ts {
+		total += t.Size
+	}
+	out.Memories, out.Batch = total, b.opt.batch
+	var batchTimes []time.Duration
+	batch := make([]graph.Memory, 0, b.opt.batch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
+		defer cancel()
+		t := time.Now()
+		_, err := b.store.CreateMemories(qctx, batch, graph.Audit{ActorID: "benchsearch"})
+		batchTimes = append(batchTimes, time.Since(t))
+		batch = batch[:0]
+		return err
+	}
+	start := time.Now()
+	lastLog := start
+	done := 0
+	for ti, t := range ts {
+		tv := keep[ti]
+		for i := range t.Size {
+			text := c.memoryText()
+			m := graph.Memory{
+				ID:        c.uuid(),
+				Scope:     t.Scope,
+				Text:      text,
+				Embedding: b.embedder.Vector(text),
+				Metadata:  map[string]any{"bucket": i % 100},
+			}
+			if tv != nil {
+				tv.index[m.ID] = len(tv.ids)
+				tv.add(m.ID, m.Embedding, i%100)
+			}
+			batch = append(batch, m)
+			if len(batch) == b.opt.batch {
+				if err := flush(); err != nil {
+					return nil, fmt.Errorf("insert: %w", err)
+				}
+			}
+			done++
+		}
+		if time.Since(lastLog) > 15*time.Second {
+			lastLog = time.Now()
+			el := time.Since(start).Seconds()
+			b.log("inserted %s of %s (%.0f/s)", thousands(done), thousands(total), float64(done)/el)
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, fmt.Errorf("insert: %w", err)
+	}
+	out.Seconds = time.Since(start).Seconds()
+	out.PerSecond = float64(total) / out.Seconds
+	out.Batches = len(batchTimes)
+	out.BatchMS = summarize(ms(batchTimes))
+	return kept, nil
+}
+
+// search runs one Store.Search with a per-query time-out and returns its
+// duration.
+func (b *bench) search(ctx context.Context, s *cypher.Store, q graph.SearchQuery) (graph.SearchResult, time.Duration, error) {
+	qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
+	defer cancel()
+	t := time.Now()
+	res, err := s.Search(qctx, q)
+	return res, time.Since(t), err
+}
+
+func (b *bench) floor(ctx context.Context, strategy string, scope graph.Scope, v []float64) (time.Duration, error) {
+	qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
+	defer cancel()
+	return b.neo.floor(qctx, strategy, scope.Tenant, scope.UserID, v)
+}
+
+// warmUpRounds is the least number of warm-up rounds per class before any
+// timing of a size: the first queries after a load pay for query planning,
+// the JVM's JIT compilation and cold pages.
+const warmUpRounds = 20
+
+// warmUp runs every kind of query the measurement times (hybrid and
+// vector-only searches, both floors, filtered searches on both switch
+// stores) on every class, untimed.
+func (b *bench) warmUp(ctx context.Context, samples map[string][]*tenantVectors) error {
+	start := time.Now()
+	rounds := max(warmUpRounds, b.opt.warmup)
+	qs := newCorpus(b.opt.seed, "warm-up").queries(rounds)
+	filter, err := graph.ParseFilter(map[string]any{"bucket": map[string]any{"lt": float64(50)}})
+	if err != nil {
+		return err
+	}
+	for _, class := range classes {
+		for i, text := range qs {
+			sample := samples[class]
+			if len(sample) == 0 {
+				break
+			}
+			tv := sample[i%len(sample)]
+			vec := b.embedder.Vector(text)
+			scope := tv.tenant.Scope
+			for _, q := range []graph.SearchQuery{
+				{Scope: scope, Vector: vec, Text: text, TopK: topK},
+				{Scope: scope, Vector: vec, TopK: topK, VectorWeight: 1},
+			} {
+				if _, _, err := b.search(ctx, b.store, q); err != nil {
+					return err
+				}
+			}
+			for _, strategy := range []string{"exact", "ann"} {
+				if _, err := b.floor(ctx, strategy, scope, vector64(vec)); err != nil {
+					return err
+				}
+			}
+			if class == classLarge {
+				q := graph.SearchQuery{Scope: scope, Vector: vec, Filter: filter, TopK: topK, VectorWeight: 1}
+				for _, s := range []*cypher.Store{b.exact, b.ann} {
+					if _, _, err := b.search(ctx, s, q); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	b.log("warm-up: %d rounds per class in %.1f s", rounds, time.Since(start).Seconds())
+	return nil
+}
+
+// measureClass times the engine against the floor, then the vector-only
+// engine for recall, on the sampled tenants of one class.
+func (b *bench) measureClass(ctx context.Context, size int, class string, groups []group, sample []*tenantVectors) (ClassResult, error) {
+	cr := ClassResult{Class: class, QueriedTenants: len(sample), Strategies: map[string]int{}, Floors: map[string]int{},
+		VectorOnlyStrategies: map[string]int{}, CandidatesMin: math.MaxInt}
+	var sizes []string
+	for _, g := range groups {
+		if g.Class == class {
+			cr.Tenants += g.Count
+			sizes = append(sizes, thousands(g.Count)+" × "+thousands(g.Size))
+		}
+	}
+	cr.TenantSizes = strings.Join(sizes, " + ")
+	b.log("%s memories, %s tenants (%s): %d warm-up + %d timed queries over %d tenants",
+		thousands(size), class, cr.TenantSizes, b.opt.warmup, b.opt.queries, len(sample))
+	qs := newCorpus(b.opt.seed, "queries-"+class).queries(b.opt.warmup + b.opt.queries)
+
+	// (a) and (b): engine (hybrid) and floor for the same vector. The floor
+	// matches the path the engine reports; which of the two runs first
+	// alternates, so neither always finds the other's pages in the cache.
+	var engine, floor []time.Duration
+	last := ""
+	for i, text := range qs {
+		tv := sample[i%len(sample)]
+		vec := b.embedder.Vector(text)
+		q := graph.SearchQuery{Scope: tv.tenant.Scope, Vector: vec, Text: text, TopK: topK}
+		var res graph.SearchResult
+		var te, tf time.Duration
+		var err error
+		if i%2 == 0 || last == "" {
+			if res, te, err = b.search(ctx, b.store, q); err != nil {
+				return cr, fmt.Errorf("search: %w", err)
+			}
+			if tf, err = b.floor(ctx, res.Strategy, tv.tenant.Scope, vector64(vec)); err != nil {
+				return cr, err
+			}
+		} else {
+			if tf, err = b.floor(ctx, last, tv.tenant.Scope, vector64(vec)); err != nil {
+				return cr, err
+			}
+			if res, te, err = b.search(ctx, b.store, q); err != nil {
+				return cr, fmt.Errorf("search: %w", err)
+			}
+			if floorKind(res.Strategy) != floorKind(last) {
+				// This tenant took the other path: time its floor.
+				if tf, err = b.floor(ctx, res.Strategy, tv.tenant.Scope, vector64(vec)); err != nil {
+					return cr, err
+				}
+			}
+		}
+		last = res.Strategy
+		if i < b.opt.warmup {
+			continue
+		}
+		cr.Strategies[res.Strategy]++
+		cr.Floors[floorName(res.Strategy)]++
+		cr.CandidatesMin = min(cr.CandidatesMin, res.Candidates)
+		cr.CandidatesMax = max(cr.CandidatesMax, res.Candidates)
+		engine = append(engine, te)
+		floor = append(floor, tf)
+	}
+	cr.EngineMS, cr.FloorMS = summarize(ms(engine)), summarize(ms(floor))
+	cr.Ratio = summarize(ratios(engine, floor))
+
+	// (c) recall of the vector step: vector weight only, no text, so the
+	// full-text step does not run and the top 10 are the vector ranking's.
+	var vonly []time.Duration
+	var byID, tieAware []float64
+	for i, text := range qs {
+		tv := sample[i%len(sample)]
+		vec := b.embedder.Vector(text)
+		q := graph.SearchQuery{Scope: tv.tenant.Scope, Vector: vec, TopK: topK, VectorWeight: 1, TextWeight: 0}
+		res, d, err := b.search(ctx, b.store, q)
+		if err != nil {
+			return cr, fmt.Errorf("vector-only search: %w", err)
+		}
+		if i < b.opt.warmup {
+			continue
+		}
+		cr.VectorOnlyStrategies[res.Strategy]++
+		vonly = append(vonly, d)
+		got := make([]string, len(res.Hits))
+		for j, h := range res.Hits {
+			got[j] = h.ID
+		}
+		want := tv.exactTop(vec, topK, 100)
+		r1, r2 := recallOf(got, want, func(id string) (float64, bool) { return tv.similarity(id, vec, tv.index) })
+		byID, tieAware = append(byID, r1), append(tieAware, r2)
+	}
+	cr.VectorOnlyMS = summarize(ms(vonly))
+	cr.Recall = summarizeRecall(byID, tieAware)
+	if cr.CandidatesMin == math.MaxInt {
+		cr.CandidatesMin = 0
+	}
+	b.log("  engine p50 %s ms, floor p50 %s ms, ratio %s×, recall@10 %.4f (%s)",
+		num(cr.EngineMS.P50), num(cr.FloorMS.P50), num(cr.Ratio.P50), cr.Recall.Mean, countsText(cr.Strategies))
+	return cr, nil
+}
+
+func floorName(strategy string) string {
+	if floorKind(strategy) == "exact" {
+		return "exact scan"
+	}
+	return "queryNodes k=10"
+}
+
+// measureSwitch runs the large tenant with a bucket filter selecting n
+// memories through the always-exact and the always-ANN store.
+func (b *bench) measureSwitch(ctx context.Context, size int, tv *tenantVectors, indexTotal int) (*SwitchResult, error) {
+	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal, DefaultExactMax: cypher.DefaultExactMax}
+	qs := newCorpus(b.opt.seed, "queries-switch").queries(b.opt.switchQueries)
+	warm := b.opt.warmup
+	for _, n := range switchGrid {
+		if n > sw.TenantSize || n*100%sw.TenantSize != 0 {
+			sw.Skipped = append(sw.Skipped, n)
+			continue
+		}
+		k := n * 100 / sw.TenantSize
+		filter, err := graph.ParseFilter(map[string]any{"bucket": map[string]any{"lt": float64(k)}})
+		if err != nil {
+			return nil, err
+		}
+		b.log("%s memories, switch point: n = %s (bucket < %d), %d queries on each path", thousands(size), thousands(n), k, len(qs))
+		p := SwitchPoint{N: n, BucketBelow: k, ExactPaths: map[string]int{}, ANNPaths: map[string]int{}}
+		var te, ta []time.Duration
+		var er, ea, ert, eat []float64
+		total := warm + len(qs)
+		for i := range total {
+			text := qs[i%len(qs)]
+			vec := b.embedder.Vector(text)
+			q := graph.SearchQuery{Scope: tv.tenant.Scope, Vector: vec, Filter: filter, TopK: topK, VectorWeight: 1}
+			var rx, ra graph.SearchResult
+			var dx, da time.Duration
+			var err1, err2 error
+			if i%2 == 0 {
+				rx, dx, err1 = b.search(ctx, b.exact, q)
+				ra, da, err2 = b.search(ctx, b.ann, q)
+			} else {
+				ra, da, err2 = b.search(ctx, b.ann, q)
+				rx, dx, err1 = b.search(ctx, b.exact, q)
+			}
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("n = %d: %w", n, err)
+			}
+			if i < warm {
+				continue
+			}
+			p.ExactPaths[rx.Strategy]++
+			p.ANNPaths[ra.Strategy]++
+			p.Candidates = rx.Candidates
+			te, ta = append(te, dx), append(ta, da)
+			want := tv.exactTop(vec, topK, k)
+			sim := func(id string) (float64, bool) { return tv.similarity(id, vec, tv.index) }
+			r1, r2 := recallOf(ids(rx), want, sim)
+			er, ert = append(er, r1), append(ert, r2)
+			r1, r2 = recallOf(ids(ra), want, sim)
+			ea, eat = append(ea, r1), append(eat, r2)
+		}
+		p.ExactMS, p.ANNMS = summarize(ms(te)), summarize(ms(ta))
+		p.ExactRecall, p.ANNRecall = summarizeRecall(er, ert), summarizeRecall(ea, eat)
+		p.Faster = faster(p.ExactMS.P50, p.ANNMS.P50)
+		b.log("  exact p50 %s ms recall %.4f; ANN p50 %s ms recall %.4f",
+			num(p.ExactMS.P50), p.ExactRecall.Mean, num(p.ANNMS.P50), p.ANNRecall.Mean)
+		sw.Points = append(sw.Points, p)
+	}
+	judgeSwitch(sw)
+	b.log("  switch: %s", sw.Verdict)
+	return sw, nil
+}
+
+// faster names the faster path by p50 and by how much; within the
+// switch margin it is "about equal".
+func faster(exact, ann float64) string {
+	switch {
+	case exact <= 0 || ann <= 0:
+		return "—"
+	case math.Max(exact, ann)/math.Min(exact, ann) < switchMargin:
+		return fmt.Sprintf("about equal (ANN/exact %.2f)", ann/exact)
+	case exact < ann:
+		return fmt.Sprintf("exact, %.1f× faster", ann/exact)
+	}
+	return fmt.Sprintf("ANN, %.1f× faster", exact/ann)
+}
+
+func ids(r graph.SearchResult) []string {
+	out := make([]string, len(r.Hits))
+	for i, h := range r.Hits {
+		out[i] = h.ID
+	}
+	return out
+}
+
+// vector64 converts a vector for the driver, as the store does.
+func vector64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// measureEmbedding times the local all-MiniLM-L6-v2 embedding of one query
+// per call, when the model and ONNX Runtime are present.
+func (b *bench) measureEmbedding(ctx context.Context, getenv func(string) string) EmbeddingResult {
+	modelDir, lib := getenv("NEOMEM_LOCAL_MODEL_DIR"), getenv("NEOMEM_ONNXRUNTIME_LIB")
+	if modelDir == "" || lib == "" {
+		cache := getenv("NEOMEM_CACHE")
+		if cache == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return EmbeddingResult{Reason: "no NEOMEM_LOCAL_MODEL_DIR/NEOMEM_ONNXRUNTIME_LIB and no home directory"}
+			}
+			cache = filepath.Join(home, ".cache", "neomem")
+		}
+		dm, dl := local.DefaultPaths(cache)
+		if modelDir == "" {
+			modelDir = dm
+		}
+		if lib == "" {
+			lib = dl
+		}
+	}
+	for _, p := range []string{filepath.Join(modelDir, "model.onnx"), filepath.Join(modelDir, "tokenizer.json"), lib} {
+		if _, err := os.Stat(p); err != nil {
+			b.log("query embedding not measured: %s is missing (make models)", p)
+			return EmbeddingResult{Reason: p + " is missing (`make models` fetches it)"}
+		}
+	}
+	e, err := local.New(local.Config{ModelDir: modelDir, LibraryPath: lib})
+	if err != nil {
+		return EmbeddingResult{Reason: err.Error()}
+	}
+	defer e.Close()
+	tok, err := local.LoadTokenizer(filepath.Join(modelDir, "tokenizer.json"), 256)
+	if err != nil {
+		return EmbeddingResult{Reason: err.Error()}
+	}
+	qs := newCorpus(b.opt.seed, "queries-"+classLarge).queries(b.opt.warmup + b.opt.queries)
+	var times []time.Duration
+	var tokens int
+	for i, q := range qs {
+		t := time.Now()
+		if _, err := e.Embed(ctx, []string{q}); err != nil {
+			return EmbeddingResult{Reason: "embed: " + err.Error()}
+		}
+		if i >= b.opt.warmup {
+			times = append(times, time.Since(t))
+			tokens += len(tok.Encode(q))
+		}
+	}
+	r := EmbeddingResult{Measured: true, Model: e.Name(), LoadMS: float64(e.LoadTime) / float64(time.Millisecond),
+		MeanTokens: float64(tokens) / float64(len(times)), LatencyMS: summarize(ms(times))}
+	b.log("query embedding (%s): p50 %s ms, mean %.1f tokens", r.Model, num(r.LatencyMS.P50), r.MeanTokens)
+	return r
+}
+
+// machine describes this machine and the server.
+func machine(info cypher.ServerInfo, uri string, getenv func(string) string) Machine {
+	m := Machine{
+		CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version(),
+		Neo4jVersion: info.Version, Neo4jEdition: info.Edition, Neo4jURI: uri,
+		Neo4jHeap: getenv("NEO4J_HEAP"), Neo4jPageCache: getenv("NEO4J_PAGECACHE"), LoadAvgStart: loadavg(),
+	}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
+					m.MemoryGiB = math.Round(kb/1024/1024*10) / 10
+				}
+			}
+		}
+	}
+	return m
+}
+
+// gitState returns the commit the code was built from and the files that
+// differed from it (best effort: empty outside a git work tree).
+func gitState(ctx context.Context) (string, []string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "", nil
+	}
+	commit := strings.TrimSpace(string(out))
+	out, err = exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil {
+		return commit, nil
+	}
+	var modified []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if len(line) > 3 {
+			modified = append(modified, strings.TrimSpace(line[3:]))
+		}
+	}
+	return commit, modified
+}
+
+// loadavg returns the 1, 5 and 15 minute load averages.
+func loadavg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

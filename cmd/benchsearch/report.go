@@ -1,0 +1,485 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Report is everything one run measured; it is docs/benchmarks.json.
+type Report struct {
+	Date string `json:"date"`
+	// Command is how the run was started (the make target with its
+	// variables); Args is the benchmark command line itself.
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+	// Commit is the git commit the benchmark ran on; Modified lists the
+	// tracked files that differed from it.
+	Commit       string          `json:"git_commit,omitempty"`
+	Modified     []string        `json:"git_modified,omitempty"`
+	Machine      Machine         `json:"machine"`
+	Settings     Settings        `json:"settings"`
+	Embedding    EmbeddingResult `json:"query_embedding"`
+	Sizes        []SizeResult    `json:"sizes"`
+	TotalSeconds float64         `json:"total_seconds"`
+	Notes        []string        `json:"notes,omitempty"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs           int     `json:"nproc"`
+	CPUModel       string  `json:"cpu_model"`
+	MemoryGiB      float64 `json:"memory_gib"`
+	OS             string  `json:"os_arch"`
+	GoVersion      string  `json:"go_version"`
+	Neo4jVersion   string  `json:"neo4j_version"`
+	Neo4jEdition   string  `json:"neo4j_edition"`
+	Neo4jHeap      string  `json:"neo4j_heap,omitempty"`
+	Neo4jPageCache string  `json:"neo4j_pagecache,omitempty"`
+	Neo4jURI       string  `json:"neo4j_uri"`
+	LoadAvgStart   string  `json:"loadavg_start"`
+	LoadAvgEnd     string  `json:"loadavg_end"`
+}
+
+// Settings are the benchmark's parameters.
+type Settings struct {
+	Queries         int    `json:"queries"`
+	SwitchQueries   int    `json:"switch_queries"`
+	Warmup          int    `json:"warmup"`
+	TopK            int    `json:"top_k"`
+	Batch           int    `json:"ingest_batch"`
+	Seed            uint64 `json:"seed"`
+	Dimensions      int    `json:"dimensions"`
+	StoredEmbedder  string `json:"stored_vectors"`
+	DefaultExactMax int    `json:"default_exact_max"`
+	SwitchANNMax    int    `json:"switch_ann_store_exact_max"`
+	SwitchExactMax  int    `json:"switch_exact_store_exact_max"`
+}
+
+// EmbeddingResult is the time to embed one query with the local model.
+type EmbeddingResult struct {
+	Measured   bool    `json:"measured"`
+	Reason     string  `json:"reason,omitempty"`
+	Model      string  `json:"model,omitempty"`
+	LoadMS     float64 `json:"model_load_ms,omitempty"`
+	MeanTokens float64 `json:"mean_tokens,omitempty"`
+	// LatencyMS is per query: one text per call, as a search embeds it.
+	LatencyMS Stats `json:"latency_ms"`
+}
+
+// SizeResult is one benchmark size.
+type SizeResult struct {
+	Memories int     `json:"memories"`
+	Layout   []group `json:"layout"`
+	Tenants  int     `json:"tenants"`
+	// IndexTotal is every memory in the database (the vector index holds
+	// them all); it equals Memories on a dedicated database.
+	IndexTotal int           `json:"index_total"`
+	Ingest     IngestResult  `json:"ingest"`
+	Classes    []ClassResult `json:"classes"`
+	Switch     *SwitchResult `json:"switch,omitempty"`
+	Seconds    float64       `json:"seconds"`
+}
+
+// IngestResult is the load of one size.
+type IngestResult struct {
+	Memories      int     `json:"memories"`
+	Batches       int     `json:"batches"`
+	Batch         int     `json:"batch"`
+	Seconds       float64 `json:"seconds"`
+	PerSecond     float64 `json:"memories_per_second"`
+	BatchMS       Stats   `json:"batch_ms"`
+	DeletedNodes  int     `json:"deleted_nodes"`
+	DeleteSeconds float64 `json:"delete_seconds"`
+	IndexWaitSecs float64 `json:"index_wait_seconds"`
+}
+
+// ClassResult is one tenant class of one size.
+type ClassResult struct {
+	Class          string         `json:"class"`
+	Tenants        int            `json:"tenants"`
+	TenantSizes    string         `json:"tenant_sizes"`
+	QueriedTenants int            `json:"queried_tenants"`
+	Strategies     map[string]int `json:"strategies"`
+	CandidatesMin  int            `json:"candidates_min"`
+	CandidatesMax  int            `json:"candidates_max"`
+	// EngineMS is Store.Search (hybrid: vector + BM25, top 10) per query.
+	EngineMS Stats `json:"engine_ms"`
+	// FloorMS is the bare Neo4j query of the engine's path for the same
+	// vector; Floors counts which floor each query used.
+	FloorMS Stats          `json:"floor_ms"`
+	Floors  map[string]int `json:"floors"`
+	// Ratio is engine/floor per query; Ratio.P50 is the reported ratio.
+	Ratio Stats `json:"engine_over_floor"`
+	// VectorOnlyMS is Store.Search with VectorWeight 1, TextWeight 0 and no
+	// text (the recall runs).
+	VectorOnlyMS         Stats          `json:"vector_only_ms"`
+	VectorOnlyStrategies map[string]int `json:"vector_only_strategies"`
+	Recall               Recall         `json:"recall_at_10"`
+}
+
+// SwitchResult is the exact/ANN switch measurement on the large tenant.
+type SwitchResult struct {
+	Tenant     string        `json:"tenant"`
+	TenantSize int           `json:"tenant_size"`
+	IndexTotal int           `json:"index_total"`
+	Points     []SwitchPoint `json:"points"`
+	Skipped    []int         `json:"skipped_n,omitempty"`
+	// ANN "wins" a point when its p50 is more than 10% below exact's and
+	// its recall@10 is ≥ 0.99. ExactUpTo is the largest n up to which ANN
+	// won no point; ANNFrom the smallest n from which ANN won every point.
+	// Zero when there is none.
+	ExactUpTo       int    `json:"exact_faster_up_to"`
+	ANNFrom         int    `json:"ann_faster_from"`
+	DefaultExactMax int    `json:"default_exact_max"`
+	Verdict         string `json:"verdict"`
+}
+
+// SwitchPoint is one candidate count n of the switch measurement.
+type SwitchPoint struct {
+	N           int    `json:"n"`
+	BucketBelow int    `json:"bucket_below"`
+	Candidates  int    `json:"candidates"`
+	ExactMS     Stats  `json:"exact_ms"`
+	ANNMS       Stats  `json:"ann_ms"`
+	ExactRecall Recall `json:"exact_recall_at_10"`
+	ANNRecall   Recall `json:"ann_recall_at_10"`
+	// ExactPaths and ANNPaths count the strategy each store reported
+	// ("exact-fallback": the index found too few candidates and the engine
+	// scanned instead).
+	ExactPaths map[string]int `json:"exact_store_paths"`
+	ANNPaths   map[string]int `json:"ann_store_paths"`
+	Faster     string         `json:"faster"`
+}
+
+// recallTarget is the evaluation's target for the vector step.
+const recallTarget = 0.99
+
+// switchMargin is how much faster (p50) ANN must be to count as faster in
+// the switch verdict: closer than 10% is within the noise of a shared
+// machine, and there the exact path (recall 1) is the better choice.
+const switchMargin = 1.1
+
+// judgeSwitch fills ExactUpTo, ANNFrom and Verdict from the points (sorted
+// by n) against the default switch.
+func judgeSwitch(sw *SwitchResult) {
+	pts := sw.Points
+	sort.Slice(pts, func(i, j int) bool { return pts[i].N < pts[j].N })
+	annOK := func(p SwitchPoint) bool {
+		return p.ANNMS.P50*switchMargin < p.ExactMS.P50 && p.ANNRecall.Mean >= recallTarget
+	}
+	sw.ExactUpTo, sw.ANNFrom = 0, 0
+	for _, p := range pts {
+		if annOK(p) {
+			break
+		}
+		sw.ExactUpTo = p.N
+	}
+	for i := len(pts) - 1; i >= 0 && annOK(pts[i]); i-- {
+		sw.ANNFrom = pts[i].N
+	}
+	d := sw.DefaultExactMax
+	maxN := 0
+	if len(pts) > 0 {
+		maxN = pts[len(pts)-1].N
+	}
+	switch {
+	case len(pts) == 0:
+		sw.Verdict = "no points measured"
+	case sw.ANNFrom == 0:
+		sw.Verdict = fmt.Sprintf("exact was faster (or ANN recall below %.2f) at every measured n up to %s; "+
+			"no crossover below %s", recallTarget, thousands(maxN), thousands(maxN))
+		if maxN < d {
+			sw.Verdict += fmt.Sprintf(", so this size cannot test the default ExactMax %s", thousands(d))
+		} else {
+			sw.Verdict += fmt.Sprintf("; the default ExactMax %s is not too high (a higher one would also do)", thousands(d))
+		}
+	case sw.ExactUpTo == 0:
+		sw.Verdict = fmt.Sprintf("ANN was faster with recall ≥ %.2f already at the smallest n (%s); the default ExactMax %s looks too high here",
+			recallTarget, thousands(pts[0].N), thousands(d))
+	default:
+		sw.Verdict = fmt.Sprintf("exact is as fast or faster up to n = %s; ANN (recall ≥ %.2f) is faster from n = %s",
+			thousands(sw.ExactUpTo), recallTarget, thousands(sw.ANNFrom))
+		if sw.ANNFrom > sw.ExactUpTo {
+			mixed := ""
+			for _, p := range pts {
+				if p.N > sw.ExactUpTo && p.N < sw.ANNFrom {
+					mixed = " (non-monotonic in between)"
+				}
+			}
+			sw.Verdict += mixed
+		}
+		switch {
+		case d >= sw.ExactUpTo && d < sw.ANNFrom:
+			sw.Verdict += fmt.Sprintf("; the default ExactMax %s lies in the crossover interval: supported", thousands(d))
+		case d >= sw.ANNFrom:
+			sw.Verdict += fmt.Sprintf("; the default ExactMax %s is above it: ANN would be faster from %s (not supported)",
+				thousands(d), thousands(sw.ANNFrom))
+		default:
+			sw.Verdict += fmt.Sprintf("; the default ExactMax %s is below it: exact would still be faster up to %s (not supported)",
+				thousands(d), thousands(sw.ExactUpTo))
+		}
+	}
+}
+
+// thousands formats 50000 as 50,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// num formats a latency or ratio with three significant-ish digits.
+func num(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "—"
+	case x >= 100:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case x >= 10:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+func recallText(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
+
+// Section markers in docs/benchmarks.md.
+const (
+	markerStart = "<!-- bench-search:start -->"
+	markerEnd   = "<!-- bench-search:end -->"
+)
+
+// replaceSection returns doc with the text between the markers replaced by
+// section; without markers, the section is appended with them.
+func replaceSection(doc, section string) (string, error) {
+	body := markerStart + "\n" + strings.TrimRight(section, "\n") + "\n" + markerEnd
+	i := strings.Index(doc, markerStart)
+	j := strings.Index(doc, markerEnd)
+	switch {
+	case i < 0 && j < 0:
+		if doc != "" && !strings.HasSuffix(doc, "\n") {
+			doc += "\n"
+		}
+		if doc != "" {
+			doc += "\n"
+		}
+		return doc + body + "\n", nil
+	case i < 0 || j < 0 || j < i:
+		return "", errors.New("benchmark section markers are incomplete or out of order")
+	}
+	return doc[:i] + body + doc[j+len(markerEnd):], nil
+}
+
+// markdown renders the generated section.
+func markdown(r *Report) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("_Generated by `cmd/benchsearch` on %s; `make bench-search` rewrites this section. Raw numbers: [benchmarks.json](benchmarks.json)._\n\n", r.Date)
+	w("- Command: `%s`\n", r.Command)
+	if r.Commit != "" {
+		w("- Code: commit `%s`", short(r.Commit))
+		if len(r.Modified) > 0 {
+			w(" with local changes to %s", strings.Join(r.Modified, ", "))
+		}
+		w("\n")
+	}
+	m := r.Machine
+	w("- Machine: %d CPUs (%s), %.1f GiB RAM, %s, %s; load average at start %s, at end %s\n",
+		m.CPUs, m.CPUModel, m.MemoryGiB, m.OS, m.GoVersion, m.LoadAvgStart, m.LoadAvgEnd)
+	w("- Neo4j %s %s, heap %s, page cache %s, at %s\n", m.Neo4jVersion, m.Neo4jEdition, orDash(m.Neo4jHeap), orDash(m.Neo4jPageCache), m.Neo4jURI)
+	s := r.Settings
+	w("- %d timed queries per class after %d warm-up queries; top %d; stored vectors from %s (%d dimensions); seed %d; total run time %s\n\n",
+		s.Queries, s.Warmup, s.TopK, s.StoredEmbedder, s.Dimensions, s.Seed, duration(r.TotalSeconds))
+
+	w("#### Search latency: engine vs floor (ms)\n\n")
+	w("| memories | class | tenants × memories | path | candidates | engine p50 | p95 | p99 | mean | floor | floor p50 | p95 | p99 | mean | engine / floor |\n")
+	w("|---:|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n")
+	for _, sz := range r.Sizes {
+		for _, c := range sz.Classes {
+			w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s× |\n",
+				thousands(sz.Memories), c.Class, c.TenantSizes, countsText(c.Strategies), rangeText(c.CandidatesMin, c.CandidatesMax),
+				num(c.EngineMS.P50), num(c.EngineMS.P95), num(c.EngineMS.P99), num(c.EngineMS.Mean),
+				countsText(c.Floors), num(c.FloorMS.P50), num(c.FloorMS.P95), num(c.FloorMS.P99), num(c.FloorMS.Mean),
+				num(c.Ratio.P50))
+		}
+	}
+	w("\n#### Recall@10 of the vector step against exact search\n\n")
+	w("| memories | class | path | queries | recall@10 | tie-aware | lowest per query | queries with a miss | vector-only engine p50 (ms) | p95 |\n")
+	w("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, sz := range r.Sizes {
+		for _, c := range sz.Classes {
+			flag := ""
+			if c.Recall.Mean < recallTarget {
+				flag = " ⚠"
+			}
+			w("| %s | %s | %s | %d | %s%s | %s | %s | %d | %s | %s |\n",
+				thousands(sz.Memories), c.Class, countsText(c.VectorOnlyStrategies), c.Recall.Queries,
+				recallText(c.Recall.Mean), flag, recallText(c.Recall.TieAwareMean), recallText(c.Recall.Min), c.Recall.Missed,
+				num(c.VectorOnlyMS.P50), num(c.VectorOnlyMS.P95))
+		}
+	}
+	w("\n#### Ingest (`infer=false`: `Store.CreateMemories`, one writer)\n\n")
+	w("| memories | tenants | batch | batches | seconds | memories/s | batch p50 (ms) | batch p95 (ms) | delete earlier run (s) | index wait (s) |\n")
+	w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, sz := range r.Sizes {
+		in := sz.Ingest
+		w("| %s | %s | %s | %d | %.1f | %s | %s | %s | %.1f | %.1f |\n",
+			thousands(sz.Memories), thousands(sz.Tenants), thousands(in.Batch), in.Batches, in.Seconds,
+			thousands(int(math.Round(in.PerSecond))), num(in.BatchMS.P50), num(in.BatchMS.P95), in.DeleteSeconds, in.IndexWaitSecs)
+	}
+	w("\n#### Exact vs ANN switch point (large tenant, filter `bucket < k` selects n memories)\n\n")
+	w("| memories in index | n | exact p50 (ms) | ANN p50 (ms) | exact p95 | ANN p95 | exact recall@10 | ANN recall@10 | ANN store's path | faster |\n")
+	w("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, sz := range r.Sizes {
+		if sz.Switch == nil {
+			continue
+		}
+		for _, p := range sz.Switch.Points {
+			w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				thousands(sz.Switch.IndexTotal), thousands(p.N), num(p.ExactMS.P50), num(p.ANNMS.P50),
+				num(p.ExactMS.P95), num(p.ANNMS.P95), recallText(p.ExactRecall.Mean), recallText(p.ANNRecall.Mean),
+				countsText(p.ANNPaths), p.Faster)
+		}
+	}
+	w("\n")
+	for _, sz := range r.Sizes {
+		if sz.Switch != nil {
+			w("- %s memories in the index (large tenant %s): %s.\n", thousands(sz.Switch.IndexTotal), thousands(sz.Switch.TenantSize), sz.Switch.Verdict)
+		}
+	}
+	w("\n#### Query embedding (apart from the engine time)\n\n")
+	e := r.Embedding
+	if !e.Measured {
+		w("Not measured: %s.\n", e.Reason)
+	} else {
+		w("| model | queries | tokens per query (mean) | p50 (ms) | p95 | p99 | mean | model load (ms) |\n")
+		w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| %s | %d | %.1f | %s | %s | %s | %s | %s |\n", e.Model, e.LatencyMS.N, e.MeanTokens,
+			num(e.LatencyMS.P50), num(e.LatencyMS.P95), num(e.LatencyMS.P99), num(e.LatencyMS.Mean), num(e.LoadMS))
+	}
+	if len(r.Notes) > 0 {
+		w("\nNotes:\n\n")
+		for _, n := range r.Notes {
+			w("- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// countsText renders {"exact": 100} as "exact" and mixed counts as
+// "ann 60, exact 40".
+func countsText(m map[string]int) string {
+	if len(m) == 1 {
+		for k := range m {
+			return k
+		}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func rangeText(lo, hi int) string {
+	if lo == hi {
+		return thousands(lo)
+	}
+	return thousands(lo) + "–" + thousands(hi)
+}
+
+func duration(sec float64) string {
+	if sec < 120 {
+		return fmt.Sprintf("%.0f s", sec)
+	}
+	return fmt.Sprintf("%.1f min", sec/60)
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// writeOutputs writes the JSON report and the markdown section.
+func writeOutputs(r *Report, jsonPath, mdPath string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if err := writeFileAtomic(jsonPath, data); err != nil {
+		return fmt.Errorf("write %s: %w", jsonPath, err)
+	}
+	if mdPath == "" {
+		return nil
+	}
+	doc, err := os.ReadFile(mdPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	out, err := replaceSection(string(doc), markdown(r))
+	if err != nil {
+		return fmt.Errorf("%s: %w", mdPath, err)
+	}
+	if bytes.Equal(doc, []byte(out)) {
+		return nil
+	}
+	return writeFileAtomic(mdPath, []byte(out))
+}
