@@ -104,8 +104,10 @@ CALL (n, total, scope_all) {
   RETURN collect({m: m, s: s}) AS ann
 }
 CALL (n, ann) {
-  UNWIND CASE WHEN n > $exact_max AND size(ann) < CASE WHEN n < $k_fetch THEN n ELSE $k_fetch END
-              THEN [1] ELSE [] END AS _
+  // n is only counted up to $exact_max + 1, so past it the index path must
+  // bring k_fetch candidates; when the switch is set below k_fetch, a scope
+  // with fewer candidates is then scanned exactly (correct, just slower).
+  UNWIND CASE WHEN n > $exact_max AND size(ann) < $k_fetch THEN [1] ELSE [] END AS _
   MATCH (m:Memory)
   WHERE {{scope m}} AND {{validity}}{{filter}}
   WITH m, vector.similarity.cosine(m.embedding, $vector) AS s

@@ -454,6 +454,16 @@ func TestSearchNeverComesBackShort(t *testing.T) {
 	if want := map[bool]string{false: "exact-fallback", true: "search"}[info.FilteredVectorSearch]; res.Strategy != want {
 		t.Fatalf("strategy %s, want %s", res.Strategy, want)
 	}
+	// With the switch below top_k (the count stops at 2), a short index
+	// answer still falls back to the exact scan.
+	tiny, err := cypher.New(testcontainers.Driver(t), cypher.Config{Dimensions: dims, ExactMax: 1, ANNMax: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := tiny.Search(context.Background(), graph.SearchQuery{Scope: scope, Vector: embedder.Vector("alice likes pizza"), Filter: f, TopK: 20})
+	if err != nil || len(res2.Hits) != 10 {
+		t.Fatalf("ExactMax 1: %d hits (strategy %s), %v; want all 10", len(res2.Hits), res2.Strategy, err)
+	}
 	// The full-text step is not starved by the filter either.
 	res = search(t, s, graph.SearchQuery{Scope: scope, Text: corpusWord(batch[30].Text), Vector: embedder.Vector("x"), Filter: f, TopK: 20, VectorWeight: 0, TextWeight: 1})
 	if len(res.Hits) == 0 {
