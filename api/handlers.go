@@ -298,6 +298,12 @@ func (s *server) Search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, searchResponse(res))
+}
+
+// searchResponse converts a search's answer to its wire form (shared by the
+// native and the Mem0 route).
+func searchResponse(res graph.SearchResponse) SearchResponse {
 	out := SearchResponse{Results: make([]Memory, 0, len(res.Results)), Relations: make([]Relation, 0, len(res.Relations))}
 	for _, h := range res.Results {
 		m := memory(h.Memory)
@@ -312,7 +318,7 @@ func (s *server) Search(c echo.Context) error {
 	for _, r := range res.Relations {
 		out.Relations = append(out.Relations, relation(r))
 	}
-	return c.JSON(http.StatusOK, out)
+	return out
 }
 
 func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error) {

@@ -146,17 +146,7 @@ func (s *server) Mem0Search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := SearchResponse{Results: make([]Memory, 0, len(res.Results)), Relations: make([]Relation, 0, len(res.Relations))}
-	for _, h := range res.Results {
-		m := memory(h.Memory)
-		score := h.Score
-		m.Score = &score
-		out.Results = append(out.Results, m)
-	}
-	for _, r := range res.Relations {
-		out.Relations = append(out.Relations, relation(r))
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, searchResponse(res))
 }
 
 // Mem0GetAll is the client's get_all: page and page_size in the query,
