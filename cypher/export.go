@@ -90,7 +90,7 @@ func (s *Store) Export(ctx context.Context, scope graph.Scope, emit func(graph.E
 	if err := scope.ValidateSelector(op); err != nil {
 		return err
 	}
-	page := func(q string, key string, each func(*neo4j.Record) (string, error)) error {
+	page := func(q string, each func(*neo4j.Record) (string, error)) error {
 		var after any
 		for {
 			params := map[string]any{"after": after, "batch": int64(500)}
@@ -112,7 +112,7 @@ func (s *Store) Export(ctx context.Context, scope graph.Scope, emit func(graph.E
 			}
 		}
 	}
-	if err := page(exportMemories, "m", func(rec *neo4j.Record) (string, error) {
+	if err := page(exportMemories, func(rec *neo4j.Record) (string, error) {
 		v, _ := rec.Get("m")
 		m := memoryFromMap(v.(map[string]any))
 		emb, _ := rec.Get("embedding")
@@ -122,14 +122,14 @@ func (s *Store) Export(ctx context.Context, scope graph.Scope, emit func(graph.E
 	}); err != nil {
 		return err
 	}
-	if err := page(exportEvents, "e", func(rec *neo4j.Record) (string, error) {
+	if err := page(exportEvents, func(rec *neo4j.Record) (string, error) {
 		v, _ := rec.Get("e")
 		ev := eventFromMap(v.(map[string]any))
 		return ev.ID, emit(graph.ExportItem{Event: &ev})
 	}); err != nil {
 		return err
 	}
-	if err := page(exportEntities, "e", func(rec *neo4j.Record) (string, error) {
+	if err := page(exportEntities, func(rec *neo4j.Record) (string, error) {
 		v, _ := rec.Get("e")
 		e := entityFromMap(v.(map[string]any))
 		emb, _ := rec.Get("embedding")
@@ -138,7 +138,7 @@ func (s *Store) Export(ctx context.Context, scope graph.Scope, emit func(graph.E
 	}); err != nil {
 		return err
 	}
-	return page(exportRelations, "r", func(rec *neo4j.Record) (string, error) {
+	return page(exportRelations, func(rec *neo4j.Record) (string, error) {
 		v, _ := rec.Get("r")
 		r := relationFromMap(v.(map[string]any))
 		return r.ID, emit(graph.ExportItem{Relation: &r})

@@ -27,32 +27,31 @@ func (n *neo) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionW
 
 // read runs q in one managed read transaction and returns its records.
 func (n *neo) read(ctx context.Context, q string, params map[string]any) ([]*neo4j.Record, error) {
-	sess := n.session(ctx, neo4j.AccessModeRead)
-	defer sess.Close(ctx)
-	res, err := sess.ExecuteRead(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		r, err := tx.Run(ctx, q, params)
-		if err != nil {
-			return nil, err
-		}
-		return r.Collect(ctx)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res.([]*neo4j.Record), nil
+	return n.run(ctx, neo4j.AccessModeRead, q, params)
 }
 
 // write runs q in one managed write transaction and returns its records.
 func (n *neo) write(ctx context.Context, q string, params map[string]any) ([]*neo4j.Record, error) {
-	sess := n.session(ctx, neo4j.AccessModeWrite)
+	return n.run(ctx, neo4j.AccessModeWrite, q, params)
+}
+
+func (n *neo) run(ctx context.Context, mode neo4j.AccessMode, q string, params map[string]any) ([]*neo4j.Record, error) {
+	sess := n.session(ctx, mode)
 	defer sess.Close(ctx)
-	res, err := sess.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+	work := func(tx neo4j.ManagedTransaction) (any, error) {
 		r, err := tx.Run(ctx, q, params)
 		if err != nil {
 			return nil, err
 		}
 		return r.Collect(ctx)
-	})
+	}
+	var res any
+	var err error
+	if mode == neo4j.AccessModeRead {
+		res, err = sess.ExecuteRead(ctx, work)
+	} else {
+		res, err = sess.ExecuteWrite(ctx, work)
+	}
 	if err != nil {
 		return nil, err
 	}
