@@ -131,15 +131,24 @@ var vectorIndexes = []vectorIndex{
 	{EntityVectorIndex, "__Entity__", "e"},
 }
 
+// Defaults of VectorIndexConfig.
+const (
+	DefaultHNSWM              = 16
+	DefaultHNSWEfConstruction = 100
+)
+
 // createVector526 and createVector2026 create a cosine vector index. On
 // 2026.01+ (Cypher 25) the tenant and scope ids are filter properties, so
 // SEARCH … WHERE filters inside the index instead of after it.
 const (
+	vectorOptions = `OPTIONS {indexConfig: {` + "`vector.dimensions`" + `: $dims, ` +
+		"`vector.similarity_function`" + `: 'cosine', ` + "`vector.quantization.enabled`" + `: $quantization, ` +
+		"`vector.hnsw.m`" + `: $hnsw_m, ` + "`vector.hnsw.ef_construction`" + `: $hnsw_ef_construction}}`
 	createVector526 = `CREATE VECTOR INDEX %s IF NOT EXISTS FOR (%s:%s) ON (%s.embedding)
-OPTIONS {indexConfig: {` + "`vector.dimensions`" + `: $dims, ` + "`vector.similarity_function`" + `: 'cosine'}}`
+` + vectorOptions
 	createVector2026 = `CYPHER 25 CREATE VECTOR INDEX %s IF NOT EXISTS FOR (%s:%s) ON %s.embedding
 WITH [%[4]s.tenant, %[4]s.user_id, %[4]s.agent_id, %[4]s.run_id]
-OPTIONS {indexConfig: {` + "`vector.dimensions`" + `: $dims, ` + "`vector.similarity_function`" + `: 'cosine'}}`
+` + vectorOptions
 )
 
 const showVectorIndexes = `
@@ -174,25 +183,13 @@ func (s *Store) Bootstrap(ctx context.Context) error {
 	}
 	stmts := append(append([]string{}, constraints...), rangeIndexes...)
 	stmts = append(stmts, fulltextIndexes...)
-	if info.FilteredVectorSearch {
-		// An index made before an upgrade to 2026.01+ lacks the filter
-		// properties SEARCH … WHERE needs: rebuild it (derived data).
-		if err := s.migrateVectorFilters(ctx); err != nil {
-			return translate(op, fmt.Errorf("vector index filter properties: %w", err))
-		}
-	}
-	for _, vi := range vectorIndexes {
-		tmpl := createVector526
-		if info.FilteredVectorSearch {
-			tmpl = createVector2026
-		}
-		// Names and labels are constants of this file, never input.
-		stmts = append(stmts, fmt.Sprintf(tmpl, vi.name, vi.variable, vi.label, vi.variable))
-	}
 	for _, q := range stmts {
-		if err := s.schemaStatement(ctx, q, map[string]any{"dims": s.cfg.Dimensions}); err != nil {
+		if err := s.schemaStatement(ctx, q, nil); err != nil {
 			return translate(op, fmt.Errorf("%s: %w", firstLine(q), err))
 		}
+	}
+	if err := s.ensureVectorIndexes(ctx, info.FilteredVectorSearch, vectorIndexes); err != nil {
+		return translate(op, err)
 	}
 	// A concurrent bootstrap with another dimension may have won the race.
 	if err := s.checkVectorDimensions(ctx); err != nil {
@@ -342,11 +339,38 @@ func (s *Store) Ping(ctx context.Context) error {
 // survive a round trip through every client unchanged.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// migrateVectorFilters drops neomem's vector indexes that do not declare the
-// tenant as a filter property, so Bootstrap recreates them with it.
-func (s *Store) migrateVectorFilters(ctx context.Context) error {
-	names := make([]string, len(vectorIndexes))
-	for i, vi := range vectorIndexes {
+// ensureVectorIndexes creates the vector indexes, first dropping any that was
+// built with other settings (migrateVectorIndexes).
+func (s *Store) ensureVectorIndexes(ctx context.Context, filtered bool, indexes []vectorIndex) error {
+	// An index made before an upgrade to 2026.01+ lacks the filter
+	// properties SEARCH … WHERE needs, or one built with other HNSW settings
+	// than configured: rebuild it (derived data).
+	if err := s.migrateVectorIndexes(ctx, filtered, indexes); err != nil {
+		return fmt.Errorf("vector index settings: %w", err)
+	}
+	tmpl := createVector526
+	if filtered {
+		tmpl = createVector2026
+	}
+	params := map[string]any{"dims": s.cfg.Dimensions, "quantization": s.cfg.Vector.Quantization,
+		"hnsw_m": s.cfg.Vector.M, "hnsw_ef_construction": s.cfg.Vector.EfConstruction}
+	for _, vi := range indexes {
+		// Names and labels are constants of this file, never input.
+		q := fmt.Sprintf(tmpl, vi.name, vi.variable, vi.label, vi.variable)
+		if err := s.schemaStatement(ctx, q, params); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(q), err)
+		}
+	}
+	return nil
+}
+
+// migrateVectorIndexes drops neomem's vector indexes that were built with
+// other settings than configured (quantisation, HNSW M and ef_construction)
+// or, on 2026.01+ (filtered), without the tenant as a filter property, so
+// Bootstrap recreates them.
+func (s *Store) migrateVectorIndexes(ctx context.Context, filtered bool, indexes []vectorIndex) error {
+	names := make([]string, len(indexes))
+	for i, vi := range indexes {
 		names[i] = vi.name
 	}
 	res, err := neo4j.ExecuteQuery(ctx, s.driver, showVectorIndexes, map[string]any{"names": names},
@@ -358,7 +382,8 @@ func (s *Store) migrateVectorFilters(ctx context.Context) error {
 		m := rec.AsMap()
 		name, _ := m["name"].(string)
 		props, _ := m["properties"].([]any)
-		if !slices.Contains(props, any("tenant")) {
+		config, _ := m["config"].(map[string]any)
+		if filtered && !slices.Contains(props, any("tenant")) || !s.vectorConfigMatches(config) {
 			// The name is one of the constants of this file.
 			if err := s.schemaStatement(ctx, "DROP INDEX "+name+" IF EXISTS", nil); err != nil {
 				return err
@@ -366,4 +391,35 @@ func (s *Store) migrateVectorFilters(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Quantized reads whether a vector index's configuration (SHOW VECTOR
+// INDEXES' options.indexConfig) quantises: 5.x reports
+// vector.quantization.enabled, 2026.x vector.quantization.type (NONE when
+// off; the enabled flag given at creation selects BINARY). ok is false when
+// the server reports neither.
+func Quantized(config map[string]any) (quantized, ok bool) {
+	if q, ok := config["vector.quantization.enabled"].(bool); ok {
+		return q, true
+	}
+	if t, ok := config["vector.quantization.type"].(string); ok {
+		return !strings.EqualFold(t, "NONE"), true
+	}
+	return false, false
+}
+
+// vectorConfigMatches reports whether an index's configuration (SHOW
+// VECTOR INDEXES' options.indexConfig) has the configured HNSW settings.
+// A setting the server does not report is taken as matching.
+func (s *Store) vectorConfigMatches(config map[string]any) bool {
+	if q, ok := Quantized(config); ok && q != s.cfg.Vector.Quantization {
+		return false
+	}
+	if m, ok := config["vector.hnsw.m"].(int64); ok && int(m) != s.cfg.Vector.M {
+		return false
+	}
+	if ef, ok := config["vector.hnsw.ef_construction"].(int64); ok && int(ef) != s.cfg.Vector.EfConstruction {
+		return false
+	}
+	return true
 }

@@ -30,6 +30,26 @@ type Config struct {
 	// (default 20000); past it, a search whose candidates are too sparse in
 	// the index falls back to an exact scan.
 	ANNMax int
+	// Vector tunes the HNSW vector indexes; an existing index built with
+	// other settings is rebuilt by Bootstrap (it is derived data).
+	Vector VectorIndexConfig
+}
+
+// VectorIndexConfig is how Neo4j builds neomem's vector indexes (Lucene
+// HNSW graphs).
+type VectorIndexConfig struct {
+	// Quantization makes the index traverse int8-quantised copies of the
+	// vectors: about a quarter of the memory for the hot set, but the graph
+	// search then misses more true neighbours; neomem re-scores with the
+	// exact vectors either way. Default false (full precision).
+	Quantization bool `json:"quantization"`
+	// M is the number of neighbours each vector links to in the graph
+	// (vector.hnsw.m, 1..512). More means better recall on hard data, more
+	// memory and slower inserts. Default DefaultHNSWM.
+	M int `json:"hnsw_m"`
+	// EfConstruction is the candidate list size while inserting
+	// (vector.hnsw.ef_construction, 1..3200). Default DefaultHNSWEfConstruction.
+	EfConstruction int `json:"hnsw_ef_construction"`
 }
 
 // Store keeps memories, entities, relations and history in Neo4j. It is safe
@@ -74,8 +94,21 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 	if cfg.ANNMax <= 0 {
 		cfg.ANNMax = defaultANNMax
 	}
+	if cfg.Vector.M <= 0 {
+		cfg.Vector.M = DefaultHNSWM
+	}
+	if cfg.Vector.EfConstruction <= 0 {
+		cfg.Vector.EfConstruction = DefaultHNSWEfConstruction
+	}
+	if cfg.Vector.M > 512 || cfg.Vector.EfConstruction > 3200 {
+		return nil, graph.E(graph.Invalid, "new store", "vector index M %d (max 512) or ef_construction %d (max 3200) out of range",
+			cfg.Vector.M, cfg.Vector.EfConstruction)
+	}
 	return &Store{driver: driver, cfg: cfg}, nil
 }
+
+// VectorIndex returns the vector index settings in effect (defaults filled in).
+func (s *Store) VectorIndex() VectorIndexConfig { return s.cfg.Vector }
 
 // Dimensions returns the embedding dimension the store was configured with.
 func (s *Store) Dimensions() int { return s.cfg.Dimensions }

@@ -130,9 +130,112 @@ func TestBootstrapDimensionMismatch(t *testing.T) {
 	}
 }
 
+// vectorIndexInfo returns the id and HNSW settings of a vector index.
+func vectorIndexInfo(t *testing.T, name string) (id int64, cfg cypher.VectorIndexConfig) {
+	t.Helper()
+	res, err := neo4j.ExecuteQuery(context.Background(), testcontainers.Driver(t),
+		`SHOW VECTOR INDEXES YIELD id, name, options WHERE name = $name RETURN id, options.indexConfig AS c`,
+		map[string]any{"name": name}, neo4j.EagerResultTransformer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 1 {
+		t.Fatalf("vector index %s: %d found", name, len(res.Records))
+	}
+	id, _, _ = neo4j.GetRecordValue[int64](res.Records[0], "id")
+	c, _, _ := neo4j.GetRecordValue[map[string]any](res.Records[0], "c")
+	cfg.Quantization, _ = cypher.Quantized(c)
+	m, _ := c["vector.hnsw.m"].(int64)
+	ef, _ := c["vector.hnsw.ef_construction"].(int64)
+	cfg.M, cfg.EfConstruction = int(m), int(ef)
+	return id, cfg
+}
+
+func TestBootstrapVectorSettings(t *testing.T) {
+	newStore(t)
+	// The shared indexes have the default settings.
+	for _, name := range []string{cypher.MemoryVectorIndex, cypher.EntityVectorIndex} {
+		_, got := vectorIndexInfo(t, name)
+		want := cypher.VectorIndexConfig{M: cypher.DefaultHNSWM, EfConstruction: cypher.DefaultHNSWEfConstruction}
+		if got != want {
+			t.Errorf("%s settings %+v, want %+v", name, got, want)
+		}
+	}
+}
+
+// TestVectorSettingsMigration rebuilds a test-only index (the shared ones
+// serve other packages' tests at the same time) when the settings change,
+// and leaves it alone when they do not.
+func TestVectorSettingsMigration(t *testing.T) {
+	ctx := context.Background()
+	d := testcontainers.Driver(t)
+	const name, label = "neomem_test_vector_settings", "NeomemTestVectorSettings"
+	drop := func() {
+		if _, err := neo4j.ExecuteQuery(ctx, d, "DROP INDEX "+name+" IF EXISTS", nil, neo4j.EagerResultTransformer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop()
+	t.Cleanup(func() {
+		drop()
+		_, _ = neo4j.ExecuteQuery(ctx, d, "MATCH (x:"+label+") DELETE x", nil, neo4j.EagerResultTransformer)
+	})
+	ensure := func(cfg cypher.VectorIndexConfig) {
+		t.Helper()
+		s, err := cypher.New(d, cypher.Config{Dimensions: dims, Vector: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cypher.EnsureTestVectorIndex(ctx, s, name, label); err != nil {
+			t.Fatalf("ensure with %+v: %v", cfg, err)
+		}
+	}
+	quantised := cypher.VectorIndexConfig{Quantization: true, M: 8, EfConstruction: 50}
+	ensure(quantised)
+	id1, got := vectorIndexInfo(t, name)
+	if got != quantised {
+		t.Fatalf("created with %+v, want %+v", got, quantised)
+	}
+	ensure(quantised)
+	if id, _ := vectorIndexInfo(t, name); id != id1 {
+		t.Fatalf("same settings rebuilt the index (id %d → %d)", id1, id)
+	}
+	for _, next := range []cypher.VectorIndexConfig{
+		{M: 8, EfConstruction: 50},                                // quantisation off
+		{M: 24, EfConstruction: 50},                               // M
+		{M: 24, EfConstruction: cypher.DefaultHNSWEfConstruction}, // ef_construction
+	} {
+		before, _ := vectorIndexInfo(t, name)
+		ensure(next)
+		id, got := vectorIndexInfo(t, name)
+		if id == before || got != next {
+			t.Fatalf("after ensure with %+v: id %d (before %d), settings %+v", next, id, before, got)
+		}
+	}
+	// The rebuilt index works: it finds a node written before the rebuild.
+	v := toFloat64(embedder.Vector("a vector for the rebuilt index"))
+	if _, err := neo4j.ExecuteQuery(ctx, d, "CREATE (:"+label+" {embedding: $v})", map[string]any{"v": v}, neo4j.EagerResultTransformer); err != nil {
+		t.Fatal(err)
+	}
+	ensure(cypher.VectorIndexConfig{}) // defaults: another rebuild, over the existing node
+	if _, err := neo4j.ExecuteQuery(ctx, d, "CALL db.awaitIndexes(120)", nil, neo4j.EagerResultTransformer); err != nil {
+		t.Fatal(err)
+	}
+	res, err := neo4j.ExecuteQuery(ctx, d, "CALL db.index.vector.queryNodes($name, 1, $v) YIELD score RETURN score",
+		map[string]any{"name": name, "v": v}, neo4j.EagerResultTransformer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 1 {
+		t.Fatalf("rebuilt index returned %d nodes, want 1", len(res.Records))
+	}
+}
+
 func TestNewRejectsBadDimension(t *testing.T) {
 	_, err := cypher.New(nil, cypher.Config{Dimensions: 0})
 	wantKind(t, "New with 0 dimensions", err, graph.Invalid)
+	_, err = cypher.New(nil, cypher.Config{Dimensions: 8, Vector: cypher.VectorIndexConfig{M: 513}})
+	wantKind(t, "New with HNSW M 513", err, graph.Invalid)
 }
 
 func TestCreateAndGet(t *testing.T) {

@@ -71,6 +71,8 @@ type options struct {
 	command       string
 	timeout       time.Duration
 	queryTimeout  time.Duration
+	reuse         bool
+	vector        cypher.VectorIndexConfig
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -89,6 +91,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.command, "command", "", "how the run was started, for the report (default: this command line)")
 	fs.DurationVar(&o.timeout, "timeout", 4*time.Hour, "stop the whole run after this long")
 	fs.DurationVar(&o.queryTimeout, "query-timeout", 2*time.Minute, "time-out of one query or batch")
+	fs.BoolVar(&o.vector.Quantization, "quantization", false, "build the vector index with quantisation (as NEOMEM_VECTOR_QUANTIZATION)")
+	fs.IntVar(&o.vector.M, "hnsw-m", 0, "vector index HNSW M (0: cypher.DefaultHNSWM, as NEOMEM_VECTOR_HNSW_M)")
+	fs.IntVar(&o.vector.EfConstruction, "hnsw-ef-construction", 0, "vector index HNSW ef_construction (0: cypher.DefaultHNSWEfConstruction)")
+	fs.BoolVar(&o.reuse, "reuse", false, "keep the benchmark memories of an earlier run when they are exactly this size's layout and seed (no ingest numbers then)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -192,7 +198,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		dst      **cypher.Store
 		exactMax int
 	}{{&b.store, 0}, {&b.exact, exactExactMax}, {&b.ann, annExactMax}} {
-		s, err := cypher.New(driver, cypher.Config{Database: db, Dimensions: dimensions, ExactMax: st.exactMax})
+		s, err := cypher.New(driver, cypher.Config{Database: db, Dimensions: dimensions, ExactMax: st.exactMax, Vector: opt.vector})
 		if err != nil {
 			return err
 		}
@@ -217,6 +223,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			Queries: opt.queries, SwitchQueries: opt.switchQueries, Warmup: opt.warmup, TopK: topK,
 			Batch: opt.batch, Seed: opt.seed, Dimensions: dimensions, StoredEmbedder: b.embedder.Name(),
 			DefaultExactMax: cypher.DefaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
+			VectorIndex: b.store.VectorIndex(),
 		},
 	}
 	b.report.Commit, b.report.Modified = gitState(ctx)
@@ -286,18 +293,24 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 	res := SizeResult{Memories: layoutTotal(groups), Layout: groups, Tenants: len(ts)}
 	b.log("%s memories: %d tenants; deleting earlier benchmark tenants", thousands(size), len(ts))
 
+	var kept []*tenantVectors
+	if b.opt.reuse {
+		if kept, err = b.reusable(ctx, size, ts, &res.Ingest); err != nil {
+			return res, err
+		}
+	}
+	if kept == nil {
+		t := time.Now()
+		deleted, err := b.neo.deleteBench(ctx, b.opt.deleteBatch, b.log)
+		if err != nil {
+			return res, err
+		}
+		res.Ingest.DeletedNodes, res.Ingest.DeleteSeconds = deleted, time.Since(t).Seconds()
+		if kept, err = b.load(ctx, size, ts, &res.Ingest, true); err != nil {
+			return res, err
+		}
+	}
 	t := time.Now()
-	deleted, err := b.neo.deleteBench(ctx, b.opt.deleteBatch, b.log)
-	if err != nil {
-		return res, err
-	}
-	res.Ingest.DeletedNodes, res.Ingest.DeleteSeconds = deleted, time.Since(t).Seconds()
-
-	kept, err := b.load(ctx, size, ts, &res.Ingest)
-	if err != nil {
-		return res, err
-	}
-	t = time.Now()
 	if err := b.neo.awaitIndexes(ctx, 30*time.Minute); err != nil {
 		return res, fmt.Errorf("wait for indexes: %w", err)
 	}
@@ -310,8 +323,12 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 		return res, fmt.Errorf("found %d benchmark memories after the load, want %d", benchCount, res.Memories)
 	}
 	res.IndexTotal = all
-	b.log("loaded %s memories in %.1f s (%.0f/s); %s memories in the index",
-		thousands(res.Ingest.Memories), res.Ingest.Seconds, res.Ingest.PerSecond, thousands(all))
+	if res.Ingest.Reused {
+		b.log("reused %s memories of an earlier run; %s memories in the index", thousands(res.Memories), thousands(all))
+	} else {
+		b.log("loaded %s memories in %.1f s (%.0f/s); %s memories in the index",
+			thousands(res.Ingest.Memories), res.Ingest.Seconds, res.Ingest.PerSecond, thousands(all))
+	}
 
 	samples := map[string][]*tenantVectors{}
 	for _, tv := range kept {
@@ -352,9 +369,36 @@ type tenantVectors struct {
 	index map[string]int
 }
 
-// load inserts the layout with CreateMemories in batches and returns the
-// sampled tenants with their vectors.
-func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResult) ([]*tenantVectors, error) {
+// reusable regenerates the layout without writing and returns its sampled
+// tenants when the database holds exactly it: as many benchmark memories as
+// the layout, including its first and last memory (ids come from the seeded
+// generator, so they name the layout and the seed). Otherwise nil.
+func (b *bench) reusable(ctx context.Context, size int, ts []tenant, out *IngestResult) ([]*tenantVectors, error) {
+	var dry IngestResult
+	kept, err := b.load(ctx, size, ts, &dry, false)
+	if err != nil {
+		return nil, err
+	}
+	benchCount, _, err := b.neo.countMemories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found, err := b.neo.countIDs(ctx, []string{dry.FirstID, dry.LastID})
+	if err != nil {
+		return nil, err
+	}
+	if benchCount != dry.Memories || found != 2 {
+		b.log("-reuse: the database holds %s benchmark memories (%d of 2 marker ids), not this layout: loading it",
+			thousands(benchCount), found)
+		return nil, nil
+	}
+	*out = IngestResult{Memories: dry.Memories, Batch: dry.Batch, Reused: true}
+	return kept, nil
+}
+
+// load inserts the layout with CreateMemories in batches (only generates it
+// when write is false) and returns the sampled tenants with their vectors.
+func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResult, write bool) ([]*tenantVectors, error) {
 	// Which tenants are measured: an even sample of each class.
 	byClass := map[string][]int{}
 	for i, t := range ts {
@@ -391,6 +435,10 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 		if len(batch) == 0 {
 			return nil
 		}
+		if !write {
+			batch = batch[:0]
+			return nil
+		}
 		qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
 		defer cancel()
 		t := time.Now()
@@ -413,6 +461,10 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 				Embedding: b.embedder.Vector(text),
 				Metadata:  map[string]any{"bucket": i % 100},
 			}
+			if out.FirstID == "" {
+				out.FirstID = m.ID
+			}
+			out.LastID = m.ID
 			if tv != nil {
 				tv.index[m.ID] = len(tv.ids)
 				tv.add(m.ID, m.Embedding, i%100)
@@ -425,7 +477,7 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 			}
 			done++
 		}
-		if time.Since(lastLog) > 15*time.Second {
+		if write && time.Since(lastLog) > 15*time.Second {
 			lastLog = time.Now()
 			el := time.Since(start).Seconds()
 			b.log("inserted %s of %s (%.0f/s)", thousands(done), thousands(total), float64(done)/el)

@@ -176,6 +176,16 @@ func (n *neo) countMemories(ctx context.Context) (bench, all int, err error) {
 	return int(b), int(a), nil
 }
 
+// countIDs returns how many of ids name a memory.
+func (n *neo) countIDs(ctx context.Context, ids []string) (int, error) {
+	recs, err := n.read(ctx, `MATCH (m:Memory) WHERE m.id IN $ids RETURN count(m) AS n`, map[string]any{"ids": ids})
+	if err != nil {
+		return 0, err
+	}
+	c, _, _ := neo4j.GetRecordValue[int64](recs[0], "n")
+	return int(c), nil
+}
+
 // awaitIndexes waits until every index is online (at most timeout).
 func (n *neo) awaitIndexes(ctx context.Context, timeout time.Duration) error {
 	return n.autocommit(ctx, `CALL db.awaitIndexes($t)`, map[string]any{"t": int64(timeout / time.Second)})

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/neomem/neomem/cypher"
 )
 
 // Report is everything one run measured; it is docs/benchmarks.json.
@@ -61,6 +63,8 @@ type Settings struct {
 	DefaultExactMax int    `json:"default_exact_max"`
 	SwitchANNMax    int    `json:"switch_ann_store_exact_max"`
 	SwitchExactMax  int    `json:"switch_exact_store_exact_max"`
+	// VectorIndex is how the memory vector index was built.
+	VectorIndex cypher.VectorIndexConfig `json:"vector_index"`
 }
 
 // EmbeddingResult is the time to embed one query with the local model.
@@ -99,6 +103,11 @@ type IngestResult struct {
 	DeletedNodes  int     `json:"deleted_nodes"`
 	DeleteSeconds float64 `json:"delete_seconds"`
 	IndexWaitSecs float64 `json:"index_wait_seconds"`
+	// Reused: -reuse found this layout already stored, so nothing was
+	// loaded and the ingest numbers are absent.
+	Reused  bool   `json:"reused,omitempty"`
+	FirstID string `json:"-"`
+	LastID  string `json:"-"`
 }
 
 // ClassResult is one tenant class of one size.
@@ -307,6 +316,8 @@ func markdown(r *Report) string {
 		m.CPUs, m.CPUModel, m.MemoryGiB, m.OS, m.GoVersion, m.LoadAvgStart, m.LoadAvgEnd)
 	w("- Neo4j %s %s, heap %s, page cache %s, at %s\n", m.Neo4jVersion, m.Neo4jEdition, orDash(m.Neo4jHeap), orDash(m.Neo4jPageCache), m.Neo4jURI)
 	s := r.Settings
+	w("- Vector index: HNSW M %d, ef_construction %d, quantization %s\n",
+		s.VectorIndex.M, s.VectorIndex.EfConstruction, map[bool]string{true: "on", false: "off"}[s.VectorIndex.Quantization])
 	w("- %d timed queries per class after %d warm-up queries; top %d; stored vectors from %s (%d dimensions); seed %d; total run time %s\n\n",
 		s.Queries, s.Warmup, s.TopK, s.StoredEmbedder, s.Dimensions, s.Seed, duration(r.TotalSeconds))
 
@@ -342,6 +353,10 @@ func markdown(r *Report) string {
 	w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, sz := range r.Sizes {
 		in := sz.Ingest
+		if in.Reused {
+			w("| %s | %s | reused from an earlier run (`-reuse`), not loaded | | | | | | | |\n", thousands(sz.Memories), thousands(sz.Tenants))
+			continue
+		}
 		w("| %s | %s | %s | %d | %.1f | %s | %s | %s | %.1f | %.1f |\n",
 			thousands(sz.Memories), thousands(sz.Tenants), thousands(in.Batch), in.Batches, in.Seconds,
 			thousands(int(math.Round(in.PerSecond))), num(in.BatchMS.P50), num(in.BatchMS.P95), in.DeleteSeconds, in.IndexWaitSecs)

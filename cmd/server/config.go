@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/llm/local"
 )
 
@@ -41,6 +42,9 @@ type config struct {
 	ModelTimeout     time.Duration `env:"NEOMEM_MODEL_TIMEOUT" validate:"min=0"`
 	ModelAttempts    int           `env:"NEOMEM_MODEL_ATTEMPTS" validate:"min=1,max=10"`
 	SearchExactMax   int           `env:"NEOMEM_SEARCH_EXACT_MAX" validate:"min=0"`
+	VectorQuantized  bool          `env:"NEOMEM_VECTOR_QUANTIZATION"`
+	VectorHNSWM      int           `env:"NEOMEM_VECTOR_HNSW_M" validate:"min=1,max=512"`
+	VectorHNSWEf     int           `env:"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION" validate:"min=1,max=3200"`
 	Auth             string        `env:"NEOMEM_AUTH" validate:"oneof=enabled disabled"`
 	DefaultTenant    string        `env:"NEOMEM_DEFAULT_TENANT" validate:"required,max=128"`
 	Instructions     string        `env:"NEOMEM_INSTRUCTIONS" validate:"max=8000"`
@@ -71,6 +75,8 @@ func defaultConfig() config {
 		LogFormat:       "text",
 		StartupTimeout:  60 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+		VectorHNSWM:     cypher.DefaultHNSWM,
+		VectorHNSWEf:    cypher.DefaultHNSWEfConstruction,
 	}
 }
 
@@ -98,6 +104,9 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
 	{"NEOMEM_SEARCH_EXACT_MAX", "2000", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index; see docs/benchmarks.md"},
+	{"NEOMEM_VECTOR_QUANTIZATION", "false", "true: the vector indexes traverse int8-quantised vectors (a quarter of the memory, lower recall for tenants that are a small share of the index); search re-scores exactly either way. Changing it rebuilds the indexes at start-up"},
+	{"NEOMEM_VECTOR_HNSW_M", strconv.Itoa(cypher.DefaultHNSWM), "links per vector in the HNSW graph (1–512): more raises recall for large tenants, costs memory and insert time. Changing it rebuilds the indexes at start-up"},
+	{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION", strconv.Itoa(cypher.DefaultHNSWEfConstruction), "HNSW candidate list while inserting (1–3200): more builds a better graph, slower. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_AUTH", "enabled", "enabled: every request needs an API key (neomem keys create); disabled: every request acts as an admin of NEOMEM_DEFAULT_TENANT — for local experiments only, logged loudly"},
 	{"NEOMEM_DEFAULT_TENANT", "default", "the tenant of every request when NEOMEM_AUTH=disabled"},
 	{"NEOMEM_INSTRUCTIONS", "", "custom instructions added to every extraction prompt (per deployment; requests add their own prompt)"},
@@ -163,6 +172,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	dur("NEOMEM_MODEL_TIMEOUT", &c.ModelTimeout)
 	num("NEOMEM_MODEL_ATTEMPTS", &c.ModelAttempts)
 	num("NEOMEM_SEARCH_EXACT_MAX", &c.SearchExactMax)
+	if v := getenv("NEOMEM_VECTOR_QUANTIZATION"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("NEOMEM_VECTOR_QUANTIZATION=%q is not true or false", v))
+		}
+		c.VectorQuantized = b
+	}
+	num("NEOMEM_VECTOR_HNSW_M", &c.VectorHNSWM)
+	num("NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION", &c.VectorHNSWEf)
 	str("NEOMEM_AUTH", &c.Auth)
 	str("NEOMEM_DEFAULT_TENANT", &c.DefaultTenant)
 	str("NEOMEM_INSTRUCTIONS", &c.Instructions)

@@ -96,7 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The vector indexes take the embedder's dimension; an existing index
 	// with another one stops start-up in Bootstrap.
 	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
-		ExactMax: cfg.SearchExactMax})
+		ExactMax: cfg.SearchExactMax, Vector: cypher.VectorIndexConfig{
+			Quantization: cfg.VectorQuantized, M: cfg.VectorHNSWM, EfConstruction: cfg.VectorHNSWEf}})
 	if err != nil {
 		return err
 	}

@@ -208,6 +208,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "dims out of range", env: map[string]string{"NEOMEM_EMBEDDING_DIMS": "5000"}, wantErr: "NEOMEM_EMBEDDING_DIMS"},
 		{name: "bad level", env: map[string]string{"NEOMEM_LOG_LEVEL": "loud"}, wantErr: "NEOMEM_LOG_LEVEL"},
 		{name: "bad duration", env: map[string]string{"NEOMEM_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "NEOMEM_SHUTDOWN_TIMEOUT"},
+		{name: "quantization not a bool", env: map[string]string{"NEOMEM_VECTOR_QUANTIZATION": "maybe"}, wantErr: "NEOMEM_VECTOR_QUANTIZATION"},
+		{name: "quantization on", env: map[string]string{"NEOMEM_VECTOR_QUANTIZATION": "true"}},
+		{name: "hnsw m too large", env: map[string]string{"NEOMEM_VECTOR_HNSW_M": "1000"}, wantErr: "NEOMEM_VECTOR_HNSW_M"},
+		{name: "hnsw ef zero", env: map[string]string{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION": "0"}, wantErr: "NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION"},
 		{name: "routing uri", env: map[string]string{"NEO4J_URI": "neo4j+s://abc.databases.neo4j.io"}},
 	}
 	for _, tt := range tests {
