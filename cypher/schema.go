@@ -133,8 +133,8 @@ var vectorIndexes = []vectorIndex{
 
 // Defaults of VectorIndexConfig.
 const (
-	DefaultHNSWM              = 16
-	DefaultHNSWEfConstruction = 100
+	DefaultHNSWM              = 32
+	DefaultHNSWEfConstruction = 200
 )
 
 // createVector526 and createVector2026 create a cosine vector index. On
