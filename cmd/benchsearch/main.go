@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"net/url"
@@ -140,6 +141,9 @@ type bench struct {
 	ann      *cypher.Store // ExactMax 1: always the vector index
 	embedder *llmtest.HashEmbedder
 	report   *Report
+	// indexDir is the Neo4j database's schema/index directory when the
+	// server runs from a local home (NEO4J_RUNTIME_HOME), else "".
+	indexDir string
 }
 
 // annExactMax makes a store take the ANN path for any n > 1. Zero would mean
@@ -193,7 +197,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("neo4j at %s: %w", uri, err)
 	}
 	db := getenv("NEO4J_DATABASE")
-	b := &bench{opt: opt, log: logf, neo: &neo{driver: driver, database: db}, embedder: llmtest.NewHashEmbedder(dimensions)}
+	indexDir := ""
+	if home := getenv("NEO4J_RUNTIME_HOME"); home != "" {
+		name := db
+		if name == "" {
+			name = "neo4j"
+		}
+		if dir := filepath.Join(home, "data", "databases", name, "schema", "index"); isDir(dir) {
+			indexDir = dir
+		}
+	}
+	b := &bench{opt: opt, log: logf, neo: &neo{driver: driver, database: db}, embedder: llmtest.NewHashEmbedder(dimensions), indexDir: indexDir}
 	for _, st := range []struct {
 		dst      **cypher.Store
 		exactMax int
@@ -315,6 +329,13 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 		return res, fmt.Errorf("wait for indexes: %w", err)
 	}
 	res.Ingest.IndexWaitSecs = time.Since(t).Seconds()
+	t = time.Now()
+	if settled, err := b.settle(ctx); err != nil {
+		return res, err
+	} else if settled {
+		res.Ingest.SettleSecs = time.Since(t).Seconds()
+		b.log("index files settled after %.0f s", res.Ingest.SettleSecs)
+	}
 	benchCount, all, err := b.neo.countMemories(ctx)
 	if err != nil {
 		return res, err
@@ -367,6 +388,61 @@ type tenantVectors struct {
 	tenant tenant
 	vectors
 	index map[string]int
+}
+
+// Settling: after a load, Lucene keeps merging index segments in the
+// background for minutes, and queries run meanwhile are slower and see
+// another segment layout than a steady server. When the index directory is
+// local, the run waits until its files stop changing.
+const (
+	settleQuiet = 45 * time.Second
+	settleMax   = 20 * time.Minute
+	settlePoll  = 5 * time.Second
+)
+
+// settle waits until the files under b.indexDir (names and sizes) have not
+// changed for settleQuiet, at most settleMax. It reports whether it watched.
+func (b *bench) settle(ctx context.Context) (bool, error) {
+	if b.indexDir == "" {
+		return false, nil
+	}
+	start := time.Now()
+	last, quietSince := indexFiles(b.indexDir), time.Now()
+	for time.Since(quietSince) < settleQuiet {
+		if time.Since(start) > settleMax {
+			b.log("index files still changing after %s; measuring anyway", settleMax)
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-time.After(settlePoll):
+		}
+		if now := indexFiles(b.indexDir); now != last {
+			last, quietSince = now, time.Now()
+		}
+	}
+	return true, nil
+}
+
+// indexFiles summarises a directory tree as its file names and sizes.
+func indexFiles(dir string) string {
+	var sb strings.Builder
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			fmt.Fprintf(&sb, "%s:%d;", path, info.Size())
+		}
+		return nil
+	})
+	return sb.String()
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // reusable regenerates the layout without writing and returns its sampled

@@ -103,6 +103,9 @@ type IngestResult struct {
 	DeletedNodes  int     `json:"deleted_nodes"`
 	DeleteSeconds float64 `json:"delete_seconds"`
 	IndexWaitSecs float64 `json:"index_wait_seconds"`
+	// SettleSecs is how long the index files kept changing after the load
+	// (background segment merges), waited out before measuring.
+	SettleSecs float64 `json:"index_settle_seconds,omitempty"`
 	// Reused: -reuse found this layout already stored, so nothing was
 	// loaded and the ingest numbers are absent.
 	Reused  bool   `json:"reused,omitempty"`
@@ -349,17 +352,17 @@ func markdown(r *Report) string {
 		}
 	}
 	w("\n#### Ingest (`infer=false`: `Store.CreateMemories`, one writer)\n\n")
-	w("| memories | tenants | batch | batches | seconds | memories/s | batch p50 (ms) | batch p95 (ms) | delete earlier run (s) | index wait (s) |\n")
-	w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	w("| memories | tenants | batch | batches | seconds | memories/s | batch p50 (ms) | batch p95 (ms) | delete earlier run (s) | index wait (s) | merges settled (s) |\n")
+	w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, sz := range r.Sizes {
 		in := sz.Ingest
 		if in.Reused {
-			w("| %s | %s | reused from an earlier run (`-reuse`), not loaded | | | | | | | |\n", thousands(sz.Memories), thousands(sz.Tenants))
+			w("| %s | %s | reused from an earlier run (`-reuse`), not loaded | | | | | | | | %.0f |\n", thousands(sz.Memories), thousands(sz.Tenants), in.SettleSecs)
 			continue
 		}
-		w("| %s | %s | %s | %d | %.1f | %s | %s | %s | %.1f | %.1f |\n",
+		w("| %s | %s | %s | %d | %.1f | %s | %s | %s | %.1f | %.1f | %.0f |\n",
 			thousands(sz.Memories), thousands(sz.Tenants), thousands(in.Batch), in.Batches, in.Seconds,
-			thousands(int(math.Round(in.PerSecond))), num(in.BatchMS.P50), num(in.BatchMS.P95), in.DeleteSeconds, in.IndexWaitSecs)
+			thousands(int(math.Round(in.PerSecond))), num(in.BatchMS.P50), num(in.BatchMS.P95), in.DeleteSeconds, in.IndexWaitSecs, in.SettleSecs)
 	}
 	w("\n#### Exact vs ANN switch point (large tenant, filter `bucket < k` selects n memories)\n\n")
 	w("| memories in index | n | exact p50 (ms) | ANN p50 (ms) | exact p95 | ANN p95 | exact recall@10 | ANN recall@10 | ANN store's path | faster |\n")
