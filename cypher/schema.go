@@ -195,10 +195,40 @@ func (s *Store) Bootstrap(ctx context.Context) error {
 	if err := s.checkVectorDimensions(ctx); err != nil {
 		return err
 	}
-	if err := s.schemaStatement(ctx, `CALL db.awaitIndexes(300)`, nil); err != nil {
-		return translate(op, fmt.Errorf("wait for indexes: %w", err))
+	return s.awaitIndexes(ctx)
+}
+
+// awaitIndexes waits until every index is online. A vector index rebuilt
+// after a settings change can populate for longer than one awaitIndexes
+// call allows, so it waits in rounds while one of neomem's indexes is still
+// populating and ctx lasts.
+func (s *Store) awaitIndexes(ctx context.Context) error {
+	const op = "bootstrap schema"
+	for {
+		err := s.schemaStatement(ctx, `CALL db.awaitIndexes(120)`, nil)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return translate(op, fmt.Errorf("wait for indexes: %w", ctx.Err()))
+		}
+		states, serr := s.IndexStates(ctx)
+		if serr != nil {
+			return serr
+		}
+		populating := false
+		for _, st := range states {
+			switch st.State {
+			case "FAILED":
+				return graph.E(graph.Other, op, "index %s failed to populate; see the Neo4j log", st.Name)
+			case "POPULATING":
+				populating = true
+			}
+		}
+		if !populating {
+			return translate(op, fmt.Errorf("wait for indexes: %w", err))
+		}
 	}
-	return nil
 }
 
 func (s *Store) schemaStatement(ctx context.Context, q string, params map[string]any) error {

@@ -91,7 +91,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.mdPath, "md", "docs/benchmarks.md", "markdown file whose bench-search section is rewritten (empty: none)")
 	fs.StringVar(&o.command, "command", "", "how the run was started, for the report (default: this command line)")
 	fs.DurationVar(&o.timeout, "timeout", 4*time.Hour, "stop the whole run after this long")
-	fs.DurationVar(&o.queryTimeout, "query-timeout", 2*time.Minute, "time-out of one query or batch")
+	fs.DurationVar(&o.queryTimeout, "query-timeout", 10*time.Minute, "time-out of one query or batch (long: index merges can stall a batch for minutes, which the ingest numbers should show)")
 	fs.BoolVar(&o.vector.Quantization, "quantization", false, "build the vector index with quantisation (as NEOMEM_VECTOR_QUANTIZATION)")
 	fs.IntVar(&o.vector.M, "hnsw-m", 0, "vector index HNSW M (0: cypher.DefaultHNSWM, as NEOMEM_VECTOR_HNSW_M)")
 	fs.IntVar(&o.vector.EfConstruction, "hnsw-ef-construction", 0, "vector index HNSW ef_construction (0: cypher.DefaultHNSWEfConstruction)")
