@@ -205,7 +205,7 @@ func (s *Store) Bootstrap(ctx context.Context) error {
 func (s *Store) awaitIndexes(ctx context.Context) error {
 	const op = "bootstrap schema"
 	for {
-		err := s.schemaStatement(ctx, `CALL db.awaitIndexes(120)`, nil)
+		err := s.schemaStatement(ctx, `CALL db.awaitIndexes(300)`, nil)
 		if err == nil {
 			return nil
 		}
@@ -216,7 +216,7 @@ func (s *Store) awaitIndexes(ctx context.Context) error {
 		if serr != nil {
 			return serr
 		}
-		populating := false
+		populating, online := false, true
 		for _, st := range states {
 			switch st.State {
 			case "FAILED":
@@ -224,9 +224,18 @@ func (s *Store) awaitIndexes(ctx context.Context) error {
 			case "POPULATING":
 				populating = true
 			}
+			online = online && st.State == "ONLINE"
 		}
-		if !populating {
+		switch {
+		case online:
+			// neomem's indexes came online after the wait gave up.
+			return nil
+		case !populating:
 			return translate(op, fmt.Errorf("wait for indexes: %w", err))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }
@@ -425,8 +434,9 @@ func (s *Store) migrateVectorIndexes(ctx context.Context, filtered bool, indexes
 
 // Quantized reads whether a vector index's configuration (SHOW VECTOR
 // INDEXES' options.indexConfig) quantises: 5.x reports
-// vector.quantization.enabled, 2026.x vector.quantization.type (NONE when
-// off; the enabled flag given at creation selects BINARY). ok is false when
+// vector.quantization.enabled (int8 when on), 2026.x
+// vector.quantization.type (NONE when off; the enabled flag given at
+// creation selects BINARY). ok is false when
 // the server reports neither.
 func Quantized(config map[string]any) (quantized, ok bool) {
 	if q, ok := config["vector.quantization.enabled"].(bool); ok {

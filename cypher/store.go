@@ -38,17 +38,19 @@ type Config struct {
 // VectorIndexConfig is how Neo4j builds neomem's vector indexes (Lucene
 // HNSW graphs).
 type VectorIndexConfig struct {
-	// Quantization makes the index traverse int8-quantised copies of the
-	// vectors: about a quarter of the memory for the hot set, but the graph
-	// search then misses more true neighbours; neomem re-scores with the
-	// exact vectors either way. Default false (full precision).
+	// Quantization makes the index traverse quantised copies of the
+	// vectors (int8 on Neo4j 5.x, binary on 2026.x): less memory for the hot
+	// set, but the graph search then misses more true neighbours; neomem
+	// re-scores with the exact vectors either way. Default false (full
+	// precision). Every server of one database must use the same settings:
+	// Bootstrap rebuilds an index built with others.
 	Quantization bool `json:"quantization"`
 	// M is the number of neighbours each vector links to in the graph
-	// (vector.hnsw.m, 1..512). More means better recall on hard data, more
+	// (vector.hnsw.m, 1..512; 0 means the default). More means better recall on hard data, more
 	// memory and slower inserts. Default DefaultHNSWM.
 	M int `json:"hnsw_m"`
 	// EfConstruction is the candidate list size while inserting
-	// (vector.hnsw.ef_construction, 1..3200). Default DefaultHNSWEfConstruction.
+	// (vector.hnsw.ef_construction, 1..3200; 0 means the default). Default DefaultHNSWEfConstruction.
 	EfConstruction int `json:"hnsw_ef_construction"`
 }
 
@@ -94,13 +96,13 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 	if cfg.ANNMax <= 0 {
 		cfg.ANNMax = defaultANNMax
 	}
-	if cfg.Vector.M <= 0 {
+	if cfg.Vector.M == 0 {
 		cfg.Vector.M = DefaultHNSWM
 	}
-	if cfg.Vector.EfConstruction <= 0 {
+	if cfg.Vector.EfConstruction == 0 {
 		cfg.Vector.EfConstruction = DefaultHNSWEfConstruction
 	}
-	if cfg.Vector.M > 512 || cfg.Vector.EfConstruction > 3200 {
+	if cfg.Vector.M < 1 || cfg.Vector.M > 512 || cfg.Vector.EfConstruction < 1 || cfg.Vector.EfConstruction > 3200 {
 		return nil, graph.E(graph.Invalid, "new store", "vector index M %d (max 512) or ef_construction %d (max 3200) out of range",
 			cfg.Vector.M, cfg.Vector.EfConstruction)
 	}

@@ -234,8 +234,10 @@ func TestVectorSettingsMigration(t *testing.T) {
 func TestNewRejectsBadDimension(t *testing.T) {
 	_, err := cypher.New(nil, cypher.Config{Dimensions: 0})
 	wantKind(t, "New with 0 dimensions", err, graph.Invalid)
-	_, err = cypher.New(nil, cypher.Config{Dimensions: 8, Vector: cypher.VectorIndexConfig{M: 513}})
-	wantKind(t, "New with HNSW M 513", err, graph.Invalid)
+	for _, v := range []cypher.VectorIndexConfig{{M: 513}, {M: -5}, {EfConstruction: 3201}, {EfConstruction: -1}} {
+		_, err = cypher.New(nil, cypher.Config{Dimensions: 8, Vector: v})
+		wantKind(t, fmt.Sprintf("New with %+v", v), err, graph.Invalid)
+	}
 }
 
 func TestCreateAndGet(t *testing.T) {

@@ -176,9 +176,25 @@ func (n *neo) countMemories(ctx context.Context) (bench, all int, err error) {
 	return int(b), int(a), nil
 }
 
-// countIDs returns how many of ids name a memory.
-func (n *neo) countIDs(ctx context.Context, ids []string) (int, error) {
-	recs, err := n.read(ctx, `MATCH (m:Memory) WHERE m.id IN $ids RETURN count(m) AS n`, map[string]any{"ids": ids})
+// tenantsOf returns the tenant of each of ids that names a memory.
+func (n *neo) tenantsOf(ctx context.Context, ids []string) (map[string]string, error) {
+	recs, err := n.read(ctx, `MATCH (m:Memory) WHERE m.id IN $ids RETURN m.id AS id, m.tenant AS tenant`, map[string]any{"ids": ids})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range recs {
+		id, _, _ := neo4j.GetRecordValue[string](r, "id")
+		t, _, _ := neo4j.GetRecordValue[string](r, "tenant")
+		out[id] = t
+	}
+	return out, nil
+}
+
+// countBenchTenants returns how many benchmark tenants hold memories.
+func (n *neo) countBenchTenants(ctx context.Context) (int, error) {
+	recs, err := n.read(ctx, `MATCH (m:Memory) WHERE m.tenant STARTS WITH $prefix RETURN count(DISTINCT m.tenant) AS n`,
+		map[string]any{"prefix": tenantPrefix})
 	if err != nil {
 		return 0, err
 	}

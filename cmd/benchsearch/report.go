@@ -103,8 +103,9 @@ type IngestResult struct {
 	DeletedNodes  int     `json:"deleted_nodes"`
 	DeleteSeconds float64 `json:"delete_seconds"`
 	IndexWaitSecs float64 `json:"index_wait_seconds"`
-	// SettleSecs is how long the index files kept changing after the load
-	// (background segment merges), waited out before measuring.
+	// SettleSecs is how long the run waited after the load until the index
+	// files had not changed for the quiet window (background segment
+	// merges), the window included; 0 when the index directory is not local.
 	SettleSecs float64 `json:"index_settle_seconds,omitempty"`
 	// Reused: -reuse found this layout already stored, so nothing was
 	// loaded and the ingest numbers are absent.

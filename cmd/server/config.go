@@ -104,7 +104,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
 	{"NEOMEM_SEARCH_EXACT_MAX", "2000", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index; see docs/benchmarks.md"},
-	{"NEOMEM_VECTOR_QUANTIZATION", "false", "true: the vector indexes traverse int8-quantised vectors (a quarter of the memory, lower recall for tenants that are a small share of the index); search re-scores exactly either way. Changing it rebuilds the indexes at start-up"},
+	{"NEOMEM_VECTOR_QUANTIZATION", "false", "true: the vector indexes traverse quantised vectors (int8 on Neo4j 5.x, binary on 2026.x: less memory, lower recall for tenants that are a small share of the index); search re-scores exactly either way. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_VECTOR_HNSW_M", strconv.Itoa(cypher.DefaultHNSWM), "links per vector in the HNSW graph (1–512): more raises recall for large tenants, costs memory and insert time. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION", strconv.Itoa(cypher.DefaultHNSWEfConstruction), "HNSW candidate list while inserting (1–3200): more builds a better graph, slower. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_AUTH", "enabled", "enabled: every request needs an API key (neomem keys create); disabled: every request acts as an admin of NEOMEM_DEFAULT_TENANT — for local experiments only, logged loudly"},
