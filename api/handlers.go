@@ -54,6 +54,11 @@ func (s *server) AddMemories(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	return s.add(c, req)
+}
+
+// add runs one add request (native or Mem0's) and answers with its result.
+func (s *server) add(c echo.Context, req AddRequest) error {
 	in, err := addInput(c, req)
 	if err != nil {
 		return err

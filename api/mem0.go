@@ -101,15 +101,7 @@ func (s *server) Mem0Add(c echo.Context) error {
 	if len(bad) > 0 {
 		return graph.InvalidFields("add", bad...)
 	}
-	in, err := addInput(c, req)
-	if err != nil {
-		return err
-	}
-	res, err := s.opt.Engine.Add(c.Request().Context(), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, addResponse(res))
+	return s.add(c, req)
 }
 
 // Mem0Search is the client's search: scope ids in filters.

@@ -96,26 +96,36 @@ func (s *Store) migrateFulltext(ctx context.Context) error {
 	for n := range fulltextProperties {
 		names = append(names, n)
 	}
-	res, err := neo4j.ExecuteQuery(ctx, s.driver, showFulltextIndexes, map[string]any{"names": names},
-		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database))
-	if err != nil {
-		return err
-	}
-	for _, rec := range res.Records {
-		m := rec.AsMap()
-		name, _ := m["name"].(string)
+	return s.dropStale(ctx, showFulltextIndexes, names, func(name string, row map[string]any) bool {
 		var have []string
-		props, _ := m["properties"].([]any)
+		props, _ := row["properties"].([]any)
 		for _, p := range props {
 			if ps, ok := p.(string); ok {
 				have = append(have, ps)
 			}
 		}
-		if !slices.Equal(have, fulltextProperties[name]) {
-			// The name is one of the constants above.
-			if err := s.schemaStatement(ctx, "DROP INDEX "+name+" IF EXISTS", nil); err != nil {
-				return err
-			}
+		return !slices.Equal(have, fulltextProperties[name])
+	})
+}
+
+// dropStale runs show (a SHOW … INDEXES query over $names that returns name
+// and more columns) and drops every listed index for which stale is true,
+// so Bootstrap recreates it (indexes are derived data, rebuilt from the
+// nodes). names must be constants of this file: they end up in DROP INDEX.
+func (s *Store) dropStale(ctx context.Context, show string, names []string, stale func(name string, row map[string]any) bool) error {
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, show, map[string]any{"names": names},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database))
+	if err != nil {
+		return err
+	}
+	for _, rec := range res.Records {
+		row := rec.AsMap()
+		name, _ := row["name"].(string)
+		if !slices.Contains(names, name) || !stale(name, row) {
+			continue
+		}
+		if err := s.schemaStatement(ctx, "DROP INDEX "+name+" IF EXISTS", nil); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -412,24 +422,11 @@ func (s *Store) migrateVectorIndexes(ctx context.Context, filtered bool, indexes
 	for i, vi := range indexes {
 		names[i] = vi.name
 	}
-	res, err := neo4j.ExecuteQuery(ctx, s.driver, showVectorIndexes, map[string]any{"names": names},
-		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database))
-	if err != nil {
-		return err
-	}
-	for _, rec := range res.Records {
-		m := rec.AsMap()
-		name, _ := m["name"].(string)
-		props, _ := m["properties"].([]any)
-		config, _ := m["config"].(map[string]any)
-		if filtered && !slices.Contains(props, any("tenant")) || !s.vectorConfigMatches(config) {
-			// The name is one of the constants of this file.
-			if err := s.schemaStatement(ctx, "DROP INDEX "+name+" IF EXISTS", nil); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.dropStale(ctx, showVectorIndexes, names, func(_ string, row map[string]any) bool {
+		props, _ := row["properties"].([]any)
+		config, _ := row["config"].(map[string]any)
+		return filtered && !slices.Contains(props, any("tenant")) || !s.vectorConfigMatches(config)
+	})
 }
 
 // Quantized reads whether a vector index's configuration (SHOW VECTOR

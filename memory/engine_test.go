@@ -153,8 +153,11 @@ func TestAddCreatesMemoriesEntitiesAndTypedRelation(t *testing.T) {
 	}
 }
 
-func TestMovedFromSeattleToAustin(t *testing.T) {
-	e := newEnv(t, memory.Config{})
+// moveSeattleToAustin adds "alice lives in Seattle", then the message that
+// moves her to Austin (an update of that memory and of its LIVES_IN
+// relation), and returns a time between the two adds and the second add.
+func (e *env) moveSeattleToAustin(move string) (time.Time, memory.AddResult) {
+	e.t.Helper()
 	e.model.Then(extraction(
 		[]fact{{Text: "alice lives in Seattle", Entities: []string{"alice", "Seattle"}}},
 		[]ent{{"Seattle", "city"}}, []rel{{"alice", "lives_in", "Seattle"}}, ""))
@@ -169,7 +172,12 @@ func TestMovedFromSeattleToAustin(t *testing.T) {
 		llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M1", "text": "alice lives in Austin", "fact": "F1"}),
 		llmtest.Call(prompts.ToolUpdateGraphMemory, map[string]string{"id": "R1", "target": "Austin"}),
 	))
-	res := e.add("I moved from Seattle to Austin.")
+	return between, e.add(move)
+}
+
+func TestMovedFromSeattleToAustin(t *testing.T) {
+	e := newEnv(t, memory.Config{})
+	between, res := e.moveSeattleToAustin("I moved from Seattle to Austin.")
 	if len(res.Relations.Updated) != 1 || res.Relations.Updated[0].Target != "Austin" || res.Relations.Updated[0].Previous.Target != "Seattle" {
 		t.Fatalf("relations = %+v", res.Relations)
 	}

@@ -518,10 +518,6 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 		if len(batch) == 0 {
 			return nil
 		}
-		if !write {
-			batch = batch[:0]
-			return nil
-		}
 		qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
 		defer cancel()
 		t := time.Now()
@@ -552,7 +548,9 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 				tv.index[m.ID] = len(tv.ids)
 				tv.add(m.ID, m.Embedding, i%100)
 			}
-			batch = append(batch, m)
+			if write {
+				batch = append(batch, m)
+			}
 			if len(batch) == b.opt.batch {
 				if err := flush(); err != nil {
 					return nil, fmt.Errorf("insert: %w", err)

@@ -237,23 +237,9 @@ func fzStart(tb testing.TB, stop bool) *fzServer {
 	conn := testcontainers.Connection(tb)
 	model := llmtest.NewScripted().Respond(fzGeneric)
 	ms := httptest.NewServer(&llmtest.OpenAIServer{Model: model, Embedder: llmtest.NewHashEmbedder(384)})
-	vars := map[string]string{
-		"NEO4J_URI":                 conn.URI,
-		"NEO4J_USERNAME":            conn.Username,
-		"NEO4J_PASSWORD":            conn.Password,
-		"NEOMEM_ADDR":               "127.0.0.1:0",
-		"NEOMEM_LOG_FORMAT":         "json",
-		"NEOMEM_STARTUP_TIMEOUT":    "20s",
-		"NEOMEM_LLM_PROVIDER":       "openai-compatible",
-		"NEOMEM_LLM_MODEL":          "scripted",
-		"NEOMEM_LLM_BASE_URL":       ms.URL + "/v1",
-		"NEOMEM_EMBEDDER":           "openai-compatible",
-		"NEOMEM_EMBEDDING_MODEL":    "hash",
-		"NEOMEM_EMBEDDING_DIMS":     "384",
-		"NEOMEM_EMBEDDING_BASE_URL": ms.URL + "/v1",
-		// Thousands of requests a second from one key: no rate limit.
-		"NEOMEM_RATE_LIMIT": "0",
-	}
+	vars := serverVars(conn, ms.URL+"/v1")
+	// Thousands of requests a second from one key: no rate limit.
+	vars["NEOMEM_RATE_LIMIT"] = "0"
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)

@@ -30,9 +30,18 @@ func fakeModels(t *testing.T, dims int) (*llmtest.OpenAIServer, string) {
 // env returns a getenv over the test Neo4j and a fake OpenAI-compatible
 // model server, plus overrides.
 func env(t *testing.T, overrides map[string]string) func(string) string {
-	conn := testcontainers.Connection(t)
 	_, base := fakeModels(t, 384)
-	vars := map[string]string{
+	vars := serverVars(testcontainers.Connection(t), base)
+	for k, v := range overrides {
+		vars[k] = v
+	}
+	return func(k string) string { return vars[k] }
+}
+
+// serverVars configures a server on the test Neo4j with chat and embeddings
+// (384 dimensions) from the OpenAI-compatible fake at modelBase.
+func serverVars(conn testcontainers.Conn, modelBase string) map[string]string {
+	return map[string]string{
 		"NEO4J_URI":                 conn.URI,
 		"NEO4J_USERNAME":            conn.Username,
 		"NEO4J_PASSWORD":            conn.Password,
@@ -41,16 +50,12 @@ func env(t *testing.T, overrides map[string]string) func(string) string {
 		"NEOMEM_STARTUP_TIMEOUT":    "20s",
 		"NEOMEM_LLM_PROVIDER":       "openai-compatible",
 		"NEOMEM_LLM_MODEL":          "scripted",
-		"NEOMEM_LLM_BASE_URL":       base,
+		"NEOMEM_LLM_BASE_URL":       modelBase,
 		"NEOMEM_EMBEDDER":           "openai-compatible",
 		"NEOMEM_EMBEDDING_MODEL":    "hash",
 		"NEOMEM_EMBEDDING_DIMS":     "384",
-		"NEOMEM_EMBEDDING_BASE_URL": base,
+		"NEOMEM_EMBEDDING_BASE_URL": modelBase,
 	}
-	for k, v := range overrides {
-		vars[k] = v
-	}
-	return func(k string) string { return vars[k] }
 }
 
 // server is a running run() with the address it bound.
