@@ -48,7 +48,7 @@ type Checker interface {
 type Engine interface {
 	Add(ctx context.Context, req graph.AddRequest) (graph.AddResult, error)
 	Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error)
-	Update(ctx context.Context, scope graph.Scope, id string, text *string, metadata map[string]any, audit graph.Audit) (graph.Memory, error)
+	Update(ctx context.Context, scope graph.Scope, id string, patch graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
 	AddRelations(ctx context.Context, scope graph.Scope, triples []graph.Triple, audit graph.Audit) (graph.AddResult, error)
 }
 
@@ -73,7 +73,7 @@ type RelationQuery struct {
 type Store interface {
 	GetMemory(ctx context.Context, scope graph.Scope, id string) (graph.Memory, error)
 	ListMemories(ctx context.Context, scope graph.Scope, q ListQuery) (graph.Page[graph.Memory], error)
-	DeleteMemory(ctx context.Context, scope graph.Scope, id string, audit graph.Audit) error
+	DeleteMemory(ctx context.Context, scope graph.Scope, id string, ifVersion int64, audit graph.Audit) error
 	DeleteAll(ctx context.Context, scope graph.Scope, purge bool, audit graph.Audit) (int, error)
 	Reset(ctx context.Context, tenant string) (int, error)
 	History(ctx context.Context, scope graph.Scope, id string) ([]graph.Event, error)
@@ -266,6 +266,7 @@ var statusOf = map[graph.Kind]int{
 	graph.Conflict:    http.StatusConflict,
 	graph.Invalid:     http.StatusBadRequest,
 	graph.Unavailable: http.StatusServiceUnavailable,
+	graph.Stale:       http.StatusPreconditionFailed,
 	graph.Other:       http.StatusInternalServerError,
 }
 

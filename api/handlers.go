@@ -239,16 +239,19 @@ func (s *server) DeleteAllMemories(c echo.Context, p DeleteAllMemoriesParams) er
 	return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted %d memories and entities", n), Deleted: n})
 }
 
-// GetMemory returns one memory of the key's tenant.
+// GetMemory returns one memory of the key's tenant, with its version as
+// the ETag.
 func (s *server) GetMemory(c echo.Context, id ID) error {
 	m, err := s.opt.Store.GetMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id)
 	if err != nil {
 		return err
 	}
+	setETag(c, m)
 	return c.JSON(http.StatusOK, memory(m))
 }
 
-// UpdateMemory changes a memory's text and/or metadata.
+// UpdateMemory changes a memory's text and/or metadata (If-Match: only
+// while the memory is at that version).
 func (s *server) UpdateMemory(c echo.Context, id ID) error {
 	var req UpdateRequest
 	if err := bind(c, &req); err != nil {
@@ -257,23 +260,39 @@ func (s *server) UpdateMemory(c echo.Context, id ID) error {
 	if req.Text == nil && req.Metadata == nil {
 		return graph.InvalidFields("update memory", graph.FieldError{Path: "text", Message: "text or metadata is required"})
 	}
-	var md map[string]any
+	patch := graph.MemoryPatch{Text: req.Text}
 	if req.Metadata != nil {
-		md = normalizeNumbers(*req.Metadata).(map[string]any)
+		patch.Metadata = normalizeNumbers(*req.Metadata).(map[string]any)
 	}
-	m, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), id, req.Text, md, audit(c))
+	var err error
+	if patch.IfVersion, err = ifMatch(c); err != nil {
+		return err
+	}
+	m, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), id, patch, audit(c))
 	if err != nil {
 		return err
 	}
+	setETag(c, m)
 	return c.JSON(http.StatusOK, memory(m))
 }
 
-// DeleteMemory deletes one memory for good; its history stays.
+// DeleteMemory deletes one memory for good; its history stays (If-Match:
+// only while the memory is at that version).
 func (s *server) DeleteMemory(c echo.Context, id ID) error {
-	if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, audit(c)); err != nil {
+	return s.deleteMemory(c, id, "memory deleted")
+}
+
+// deleteMemory deletes one memory (native and Mem0's route) and answers
+// with message.
+func (s *server) deleteMemory(c echo.Context, id ID, message string) error {
+	v, err := ifMatch(c)
+	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, Message{Message: "memory deleted"})
+	if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, v, audit(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Message{Message: message})
 }
 
 // MemoryHistory returns a memory's events.

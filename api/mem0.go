@@ -221,10 +221,7 @@ func (s *server) Mem0Update(c echo.Context, id ID) error { return s.UpdateMemory
 // Mem0Delete is the client's delete (delete_linked is accepted; the older
 // versions of a memory are history and stay).
 func (s *server) Mem0Delete(c echo.Context, id ID, _ Mem0DeleteParams) error {
-	if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, audit(c)); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Message{Message: "Memory deleted successfully!"})
+	return s.deleteMemory(c, id, "Memory deleted successfully!")
 }
 
 // Mem0History is the client's history.
@@ -330,14 +327,14 @@ func (s *server) Mem0BatchUpdate(c echo.Context) error {
 		return err
 	}
 	for i, m := range b.Memories {
-		var md map[string]any
+		patch := graph.MemoryPatch{Text: m.Text}
 		if m.Metadata != nil {
-			md = normalizeNumbers(*m.Metadata).(map[string]any)
+			patch.Metadata = normalizeNumbers(*m.Metadata).(map[string]any)
 		}
-		if m.Text == nil && md == nil {
+		if m.Text == nil && patch.Metadata == nil {
 			return graph.InvalidFields("batch update", graph.FieldError{Path: fmt.Sprintf("memories[%d]", i), Message: "text or metadata is required"})
 		}
-		if _, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, m.Text, md, audit(c)); err != nil {
+		if _, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, patch, audit(c)); err != nil {
 			return fmt.Errorf("memories[%d]: %w", i, err)
 		}
 	}
@@ -351,7 +348,7 @@ func (s *server) Mem0BatchDelete(c echo.Context) error {
 		return err
 	}
 	for i, m := range b.Memories {
-		if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, audit(c)); err != nil {
+		if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, 0, audit(c)); err != nil {
 			return fmt.Errorf("memories[%d]: %w", i, err)
 		}
 	}

@@ -379,7 +379,9 @@ RETURN collect(e.id) AS done`
 
 // invalidateMemories closes the validity of the memories an UPDATE or
 // DELETE replaces and records its event on the old memory, with the old
-// memory's text and scope ids (so the old memory's history shows it).
+// memory's text and scope ids (so the old memory's history shows it). The
+// first SET takes the memory's write lock, so the version and the text the
+// event records are read after any concurrent update committed.
 const invalidateMemories = `
 UNWIND $rows AS row
 MATCH (m:Memory {id: row.old_id})
@@ -387,6 +389,7 @@ WHERE {{scope m}}
   AND m.invalid_at IS NULL
   AND (m.expires_at IS NULL OR m.expires_at > $now)
 SET m.invalid_at = $at, m.updated_at = $at
+SET m.version = coalesce(m.version, 1) + 1
 CREATE (ev:Event)
 SET ev = row.event, ev.old = m.text, ev.user_id = m.user_id, ev.agent_id = m.agent_id, ev.run_id = m.run_id
 RETURN collect(m.id) AS done`

@@ -18,7 +18,7 @@ import (
 // returns it as column m.
 const (
 	memoryMap = `m {.id, .tenant, .user_id, .agent_id, .run_id, .actor_id, .role, .text, .hash,
-  .kind, .metadata, .source, .created_at, .updated_at, .expires_at, .valid_from, .invalid_at}`
+  .kind, .metadata, .source, .created_at, .updated_at, .expires_at, .valid_from, .invalid_at, .version}`
 	memoryProjection = memoryMap + ` AS m`
 )
 
@@ -67,6 +67,7 @@ func (s *Store) CreateMemories(ctx context.Context, mems []graph.Memory, audit g
 			m.ValidFrom = m.CreatedAt
 		}
 		m.Hash = graph.HashText(m.Text)
+		m.Version = 1
 		if m.Metadata == nil {
 			m.Metadata = map[string]any{}
 		}
@@ -139,6 +140,7 @@ func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, path string) (map[s
 	props["created_at"] = m.CreatedAt
 	props["updated_at"] = m.UpdatedAt.UTC()
 	props["valid_from"] = m.ValidFrom.UTC()
+	props["version"] = int64(1)
 	if m.ExpiresAt != nil {
 		props["expires_at"] = m.ExpiresAt.UTC()
 	}
@@ -330,10 +332,17 @@ func decodeCursor(s string) (*cursor, error) {
 	return &c, nil
 }
 
-const readForUpdate = `
+// lockForUpdate takes the memory's write lock (the SET) before it reads
+// anything, so the read sees the last committed update and no other update
+// of this memory can commit until this transaction ends: read, merge and
+// write are one atomic step. Memories written before versions existed count
+// as version 1.
+const lockForUpdate = `
 MATCH (m:Memory {id: $id})
 WHERE {{scope m}}
-RETURN m.text AS text, m.metadata AS metadata,
+SET m.updated_at = $now
+WITH m
+RETURN m.text AS text, m.metadata AS metadata, coalesce(m.version, 1) AS version,
   [k IN keys(m) WHERE k STARTS WITH 'meta_'] AS meta_keys`
 
 const applyUpdate = `
@@ -349,10 +358,45 @@ MATCH (m:Memory {id: $id})
 WHERE {{scope m}}
 CALL db.create.setNodeVectorProperty(m, 'embedding', $embedding)`
 
+// lockedMemory is what lockForUpdate read under the memory's write lock.
+type lockedMemory struct {
+	text, metadata string
+	version        int64
+	metaKeys       []any
+}
+
+// lockMemory write-locks one memory of the scope inside tx and returns its
+// current state. Errors: NotFound; Stale when ifVersion is not 0 and not the
+// memory's version.
+func lockMemory(ctx context.Context, tx neo4j.ManagedTransaction, op string, scope graph.Scope, id string, ifVersion int64, t time.Time) (lockedMemory, error) {
+	params := map[string]any{"id": id, "now": t}
+	recs, err := collect(ctx, tx, scoped(lockForUpdate, scope, params), params)
+	if err != nil {
+		return lockedMemory{}, err
+	}
+	if len(recs) == 0 {
+		return lockedMemory{}, graph.E(graph.NotFound, op, "memory %s not found", id)
+	}
+	cur := recs[0].AsMap()
+	var l lockedMemory
+	l.text, _ = cur["text"].(string)
+	l.metadata, _ = cur["metadata"].(string)
+	l.version, _ = cur["version"].(int64)
+	l.metaKeys, _ = cur["meta_keys"].([]any)
+	if ifVersion != 0 && ifVersion != l.version {
+		return lockedMemory{}, graph.E(graph.Stale, op, "memory %s is at version %d, not %d", id, l.version, ifVersion)
+	}
+	return l, nil
+}
+
 // UpdateMemory changes a memory's text and/or metadata in place and records
 // an UPDATE event with the old and new text. A new text needs its new
-// embedding (computed by the caller before this call).
-// Errors: Invalid, NotFound, Unavailable.
+// embedding (computed by the caller before this call). The read of the
+// current text and metadata, the merge and the write happen in one
+// transaction under the memory's write lock, so concurrent updates never
+// drop one another: each UPDATE event's old text is the text it replaced,
+// and the meta_* properties always equal the metadata map.
+// Errors: Invalid, NotFound, Stale (p.IfVersion), Unavailable.
 func (s *Store) UpdateMemory(ctx context.Context, scope graph.Scope, id string, p graph.MemoryPatch, audit graph.Audit) (graph.Memory, error) {
 	const op = "update memory"
 	if err := checkScopeAndID(op, scope, id); err != nil {
@@ -376,41 +420,33 @@ func (s *Store) UpdateMemory(ctx context.Context, scope graph.Scope, id string, 
 	}
 	t := now()
 	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		params := map[string]any{"id": id}
-		recs, err := collect(ctx, tx, scoped(readForUpdate, scope, params), params)
+		cur, err := lockMemory(ctx, tx, op, scope, id, p.IfVersion, t)
 		if err != nil {
 			return nil, err
 		}
-		if len(recs) == 0 {
-			return nil, graph.E(graph.NotFound, op, "memory %s not found", id)
-		}
-		cur := recs[0].AsMap()
-		oldText, _ := cur["text"].(string)
-		oldMeta, _ := cur["metadata"].(string)
-		md := mergeMetadata(decodeMetadata(oldMeta), p.Metadata, p.ReplaceMetadata)
+		md := mergeMetadata(decodeMetadata(cur.metadata), p.Metadata, p.ReplaceMetadata)
 		mdText, flat, err := encodeMetadata(op, md)
 		if err != nil {
 			return nil, err
 		}
-		props := map[string]any{"updated_at": t, "metadata": mdText}
+		props := map[string]any{"updated_at": t, "metadata": mdText, "version": cur.version + 1}
 		// Remove flattened keys that are gone, then set the current ones.
-		oldKeys, _ := cur["meta_keys"].([]any)
-		for _, k := range oldKeys {
+		for _, k := range cur.metaKeys {
 			props[k.(string)] = nil
 		}
 		for k, v := range flat {
 			props[k] = v
 		}
-		newText := oldText
+		newText := cur.text
 		if p.Text != nil {
 			newText = *p.Text
 			props["text"] = newText
 			props["hash"] = graph.HashText(newText)
 		}
 		ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: id,
-			TargetKind: graph.TargetMemory, Op: graph.OpUpdate, Old: oldText, New: newText, At: t, Audit: audit})
-		params = map[string]any{"id": id, "props": props, "event": ev}
-		recs, err = collect(ctx, tx, scoped(applyUpdate, scope, params), params)
+			TargetKind: graph.TargetMemory, Op: graph.OpUpdate, Old: cur.text, New: newText, At: t, Audit: audit})
+		params := map[string]any{"id": id, "props": props, "event": ev}
+		recs, err := collect(ctx, tx, scoped(applyUpdate, scope, params), params)
 		if err != nil {
 			return nil, err
 		}
@@ -459,26 +495,34 @@ DETACH DELETE m
 RETURN e.id AS event`
 
 // DeleteMemory removes a memory for good; its history stays, with a DELETE
-// event added. Errors: Invalid, NotFound, Unavailable.
-func (s *Store) DeleteMemory(ctx context.Context, scope graph.Scope, id string, audit graph.Audit) error {
+// event added. With ifVersion not 0 it deletes only while the memory is at
+// that version. Errors: Invalid, NotFound, Stale, Unavailable.
+func (s *Store) DeleteMemory(ctx context.Context, scope graph.Scope, id string, ifVersion int64, audit graph.Audit) error {
 	const op = "delete memory"
 	if err := checkScopeAndID(op, scope, id); err != nil {
 		return err
 	}
+	t := now()
 	ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: id,
-		TargetKind: graph.TargetMemory, Op: graph.OpDelete, At: now(), Audit: audit})
+		TargetKind: graph.TargetMemory, Op: graph.OpDelete, At: t, Audit: audit})
 	params := map[string]any{"id": id, "event": ev}
 	q := scoped(deleteMemory, scope, params)
-	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
+	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		if ifVersion != 0 {
+			if _, err := lockMemory(ctx, tx, op, scope, id, ifVersion, t); err != nil {
+				return nil, err
+			}
+		}
+		recs, err := collect(ctx, tx, q, params)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return nil, graph.E(graph.NotFound, op, "memory %s not found", id)
+		}
+		return nil, nil
 	})
-	if err != nil {
-		return translate(op, err)
-	}
-	if len(res.([]*neo4j.Record)) == 0 {
-		return graph.E(graph.NotFound, op, "memory %s not found", id)
-	}
-	return nil
+	return translate(op, err)
 }
 
 // DeleteAllOptions tunes DeleteAll.
@@ -677,7 +721,11 @@ func memoryFromMap(p map[string]any) graph.Memory {
 		CreatedAt: timeOf(p, "created_at"),
 		UpdatedAt: timeOf(p, "updated_at"),
 		ExpiresAt: timePtr(p, "expires_at"),
+		Version:   1,
 		Validity:  graph.Validity{ValidFrom: timeOf(p, "valid_from"), InvalidAt: timePtr(p, "invalid_at")},
+	}
+	if v, ok := p["version"].(int64); ok {
+		m.Version = v
 	}
 	if src, ok := p["source"].([]any); ok {
 		for _, x := range src {

@@ -537,12 +537,12 @@ func TestDeleteKeepsHistory(t *testing.T) {
 	ctx := context.Background()
 	scope := graph.Scope{Tenant: tenant, UserID: "u"}
 	m := mustCreate(t, s, mem(scope, "to be deleted"))[0]
-	if err := s.DeleteMemory(ctx, graph.Scope{Tenant: tenant}, m.ID, graph.Audit{ActorID: "cleaner"}); err != nil {
+	if err := s.DeleteMemory(ctx, graph.Scope{Tenant: tenant}, m.ID, 0, graph.Audit{ActorID: "cleaner"}); err != nil {
 		t.Fatalf("DeleteMemory: %v", err)
 	}
 	_, err := s.GetMemory(ctx, scope, m.ID)
 	wantKind(t, "GetMemory after delete", err, graph.NotFound)
-	err = s.DeleteMemory(ctx, scope, m.ID, graph.Audit{})
+	err = s.DeleteMemory(ctx, scope, m.ID, 0, graph.Audit{})
 	wantKind(t, "DeleteMemory twice", err, graph.NotFound)
 	hist, err := s.History(ctx, scope, m.ID)
 	if err != nil || len(hist) != 2 || hist[1].Op != graph.OpDelete || hist[1].Old != "to be deleted" || hist[1].Scope.UserID != "u" {
@@ -638,7 +638,7 @@ func TestTenantIsolation(t *testing.T) {
 		wantKind(t, "B gets A's memory by id alone", err, graph.NotFound)
 		_, err = s.UpdateMemory(ctx, b, id, graph.MemoryPatch{Text: &text, Embedding: embedder.Vector(text)}, graph.Audit{})
 		wantKind(t, "B updates A's memory", err, graph.NotFound)
-		err = s.DeleteMemory(ctx, graph.Scope{Tenant: tenantB}, id, graph.Audit{})
+		err = s.DeleteMemory(ctx, graph.Scope{Tenant: tenantB}, id, 0, graph.Audit{})
 		wantKind(t, "B deletes A's memory", err, graph.NotFound)
 		_, err = s.History(ctx, b, id)
 		wantKind(t, "B reads A's history", err, graph.NotFound)

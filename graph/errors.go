@@ -25,6 +25,9 @@ const (
 	// Unavailable means a dependency (Neo4j, a model provider) cannot serve the
 	// request now; retrying later may succeed.
 	Unavailable
+	// Stale means the caller named a version of an item (HTTP If-Match) that
+	// is no longer its current version: re-read it, then decide again.
+	Stale
 )
 
 var kindNames = [...]string{
@@ -33,6 +36,7 @@ var kindNames = [...]string{
 	Conflict:    "conflict",
 	Invalid:     "invalid input",
 	Unavailable: "unavailable",
+	Stale:       "stale version",
 }
 
 // String returns a short human name of the kind.

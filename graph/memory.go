@@ -51,6 +51,9 @@ type Memory struct {
 	UpdatedAt time.Time
 	// ExpiresAt, when set, hides the memory from reads after that time.
 	ExpiresAt *time.Time
+	// Version counts the changes of the memory: 1 when created, one more on
+	// every update or invalidation. Clients see it as the ETag.
+	Version int64
 	Validity
 }
 
@@ -110,6 +113,9 @@ type MemoryPatch struct {
 	// ReplaceMetadata replaces the whole metadata object instead of merging
 	// the given keys into it (a key mapped to nil is removed when merging).
 	ReplaceMetadata bool
+	// IfVersion, when not 0, makes the update happen only while the memory's
+	// Version is still IfVersion (else Stale).
+	IfVersion int64
 }
 
 // Page is one page of a cursor-paginated listing.

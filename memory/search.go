@@ -56,16 +56,17 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse,
 }
 
 // Update changes a memory's text and/or metadata in place (recorded in its
-// history); a new text is embedded first, outside any transaction. Errors:
-// Invalid, NotFound, Unavailable.
-func (e *Engine) Update(ctx context.Context, scope graph.Scope, id string, text *string, metadata map[string]any, audit graph.Audit) (graph.Memory, error) {
+// history) in one transaction under the memory's write lock; a new text is
+// embedded first, outside any transaction. Errors: Invalid, NotFound, Stale
+// (patch.IfVersion), Unavailable.
+func (e *Engine) Update(ctx context.Context, scope graph.Scope, id string, patch graph.MemoryPatch, audit graph.Audit) (graph.Memory, error) {
 	const op = "update memory"
-	patch := graph.MemoryPatch{Text: text, Metadata: metadata}
-	if text != nil {
-		if err := graph.CheckText(op, "text", *text); err != nil {
+	if patch.Text != nil {
+		if err := graph.CheckText(op, "text", *patch.Text); err != nil {
 			return graph.Memory{}, err
 		}
-		vs, err := e.emb.Embed(ctx, []string{*text})
+		var u Usage
+		vs, err := e.embed(ctx, []string{*patch.Text}, &u)
 		if err != nil {
 			return graph.Memory{}, wrapOnce(op, err)
 		}
