@@ -179,3 +179,42 @@ func (s *Store) ReleaseLease(ctx context.Context, lease graph.Lease) error {
 	})
 	return translate(op, err)
 }
+
+// renewLease extends a lease that is still held (its token matches and it has
+// not expired, by Neo4j's clock).
+const renewLease = `
+MATCH (l:ScopeLock {scope_key: $scope_key})
+WHERE {{scope l}}
+  AND l.token = $token
+  AND l.expires_at > datetime()
+SET l.expires_at = datetime() + duration({milliseconds: $ttl_ms}), l.renewed_at = datetime()
+RETURN l.expires_at AS expires_at`
+
+// RenewLease extends lease by ttl from now: the heartbeat of a holder that is
+// still working. A lease that expired (or was taken over) is not renewed: a
+// holder that missed its heartbeats must not come back, because another one
+// may have decided on the scope meanwhile. Errors: Invalid, Conflict (the
+// lease is lost), Unavailable. Safe for concurrent use.
+func (s *Store) RenewLease(ctx context.Context, lease graph.Lease, ttl time.Duration) (graph.Lease, error) {
+	const op = "renew lease"
+	if err := lease.Scope.ValidateSelector(op); err != nil {
+		return graph.Lease{}, err
+	}
+	if lease.Token == "" || ttl < time.Millisecond {
+		return graph.Lease{}, graph.InvalidFields(op, graph.FieldError{Path: "lease", Message: "needs a token and a ttl of at least 1ms"})
+	}
+	params := map[string]any{"scope_key": lease.Scope.Key(), "token": lease.Token, "ttl_ms": ttl.Milliseconds()}
+	q := scoped(renewLease, lease.Scope, params)
+	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		return collect(ctx, tx, q, params)
+	})
+	if err != nil {
+		return graph.Lease{}, translate(op, err)
+	}
+	recs := res.([]*neo4j.Record)
+	if len(recs) == 0 {
+		return graph.Lease{}, graph.E(graph.Conflict, op, "lease lost: the lock of scope %s expired or was taken over", describeScope(lease.Scope))
+	}
+	lease.Expires = timeOf(recs[0].AsMap(), "expires_at")
+	return lease, nil
+}

@@ -25,6 +25,9 @@ type Store interface {
 	// AcquireLease takes the scope's lock (held in the database, so it holds
 	// across server processes), waiting up to wait; Unavailable when busy.
 	AcquireLease(ctx context.Context, scope graph.Scope, holder string, ttl, wait time.Duration) (graph.Lease, error)
+	// RenewLease extends a lease that is still held (the heartbeat);
+	// Conflict when it is lost.
+	RenewLease(ctx context.Context, lease graph.Lease, ttl time.Duration) (graph.Lease, error)
 	// ReleaseLease frees the lock if the lease still holds it.
 	ReleaseLease(ctx context.Context, lease graph.Lease) error
 	// Apply writes a plan in one transaction after checking the lease.
@@ -62,9 +65,12 @@ type Config struct {
 	VectorWeight float64
 	TextWeight   float64
 	RRFK         int
-	// LeaseTTL is how long an add may hold its scope's lock (default 5m;
-	// longer than two model calls with their retries); LeaseWait how long an
-	// add waits for it (default 2m).
+	// LeaseTTL is how long a scope's lock outlives its holder's last
+	// heartbeat (default 20s): an add renews it every LeaseTTL/4 while it
+	// works, so a live add keeps it however long its model calls take, and
+	// the lock of a crashed server lapses at most LeaseTTL after its last
+	// renewal. LeaseWait is how long an add waits for a busy lock (default
+	// 90s, under the API's request time-out).
 	LeaseTTL  time.Duration
 	LeaseWait time.Duration
 	// Now is the clock (default time.Now).
@@ -94,10 +100,10 @@ func (c *Config) defaults() {
 		c.RRFK = 60
 	}
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 5 * time.Minute
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	if c.LeaseWait <= 0 {
-		c.LeaseWait = 2 * time.Minute
+		c.LeaseWait = 90 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

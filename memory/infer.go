@@ -19,7 +19,7 @@ import (
 // addInferred is the infer=true pipeline: extract (LLM call 1), embed and
 // read candidates under the scope's lock, decide (LLM call 2, skipped when
 // there is nothing existing to compare with), apply in one transaction.
-func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) error {
+func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) (err error) {
 	now := e.cfg.Now().UTC()
 	ex, err := e.extract(ctx, req, msgs, now, &res.Usage)
 	if err != nil {
@@ -48,12 +48,12 @@ func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message
 	// Everything from the candidate read to the write happens under the
 	// scope's lock, so no other add decides on the same state meanwhile.
 	holder := e.holder + "/" + graph.NewID()
-	lease, err := e.store.AcquireLease(ctx, req.Scope, holder, e.cfg.LeaseTTL, e.cfg.LeaseWait)
+	ctx, lease, release, err := e.hold(ctx, req.Scope, holder)
 	if err != nil {
 		return err
 	}
-	// Released even when ctx is done, with a new context bounded in time.
-	defer e.release(ctx, lease)
+	defer release()
+	defer func() { err = lostLease(ctx, err) }()
 
 	cands, err := e.store.Candidates(ctx, a.query(e.cfg))
 	if err != nil {
@@ -188,9 +188,6 @@ func (e *Engine) embedMissing(ctx context.Context, plan *graph.Plan, u *Usage) e
 	}
 	return nil
 }
-
-// releaseTimeout bounds releasing a scope's lock after an add.
-const releaseTimeout = 10 * time.Second
 
 // userName is how prompts name the user: the user id, else the agent's.
 func userName(s graph.Scope) string {

@@ -14,7 +14,7 @@ import (
 // names embedded in one batch, outside any transaction), and everything is
 // applied in one transaction under the scope's lock. Errors: Invalid,
 // Unavailable, Conflict.
-func (e *Engine) AddRelations(ctx context.Context, scope graph.Scope, triples []graph.Triple, audit graph.Audit) (graph.AddResult, error) {
+func (e *Engine) AddRelations(ctx context.Context, scope graph.Scope, triples []graph.Triple, audit graph.Audit) (_ graph.AddResult, err error) {
 	const op = "add relations"
 	if err := scope.ValidateSelector(op); err != nil {
 		return graph.AddResult{}, err
@@ -51,11 +51,12 @@ func (e *Engine) AddRelations(ctx context.Context, scope graph.Scope, triples []
 	if len(valid) == 0 {
 		return res, nil
 	}
-	lease, err := e.store.AcquireLease(ctx, scope, e.holder+"/"+graph.NewID(), e.cfg.LeaseTTL, e.cfg.LeaseWait)
+	ctx, lease, release, err := e.hold(ctx, scope, e.holder+"/"+graph.NewID())
 	if err != nil {
 		return graph.AddResult{}, err
 	}
-	defer e.release(ctx, lease)
+	defer release()
+	defer func() { err = lostLease(ctx, err) }()
 	q := graph.CandidateQuery{Scope: scope, EntityLimit: 1, EntityMinScore: 1, MemoryLimit: 1, MemoryMinScore: 1, RelationLimit: 1000}
 	for _, k := range order {
 		q.Entities = append(q.Entities, graph.EntityProbe{Keys: []string{k}})
@@ -131,12 +132,4 @@ func (e *Engine) AddRelations(ctx context.Context, scope graph.Scope, triples []
 		res.Relations.Invalidated = []graph.RelationResult{}
 	}
 	return res, nil
-}
-
-// release frees a lease with a fresh, bounded context (the request's may be
-// done).
-func (e *Engine) release(ctx context.Context, lease graph.Lease) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-	defer cancel()
-	_ = e.store.ReleaseLease(rctx, lease)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/llm/local"
+	"github.com/neomem/neomem/memory"
 )
 
 // config is everything the server reads from the environment, read once here.
@@ -49,6 +50,8 @@ type config struct {
 	DefaultTenant    string        `env:"NEOMEM_DEFAULT_TENANT" validate:"required,max=128"`
 	Instructions     string        `env:"NEOMEM_INSTRUCTIONS" validate:"max=8000"`
 	RequestTimeout   time.Duration `env:"NEOMEM_REQUEST_TIMEOUT" validate:"min=0"`
+	LeaseTTL         time.Duration `env:"NEOMEM_LEASE_TTL" validate:"min=1000000000"`
+	Neo4jRetryTime   time.Duration `env:"NEOMEM_NEO4J_RETRY_TIME" validate:"min=0"`
 	BodyLimit        string        `env:"NEOMEM_BODY_LIMIT" validate:"required"`
 	RateLimit        float64       `env:"NEOMEM_RATE_LIMIT" validate:"min=0"`
 	RateBurst        int           `env:"NEOMEM_RATE_BURST" validate:"min=0"`
@@ -67,6 +70,8 @@ func defaultConfig() config {
 		Auth:            "enabled",
 		DefaultTenant:   "default",
 		RequestTimeout:  120 * time.Second,
+		LeaseTTL:        memory.DefaultLeaseTTL,
+		Neo4jRetryTime:  3 * time.Second,
 		BodyLimit:       "2M",
 		RateLimit:       20,
 		RateBurst:       40,
@@ -111,6 +116,8 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_DEFAULT_TENANT", "default", "the tenant of every request when NEOMEM_AUTH=disabled"},
 	{"NEOMEM_INSTRUCTIONS", "", "custom instructions added to every extraction prompt (per deployment; requests add their own prompt)"},
 	{"NEOMEM_REQUEST_TIMEOUT", "120s", "bound on one request, Neo4j and model calls included"},
+	{"NEOMEM_LEASE_TTL", "20s", "how long a scope's lock outlives its holder's last heartbeat (at least 1s): an add renews it every quarter of this while it works, so a crashed server blocks a scope for at most this long"},
+	{"NEOMEM_NEO4J_RETRY_TIME", "3s", "how long one Neo4j transaction is retried on transient errors (deadlocks, a lost connection); while Neo4j is unreachable a request gets its 503 within about this long"},
 	{"NEOMEM_BODY_LIMIT", "2M", "largest request body (e.g. 512K, 2M)"},
 	{"NEOMEM_RATE_LIMIT", "20", "requests per second allowed per API key (0: no limit); past it, 429 with Retry-After"},
 	{"NEOMEM_RATE_BURST", "40", "burst allowed above NEOMEM_RATE_LIMIT"},
@@ -185,6 +192,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_DEFAULT_TENANT", &c.DefaultTenant)
 	str("NEOMEM_INSTRUCTIONS", &c.Instructions)
 	dur("NEOMEM_REQUEST_TIMEOUT", &c.RequestTimeout)
+	dur("NEOMEM_LEASE_TTL", &c.LeaseTTL)
+	dur("NEOMEM_NEO4J_RETRY_TIME", &c.Neo4jRetryTime)
 	str("NEOMEM_BODY_LIMIT", &c.BodyLimit)
 	num("NEOMEM_RATE_BURST", &c.RateBurst)
 	if v := getenv("NEOMEM_RATE_LIMIT"); v != "" {
@@ -304,6 +313,8 @@ func (c config) LogValue() slog.Value {
 		slog.String("llm_api_key", mask(c.LLMAPIKey)),
 		slog.String("auth", c.Auth),
 		slog.String("log_level", c.LogLevel),
+		slog.Duration("lease_ttl", c.LeaseTTL),
+		slog.Duration("neo4j_retry_time", c.Neo4jRetryTime),
 		slog.Duration("startup_timeout", c.StartupTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 	)

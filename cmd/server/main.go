@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if mods.vision != nil {
 		models.Vision = countedChat{mods.vision, met}
 	}
-	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions})
+	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL})
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,13 @@ func newDriver(cfg config) (neo4j.DriverWithContext, error) {
 	}
 	d, err := neo4j.NewDriverWithContext(cfg.Neo4jURI, auth, func(c *neo4jconfig.Config) {
 		c.MaxConnectionPoolSize = 100
-		c.ConnectionAcquisitionTimeout = 30 * time.Second
+		// Fail fast while Neo4j is unreachable: a managed transaction is
+		// retried for Neo4jRetryTime (the driver's default is 30s), a new
+		// connection gets 2s to open, and waiting for a free pooled one is
+		// bounded too. The client gets a 503 with Retry-After and retries.
+		c.MaxTransactionRetryTime = cfg.Neo4jRetryTime
+		c.SocketConnectTimeout = 2 * time.Second
+		c.ConnectionAcquisitionTimeout = 10 * time.Second
 	})
 	if err != nil {
 		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.Neo4jURI, err)
