@@ -418,12 +418,14 @@ func (s *Store) UpdateMemory(ctx context.Context, scope graph.Scope, id string, 
 	if _, _, err := encodeMetadata(op, p.Metadata); err != nil {
 		return graph.Memory{}, err
 	}
-	t := now()
 	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		cur, err := lockMemory(ctx, tx, op, scope, id, p.IfVersion, t)
+		cur, err := lockMemory(ctx, tx, op, scope, id, p.IfVersion, now())
 		if err != nil {
 			return nil, err
 		}
+		// Taken under the lock, so the events of one memory are in the
+		// order of its chain.
+		t := now()
 		md := mergeMetadata(decodeMetadata(cur.metadata), p.Metadata, p.ReplaceMetadata)
 		mdText, flat, err := encodeMetadata(op, md)
 		if err != nil {
