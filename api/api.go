@@ -49,6 +49,7 @@ type Engine interface {
 	Add(ctx context.Context, req graph.AddRequest) (graph.AddResult, error)
 	Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error)
 	Update(ctx context.Context, scope graph.Scope, id string, patch graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
+	UpdateMany(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error)
 	AddRelations(ctx context.Context, scope graph.Scope, triples []graph.Triple, audit graph.Audit) (graph.AddResult, error)
 }
 
@@ -74,8 +75,9 @@ type Store interface {
 	GetMemory(ctx context.Context, scope graph.Scope, id string) (graph.Memory, error)
 	ListMemories(ctx context.Context, scope graph.Scope, q ListQuery) (graph.Page[graph.Memory], error)
 	DeleteMemory(ctx context.Context, scope graph.Scope, id string, ifVersion int64, audit graph.Audit) error
+	DeleteMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) error
 	DeleteAll(ctx context.Context, scope graph.Scope, purge bool, audit graph.Audit) (int, error)
-	Reset(ctx context.Context, tenant string) (int, error)
+	Reset(ctx context.Context, tenant string, audit graph.Audit) (int, error)
 	History(ctx context.Context, scope graph.Scope, id string) ([]graph.Event, error)
 	Entities(ctx context.Context, scope graph.Scope, limit int) ([]graph.Entity, error)
 	GetEntity(ctx context.Context, scope graph.Scope, id string) (graph.Entity, error)
@@ -84,7 +86,10 @@ type Store interface {
 	Scopes(ctx context.Context, tenant string, limit int) ([]graph.ScopeSummary, error)
 	Graph(ctx context.Context, scope graph.Scope, limit int) (graph.Subgraph, error)
 	Export(ctx context.Context, scope graph.Scope, emit func(graph.ExportItem) error) error
-	Import(ctx context.Context, tenant string, items []graph.ExportItem) (graph.Imported, error)
+	Import(ctx context.Context, tenant string, items []graph.ExportItem, audit graph.Audit) (graph.Imported, error)
+	// Recall returns what was recorded for an idempotency key of tenant
+	// (ok false: unknown or expired).
+	Recall(ctx context.Context, tenant, key string) (rec graph.Recorded, ok bool, err error)
 }
 
 // Keys creates API keys (for the admin route).

@@ -18,9 +18,14 @@ import (
 
 // AddRelations writes structured triples without an LLM.
 func (s *server) AddRelations(c echo.Context) error {
+	return idempotent(s, c, func(a graph.Audit) (graph.AddResult, error) { return s.addRelations(c, a) },
+		func(res graph.AddResult) error { return c.JSON(http.StatusOK, addResponse(res)) })
+}
+
+func (s *server) addRelations(c echo.Context, a graph.Audit) (graph.AddResult, error) {
 	var req AddRelationsRequest
 	if err := bind(c, &req); err != nil {
-		return err
+		return graph.AddResult{}, err
 	}
 	bad := checkScopeIDs(req.UserId, req.AgentId, req.RunId)
 	if len(req.Relations) == 0 || len(req.Relations) > 1000 {
@@ -44,13 +49,9 @@ func (s *server) AddRelations(c echo.Context) error {
 			Target: t.Target, TargetType: str(t.TargetType)})
 	}
 	if len(bad) > 0 {
-		return graph.InvalidFields("add relations", bad...)
+		return graph.AddResult{}, graph.InvalidFields("add relations", bad...)
 	}
-	res, err := s.opt.Engine.AddRelations(c.Request().Context(), scopeOf(c, req.UserId, req.AgentId, req.RunId), triples, audit(c))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, addResponse(res))
+	return s.opt.Engine.AddRelations(c.Request().Context(), scopeOf(c, req.UserId, req.AgentId, req.RunId), triples, a)
 }
 
 // GetGraph returns a scope's subgraph as nodes and edges.
@@ -141,6 +142,13 @@ func (s *server) ExportScope(c echo.Context, p ExportScopeParams) error {
 
 // ImportScope imports an export (NDJSON) into the key's tenant.
 func (s *server) ImportScope(c echo.Context) error {
+	return idempotent(s, c, func(a graph.Audit) (graph.Imported, error) { return s.importScope(c, a) },
+		func(res graph.Imported) error {
+			return c.JSON(http.StatusOK, Imported{Memories: res.Memories, Events: res.Events, Entities: res.Entities, Relations: res.Relations})
+		})
+}
+
+func (s *server) importScope(c echo.Context, a graph.Audit) (graph.Imported, error) {
 	var items []graph.ExportItem
 	sc := bufio.NewScanner(c.Request().Body)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -162,16 +170,12 @@ func (s *server) ImportScope(c echo.Context) error {
 		items = append(items, it)
 	}
 	if err := sc.Err(); err != nil {
-		return graph.InvalidFields("import", graph.FieldError{Path: "body", Message: err.Error()})
+		return graph.Imported{}, graph.InvalidFields("import", graph.FieldError{Path: "body", Message: err.Error()})
 	}
 	if len(bad) > 0 {
-		return graph.InvalidFields("import", bad...)
+		return graph.Imported{}, graph.InvalidFields("import", bad...)
 	}
-	res, err := s.opt.Store.Import(c.Request().Context(), principal(c).Tenant, items)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Imported{Memories: res.Memories, Events: res.Events, Entities: res.Entities, Relations: res.Relations})
+	return s.opt.Store.Import(c.Request().Context(), principal(c).Tenant, items, a)
 }
 
 func importItem(l exportLine) (graph.ExportItem, error) {
@@ -212,6 +216,9 @@ func importItem(l exportLine) (graph.ExportItem, error) {
 
 // CreateKey creates a key for the admin key's own tenant.
 func (s *server) CreateKey(c echo.Context) error {
+	if err := noKey(c); err != nil {
+		return err
+	}
 	p := principal(c)
 	if !p.Admin {
 		return echo.NewHTTPError(http.StatusForbidden, "creating keys needs an admin key")

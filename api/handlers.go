@@ -50,24 +50,23 @@ func scopeOf(c echo.Context, user, agent, run *string) graph.Scope {
 
 // AddMemories adds memories from conversation turns.
 func (s *server) AddMemories(c echo.Context) error {
-	var req AddRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	return s.add(c, req)
+	return idempotent(s, c, func(a graph.Audit) (graph.AddResult, error) {
+		var req AddRequest
+		if err := bind(c, &req); err != nil {
+			return graph.AddResult{}, err
+		}
+		return s.add(c, req, a)
+	}, func(res graph.AddResult) error { return c.JSON(http.StatusOK, addResponse(res)) })
 }
 
-// add runs one add request (native or Mem0's) and answers with its result.
-func (s *server) add(c echo.Context, req AddRequest) error {
+// add runs one add request (native or Mem0's) as audit.
+func (s *server) add(c echo.Context, req AddRequest, a graph.Audit) (graph.AddResult, error) {
 	in, err := addInput(c, req)
 	if err != nil {
-		return err
+		return graph.AddResult{}, err
 	}
-	res, err := s.opt.Engine.Add(c.Request().Context(), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, addResponse(res))
+	in.Audit = a
+	return s.opt.Engine.Add(c.Request().Context(), in)
 }
 
 func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
@@ -232,11 +231,11 @@ func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
 // DeleteAllMemories deletes every memory and entity of a scope.
 func (s *server) DeleteAllMemories(c echo.Context, p DeleteAllMemoriesParams) error {
 	purge := p.Purge != nil && *p.Purge
-	n, err := s.opt.Store.DeleteAll(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), purge, audit(c))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted %d memories and entities", n), Deleted: n})
+	return idempotent(s, c, func(a graph.Audit) (int, error) {
+		return s.opt.Store.DeleteAll(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), purge, a)
+	}, func(n int) error {
+		return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted %d memories and entities", n), Deleted: n})
+	})
 }
 
 // GetMemory returns one memory of the key's tenant, with its version as
@@ -253,27 +252,27 @@ func (s *server) GetMemory(c echo.Context, id ID) error {
 // UpdateMemory changes a memory's text and/or metadata (If-Match: only
 // while the memory is at that version).
 func (s *server) UpdateMemory(c echo.Context, id ID) error {
-	var req UpdateRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	if req.Text == nil && req.Metadata == nil {
-		return graph.InvalidFields("update memory", graph.FieldError{Path: "text", Message: "text or metadata is required"})
-	}
-	patch := graph.MemoryPatch{Text: req.Text}
-	if req.Metadata != nil {
-		patch.Metadata = normalizeNumbers(*req.Metadata).(map[string]any)
-	}
-	var err error
-	if patch.IfVersion, err = ifMatch(c); err != nil {
-		return err
-	}
-	m, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), id, patch, audit(c))
-	if err != nil {
-		return err
-	}
-	setETag(c, m)
-	return c.JSON(http.StatusOK, memory(m))
+	return idempotent(s, c, func(a graph.Audit) (graph.Memory, error) {
+		var req UpdateRequest
+		if err := bind(c, &req); err != nil {
+			return graph.Memory{}, err
+		}
+		if req.Text == nil && req.Metadata == nil {
+			return graph.Memory{}, graph.InvalidFields("update memory", graph.FieldError{Path: "text", Message: "text or metadata is required"})
+		}
+		patch := graph.MemoryPatch{Text: req.Text}
+		if req.Metadata != nil {
+			patch.Metadata = normalizeNumbers(*req.Metadata).(map[string]any)
+		}
+		var err error
+		if patch.IfVersion, err = ifMatch(c); err != nil {
+			return graph.Memory{}, err
+		}
+		return s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), id, patch, a)
+	}, func(m graph.Memory) error {
+		setETag(c, m)
+		return c.JSON(http.StatusOK, memory(m))
+	})
 }
 
 // DeleteMemory deletes one memory for good; its history stays (If-Match:
@@ -285,14 +284,13 @@ func (s *server) DeleteMemory(c echo.Context, id ID) error {
 // deleteMemory deletes one memory (native and Mem0's route) and answers
 // with message.
 func (s *server) deleteMemory(c echo.Context, id ID, message string) error {
-	v, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, v, audit(c)); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Message{Message: message})
+	return idempotent(s, c, func(a graph.Audit) (json.RawMessage, error) {
+		v, err := ifMatch(c)
+		if err != nil {
+			return nil, err
+		}
+		return nil, s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), id, v, a)
+	}, func(json.RawMessage) error { return c.JSON(http.StatusOK, Message{Message: message}) })
 }
 
 // MemoryHistory returns a memory's events.
@@ -425,11 +423,11 @@ func (s *server) Reset(c echo.Context) error {
 	if !p.Admin {
 		return echo.NewHTTPError(http.StatusForbidden, "reset needs an admin key")
 	}
-	n, err := s.opt.Store.Reset(c.Request().Context(), p.Tenant)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("tenant reset: %d nodes deleted", n), Deleted: n})
+	return idempotent(s, c, func(a graph.Audit) (int, error) {
+		return s.opt.Store.Reset(c.Request().Context(), p.Tenant, a)
+	}, func(n int) error {
+		return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("tenant reset: %d nodes deleted", n), Deleted: n})
+	})
 }
 
 // ListEntities lists a scope's entities.

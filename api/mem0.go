@@ -73,35 +73,37 @@ func scopeIDs(body map[string]any) (user, agent, run *string, filter graph.Filte
 // Mem0Add is the client's add: messages, scope top-level or in filters,
 // metadata, infer (default true), and Mem0's instruction fields.
 func (s *server) Mem0Add(c echo.Context) error {
-	body, err := mem0Body(c)
-	if err != nil {
-		return err
-	}
-	user, agent, run, _, bad := scopeIDs(body)
-	req := AddRequest{UserId: user, AgentId: agent, RunId: run}
-	raw, _ := json.Marshal(body["messages"])
-	if err := json.Unmarshal(raw, &req.Messages); err != nil || len(req.Messages) == 0 {
-		bad = append(bad, graph.FieldError{Path: "messages", Message: "must be a non-empty list of {role, content}"})
-	}
-	if md, ok := body["metadata"].(map[string]any); ok {
-		req.Metadata = &md
-	}
-	if inf, ok := body["infer"].(bool); ok {
-		req.Infer = &inf
-	}
-	if mt, ok := body["memory_type"].(string); ok && mt != "" {
-		t := AddRequestMemoryType(mt)
-		req.MemoryType = &t
-	}
-	for _, k := range []string{"prompt", "custom_instructions", "agent_custom_instructions"} {
-		if p, ok := body[k].(string); ok && p != "" {
-			req.Prompt = &p
+	return idempotent(s, c, func(a graph.Audit) (graph.AddResult, error) {
+		body, err := mem0Body(c)
+		if err != nil {
+			return graph.AddResult{}, err
 		}
-	}
-	if len(bad) > 0 {
-		return graph.InvalidFields("add", bad...)
-	}
-	return s.add(c, req)
+		user, agent, run, _, bad := scopeIDs(body)
+		req := AddRequest{UserId: user, AgentId: agent, RunId: run}
+		raw, _ := json.Marshal(body["messages"])
+		if err := json.Unmarshal(raw, &req.Messages); err != nil || len(req.Messages) == 0 {
+			bad = append(bad, graph.FieldError{Path: "messages", Message: "must be a non-empty list of {role, content}"})
+		}
+		if md, ok := body["metadata"].(map[string]any); ok {
+			req.Metadata = &md
+		}
+		if inf, ok := body["infer"].(bool); ok {
+			req.Infer = &inf
+		}
+		if mt, ok := body["memory_type"].(string); ok && mt != "" {
+			t := AddRequestMemoryType(mt)
+			req.MemoryType = &t
+		}
+		for _, k := range []string{"prompt", "custom_instructions", "agent_custom_instructions"} {
+			if p, ok := body[k].(string); ok && p != "" {
+				req.Prompt = &p
+			}
+		}
+		if len(bad) > 0 {
+			return graph.AddResult{}, graph.InvalidFields("add", bad...)
+		}
+		return s.add(c, req, a)
+	}, func(res graph.AddResult) error { return c.JSON(http.StatusOK, addResponse(res)) })
 }
 
 // Mem0Search is the client's search: scope ids in filters.
@@ -252,10 +254,9 @@ func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
 	if !scope.HasID() {
 		return graph.InvalidFields("delete all", graph.FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; use /reset to delete a whole tenant"})
 	}
-	if _, err := s.opt.Store.DeleteAll(c.Request().Context(), scope, false, audit(c)); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Message{Message: "Memories deleted successfully!"})
+	return idempotent(s, c, func(a graph.Audit) (int, error) {
+		return s.opt.Store.DeleteAll(c.Request().Context(), scope, false, a)
+	}, func(int) error { return c.JSON(http.StatusOK, Message{Message: "Memories deleted successfully!"}) })
 }
 
 func firstOf(a, b *string) *string {
@@ -294,10 +295,9 @@ func (s *server) Mem0DeleteEntity(c echo.Context, typ Mem0DeleteEntityParamsType
 	default:
 		return graph.InvalidFields("delete entity", graph.FieldError{Path: "type", Message: "must be user, agent or run"})
 	}
-	if _, err := s.opt.Store.DeleteAll(c.Request().Context(), scope, false, audit(c)); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, Message{Message: "Entity deleted successfully!"})
+	return idempotent(s, c, func(a graph.Audit) (int, error) {
+		return s.opt.Store.DeleteAll(c.Request().Context(), scope, false, a)
+	}, func(int) error { return c.JSON(http.StatusOK, Message{Message: "Entity deleted successfully!"}) })
 }
 
 func batch(c echo.Context) (Mem0Batch, error) {
@@ -320,37 +320,53 @@ func batch(c echo.Context) (Mem0Batch, error) {
 	return b, nil
 }
 
-// Mem0BatchUpdate updates up to 1000 memories; it stops at the first error.
+// Mem0BatchUpdate updates up to 1000 memories in one transaction: all or
+// none.
 func (s *server) Mem0BatchUpdate(c echo.Context) error {
-	b, err := batch(c)
-	if err != nil {
-		return err
-	}
-	for i, m := range b.Memories {
-		patch := graph.MemoryPatch{Text: m.Text}
-		if m.Metadata != nil {
-			patch.Metadata = normalizeNumbers(*m.Metadata).(map[string]any)
+	return idempotent(s, c, func(a graph.Audit) (int, error) {
+		b, err := batch(c)
+		if err != nil {
+			return 0, err
 		}
-		if m.Text == nil && patch.Metadata == nil {
-			return graph.InvalidFields("batch update", graph.FieldError{Path: fmt.Sprintf("memories[%d]", i), Message: "text or metadata is required"})
+		changes := make([]graph.MemoryChange, 0, len(b.Memories))
+		for i, m := range b.Memories {
+			patch := graph.MemoryPatch{Text: m.Text}
+			if m.Metadata != nil {
+				patch.Metadata = normalizeNumbers(*m.Metadata).(map[string]any)
+			}
+			if m.Text == nil && patch.Metadata == nil {
+				return 0, graph.InvalidFields("batch update", graph.FieldError{Path: fmt.Sprintf("memories[%d]", i), Message: "text or metadata is required"})
+			}
+			changes = append(changes, graph.MemoryChange{ID: m.MemoryId, Patch: patch})
 		}
-		if _, err := s.opt.Engine.Update(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, patch, audit(c)); err != nil {
-			return fmt.Errorf("memories[%d]: %w", i, err)
-		}
-	}
-	return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully updated %d memories", len(b.Memories))})
+		ms, err := s.opt.Engine.UpdateMany(c.Request().Context(), scopeOf(c, nil, nil, nil), changes, a)
+		return len(ms), err
+	}, func(n int) error {
+		return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully updated %d memories", n)})
+	})
 }
 
-// Mem0BatchDelete deletes up to 1000 memories; it stops at the first error.
+// Mem0BatchDelete deletes up to 1000 memories in one transaction: all or
+// none.
 func (s *server) Mem0BatchDelete(c echo.Context) error {
-	b, err := batch(c)
-	if err != nil {
-		return err
-	}
-	for i, m := range b.Memories {
-		if err := s.opt.Store.DeleteMemory(c.Request().Context(), scopeOf(c, nil, nil, nil), m.MemoryId, 0, audit(c)); err != nil {
-			return fmt.Errorf("memories[%d]: %w", i, err)
+	var n int
+	return idempotent(s, c, func(a graph.Audit) (json.RawMessage, error) {
+		b, err := batch(c)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully deleted %d memories", len(b.Memories))})
+		changes := make([]graph.MemoryChange, 0, len(b.Memories))
+		for _, m := range b.Memories {
+			changes = append(changes, graph.MemoryChange{ID: m.MemoryId})
+		}
+		n = len(changes)
+		return nil, s.opt.Store.DeleteMemories(c.Request().Context(), scopeOf(c, nil, nil, nil), changes, a)
+	}, func(json.RawMessage) error {
+		if n == 0 { // a replay: the count is in the request
+			if b, err := batch(c); err == nil {
+				n = len(b.Memories)
+			}
+		}
+		return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully deleted %d memories", n)})
+	})
 }

@@ -53,15 +53,24 @@ const maxEntityName = 1024
 //
 // Errors: Invalid (the plan; nothing is sent), Conflict (the lease is lost; an
 // item to update, delete or link is missing, invalidated or out of scope; an
-// id or entity key exists already), Unavailable.
+// id or entity key exists already; graph.IsDone: plan.Audit.Once was used,
+// nothing was written), Unavailable. With plan.Audit.Once the key is
+// recorded with Once.Result in the same transaction.
 func (s *Store) Apply(ctx context.Context, plan graph.Plan, lease graph.Lease) error {
 	const op = "apply plan"
 	w, err := s.prepareApply(op, plan, lease)
 	if err != nil {
 		return err
 	}
+	if err := checkOnce(op, plan.Audit.Once); err != nil {
+		return err
+	}
+	once := plan.Audit.Once
 	_, err = s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return nil, w.run(ctx, tx)
+		if err := w.run(ctx, tx, func() error { return s.claim(ctx, tx, op, plan.Scope.Tenant, once) }); err != nil {
+			return nil, err
+		}
+		return nil, record(ctx, tx, plan.Scope.Tenant, once, nil)
 	})
 	return translate(op, err)
 }
@@ -482,8 +491,9 @@ CALL (s, t, row) {
 }
 RETURN collect(CASE WHEN applied = 0 THEN row.path END) AS missing`
 
-// run executes the prepared statements inside one transaction.
-func (w *applyWork) run(ctx context.Context, tx neo4j.ManagedTransaction) error {
+// run executes the prepared statements inside one transaction; claim runs
+// right after the lease check (the idempotency key, if any).
+func (w *applyWork) run(ctx context.Context, tx neo4j.ManagedTransaction, claim func() error) error {
 	step := func(name, q string, params map[string]any) (*neo4j.Record, error) {
 		params["at"] = w.at
 		params["now"] = now()
@@ -513,6 +523,9 @@ func (w *applyWork) run(ctx context.Context, tx neo4j.ManagedTransaction) error 
 	}
 	if held, _ := rec.Get("held"); held != int64(1) {
 		return graph.E(graph.Conflict, "", "lease lost: the lock of scope %s is no longer held by this lease", describeScope(w.scope))
+	}
+	if err := claim(); err != nil {
+		return err
 	}
 
 	if len(w.newEntities) > 0 {

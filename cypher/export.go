@@ -209,7 +209,7 @@ RETURN count(*) AS n`
 // it. Relations whose ends are not in the import are an Invalid error and
 // nothing is written. Errors: Invalid, Conflict (an entity key that exists in
 // the scope), Unavailable.
-func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportItem) (graph.Imported, error) {
+func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportItem, audit graph.Audit) (graph.Imported, error) {
 	const op = "import"
 	if err := (graph.Scope{Tenant: tenant}).Validate(op); err != nil {
 		return graph.Imported{}, err
@@ -322,7 +322,13 @@ func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportI
 		return graph.Imported{}, graph.InvalidFields(op, bad...)
 	}
 	out := graph.Imported{Memories: len(mems), Events: len(evs), Entities: len(ents), Relations: len(rels)}
+	if err := checkOnce(op, audit.Once); err != nil {
+		return graph.Imported{}, err
+	}
 	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		if err := s.claim(ctx, tx, op, tenant, audit.Once); err != nil {
+			return nil, err
+		}
 		for _, st := range []struct {
 			q    string
 			rows []map[string]any
@@ -338,7 +344,7 @@ func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportI
 				return nil, graph.E(graph.Invalid, op, "%d of %d rows could be written (relations need both ends in the import)", n, len(st.rows))
 			}
 		}
-		return nil, nil
+		return nil, record(ctx, tx, tenant, audit.Once, out)
 	})
 	if err != nil {
 		return graph.Imported{}, translate(op, err)

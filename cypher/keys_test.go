@@ -53,7 +53,7 @@ func TestAPIKeys(t *testing.T) {
 	}
 	// Reset of the tenant's data keeps its keys (an admin must not lock
 	// itself out).
-	if _, err := s.Reset(ctx, tenant); err != nil {
+	if _, err := s.Reset(ctx, tenant, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	if keys, _ := s.APIKeys(ctx, tenant); len(keys) != 1 {

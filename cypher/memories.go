@@ -78,12 +78,26 @@ func (s *Store) CreateMemories(ctx context.Context, mems []graph.Memory, audit g
 		}
 		out[i], rows[i] = m, row
 	}
+	tenant := mems[0].Scope.Tenant
+	for i, m := range mems {
+		if m.Scope.Tenant != tenant {
+			bad = append(bad, graph.FieldError{Path: fmt.Sprintf("memories[%d].scope.tenant", i), Message: "must be the tenant of memories[0]"})
+		}
+	}
+	if err := checkOnce(op, audit.Once); err != nil {
+		bad = append(bad, graph.FieldsOf(err)...)
+	}
 	if len(bad) > 0 {
 		return nil, graph.InvalidFields(op, bad...)
 	}
 	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		_, err := collect(ctx, tx, createMemories, map[string]any{"rows": rows})
-		return nil, err
+		if err := s.claim(ctx, tx, op, tenant, audit.Once); err != nil {
+			return nil, err
+		}
+		if _, err := collect(ctx, tx, createMemories, map[string]any{"rows": rows}); err != nil {
+			return nil, err
+		}
+		return nil, record(ctx, tx, tenant, audit.Once, out)
 	})
 	if err != nil {
 		return nil, translate(op, err)
@@ -396,74 +410,140 @@ func lockMemory(ctx context.Context, tx neo4j.ManagedTransaction, op string, sco
 // transaction under the memory's write lock, so concurrent updates never
 // drop one another: each UPDATE event's old text is the text it replaced,
 // and the meta_* properties always equal the metadata map.
-// Errors: Invalid, NotFound, Stale (p.IfVersion), Unavailable.
+// Errors: Invalid, NotFound, Stale (p.IfVersion), Conflict (audit.Once was
+// used: graph.IsDone), Unavailable.
 func (s *Store) UpdateMemory(ctx context.Context, scope graph.Scope, id string, p graph.MemoryPatch, audit graph.Audit) (graph.Memory, error) {
-	const op = "update memory"
-	if err := checkScopeAndID(op, scope, id); err != nil {
+	ms, err := s.updateMemories(ctx, scope, []graph.MemoryChange{{ID: id, Patch: p}}, audit, true)
+	if err != nil {
 		return graph.Memory{}, err
 	}
+	return ms[0], nil
+}
+
+// UpdateMemories applies several updates in one transaction, each as
+// UpdateMemory does: all land or none. Bad changes are reported as
+// changes[i].field (or without the prefix for a single change).
+// With audit.Once, the updated memories are recorded as the result.
+func (s *Store) UpdateMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error) {
+	return s.updateMemories(ctx, scope, changes, audit, false)
+}
+
+// updateMemories is UpdateMemories; single records the one memory rather
+// than a list (UpdateMemory's result).
+func (s *Store) updateMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit, single bool) ([]graph.Memory, error) {
+	const op = "update memory"
+	if err := scope.Validate(op); err != nil {
+		return nil, err
+	}
+	var bad []graph.FieldError
+	for i, c := range changes {
+		prefix := ""
+		if len(changes) > 1 {
+			prefix = fmt.Sprintf("changes[%d].", i)
+		}
+		bad = append(bad, s.checkPatch(op, prefix, c)...)
+	}
+	if err := checkOnce(op, audit.Once); err != nil {
+		bad = append(bad, graph.FieldsOf(err)...)
+	}
+	if len(changes) == 0 {
+		bad = append(bad, graph.FieldError{Path: "changes", Message: "at least one change is required"})
+	}
+	if len(bad) > 0 {
+		return nil, graph.InvalidFields(op, bad...)
+	}
+	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		if err := s.claim(ctx, tx, op, scope.Tenant, audit.Once); err != nil {
+			return nil, err
+		}
+		out := make([]graph.Memory, 0, len(changes))
+		for _, c := range changes {
+			m, err := s.updateInTx(ctx, tx, op, scope, c, audit)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		var v any = out
+		if single {
+			v = out[0]
+		}
+		return out, record(ctx, tx, scope.Tenant, audit.Once, v)
+	})
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	return res.([]graph.Memory), nil
+}
+
+// checkPatch validates one change before any transaction: its errors are
+// the caller's.
+func (s *Store) checkPatch(op, prefix string, c graph.MemoryChange) []graph.FieldError {
+	var bad []graph.FieldError
+	p := c.Patch
+	bad = append(bad, graph.FieldsOf(graph.CheckID(op, prefix+"id", c.ID))...)
 	if p.Text == nil && p.Metadata == nil && !p.ReplaceMetadata {
-		return graph.Memory{}, graph.InvalidFields(op, graph.FieldError{Path: "text", Message: "text or metadata is required"})
+		bad = append(bad, graph.FieldError{Path: prefix + "text", Message: "text or metadata is required"})
 	}
 	if p.Text != nil {
-		if err := graph.CheckText(op, "text", *p.Text); err != nil {
-			return graph.Memory{}, err
-		}
+		bad = append(bad, graph.FieldsOf(graph.CheckText(op, prefix+"text", *p.Text))...)
 		if len(p.Embedding) != s.cfg.Dimensions {
-			return graph.Memory{}, graph.InvalidFields(op, graph.FieldError{Path: "embedding",
+			bad = append(bad, graph.FieldError{Path: prefix + "embedding",
 				Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(p.Embedding), s.cfg.Dimensions)})
 		}
 	}
-	// Validate the metadata before the transaction: its errors are the caller's.
 	if _, _, err := encodeMetadata(op, p.Metadata); err != nil {
+		for _, f := range graph.FieldsOf(err) {
+			f.Path = prefix + f.Path
+			bad = append(bad, f)
+		}
+	}
+	return bad
+}
+
+// updateInTx applies one change inside tx under the memory's write lock.
+func (s *Store) updateInTx(ctx context.Context, tx neo4j.ManagedTransaction, op string, scope graph.Scope, c graph.MemoryChange, audit graph.Audit) (graph.Memory, error) {
+	id, p := c.ID, c.Patch
+	cur, err := lockMemory(ctx, tx, op, scope, id, p.IfVersion, now())
+	if err != nil {
 		return graph.Memory{}, err
 	}
-	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		cur, err := lockMemory(ctx, tx, op, scope, id, p.IfVersion, now())
-		if err != nil {
-			return nil, err
-		}
-		// Taken under the lock, so the events of one memory are in the
-		// order of its chain.
-		t := now()
-		md := mergeMetadata(decodeMetadata(cur.metadata), p.Metadata, p.ReplaceMetadata)
-		mdText, flat, err := encodeMetadata(op, md)
-		if err != nil {
-			return nil, err
-		}
-		props := map[string]any{"updated_at": t, "metadata": mdText, "version": cur.version + 1}
-		// Remove flattened keys that are gone, then set the current ones.
-		for _, k := range cur.metaKeys {
-			props[k.(string)] = nil
-		}
-		for k, v := range flat {
-			props[k] = v
-		}
-		newText := cur.text
-		if p.Text != nil {
-			newText = *p.Text
-			props["text"] = newText
-			props["hash"] = graph.HashText(newText)
-		}
-		ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: id,
-			TargetKind: graph.TargetMemory, Op: graph.OpUpdate, Old: cur.text, New: newText, At: t, Audit: audit})
-		params := map[string]any{"id": id, "props": props, "event": ev}
-		recs, err := collect(ctx, tx, scoped(applyUpdate, scope, params), params)
-		if err != nil {
-			return nil, err
-		}
-		if p.Text != nil {
-			params := map[string]any{"id": id, "embedding": vector64(p.Embedding)}
-			if _, err := collect(ctx, tx, scoped(setEmbedding, scope, params), params); err != nil {
-				return nil, err
-			}
-		}
-		return recs[0], nil
-	})
+	// Taken under the lock, so the events of one memory are in the order of
+	// its chain.
+	t := now()
+	md := mergeMetadata(decodeMetadata(cur.metadata), p.Metadata, p.ReplaceMetadata)
+	mdText, flat, err := encodeMetadata(op, md)
 	if err != nil {
-		return graph.Memory{}, translate(op, err)
+		return graph.Memory{}, err
 	}
-	return memoryFromRecord(res.(*neo4j.Record))
+	props := map[string]any{"updated_at": t, "metadata": mdText, "version": cur.version + 1}
+	// Remove flattened keys that are gone, then set the current ones.
+	for _, k := range cur.metaKeys {
+		props[k.(string)] = nil
+	}
+	for k, v := range flat {
+		props[k] = v
+	}
+	newText := cur.text
+	if p.Text != nil {
+		newText = *p.Text
+		props["text"] = newText
+		props["hash"] = graph.HashText(newText)
+	}
+	ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: id,
+		TargetKind: graph.TargetMemory, Op: graph.OpUpdate, Old: cur.text, New: newText, At: t, Audit: audit})
+	params := map[string]any{"id": id, "props": props, "event": ev}
+	recs, err := collect(ctx, tx, scoped(applyUpdate, scope, params), params)
+	if err != nil {
+		return graph.Memory{}, err
+	}
+	if p.Text != nil {
+		params := map[string]any{"id": id, "embedding": vector64(p.Embedding)}
+		if _, err := collect(ctx, tx, scoped(setEmbedding, scope, params), params); err != nil {
+			return graph.Memory{}, err
+		}
+	}
+	return memoryFromRecord(recs[0])
 }
 
 // mergeMetadata applies a patch to old metadata: replace, or merge with nil
@@ -498,31 +578,56 @@ RETURN e.id AS event`
 
 // DeleteMemory removes a memory for good; its history stays, with a DELETE
 // event added. With ifVersion not 0 it deletes only while the memory is at
-// that version. Errors: Invalid, NotFound, Stale, Unavailable.
+// that version. Errors: Invalid, NotFound, Stale, Conflict (audit.Once was
+// used: graph.IsDone), Unavailable.
 func (s *Store) DeleteMemory(ctx context.Context, scope graph.Scope, id string, ifVersion int64, audit graph.Audit) error {
+	return s.DeleteMemories(ctx, scope, []graph.MemoryChange{{ID: id, Patch: graph.MemoryPatch{IfVersion: ifVersion}}}, audit)
+}
+
+// DeleteMemories deletes several memories (each change's ID, at its
+// Patch.IfVersion when not 0) in one transaction: all or none.
+func (s *Store) DeleteMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) error {
 	const op = "delete memory"
-	if err := checkScopeAndID(op, scope, id); err != nil {
+	if err := scope.Validate(op); err != nil {
 		return err
 	}
-	t := now()
-	ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: id,
-		TargetKind: graph.TargetMemory, Op: graph.OpDelete, At: t, Audit: audit})
-	params := map[string]any{"id": id, "event": ev}
-	q := scoped(deleteMemory, scope, params)
-	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if ifVersion != 0 {
-			if _, err := lockMemory(ctx, tx, op, scope, id, ifVersion, t); err != nil {
-				return nil, err
-			}
+	var bad []graph.FieldError
+	for i, c := range changes {
+		path := "id"
+		if len(changes) > 1 {
+			path = fmt.Sprintf("changes[%d].id", i)
 		}
-		recs, err := collect(ctx, tx, q, params)
-		if err != nil {
+		bad = append(bad, graph.FieldsOf(graph.CheckID(op, path, c.ID))...)
+	}
+	if err := checkOnce(op, audit.Once); err != nil {
+		bad = append(bad, graph.FieldsOf(err)...)
+	}
+	if len(bad) > 0 {
+		return graph.InvalidFields(op, bad...)
+	}
+	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		if err := s.claim(ctx, tx, op, scope.Tenant, audit.Once); err != nil {
 			return nil, err
 		}
-		if len(recs) == 0 {
-			return nil, graph.E(graph.NotFound, op, "memory %s not found", id)
+		for _, c := range changes {
+			t := now()
+			if c.Patch.IfVersion != 0 {
+				if _, err := lockMemory(ctx, tx, op, scope, c.ID, c.Patch.IfVersion, t); err != nil {
+					return nil, err
+				}
+			}
+			ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: c.ID,
+				TargetKind: graph.TargetMemory, Op: graph.OpDelete, At: t, Audit: audit})
+			params := map[string]any{"id": c.ID, "event": ev}
+			recs, err := collect(ctx, tx, scoped(deleteMemory, scope, params), params)
+			if err != nil {
+				return nil, err
+			}
+			if len(recs) == 0 {
+				return nil, graph.E(graph.NotFound, op, "memory %s not found", c.ID)
+			}
 		}
-		return nil, nil
+		return nil, record(ctx, tx, scope.Tenant, audit.Once, nil)
 	})
 	return translate(op, err)
 }
@@ -569,6 +674,9 @@ func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt DeleteAllO
 	if err := scope.ValidateSelector(op); err != nil {
 		return 0, err
 	}
+	if err := checkOnce(op, audit.Once); err != nil {
+		return 0, err
+	}
 	total := 0
 	for _, kind := range []struct {
 		label  string
@@ -586,7 +694,7 @@ func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt DeleteAllO
 		}
 		// The label is one of the two constants above.
 		tmpl = fmt.Sprintf(tmpl, kind.label)
-		n, err := s.deleteInBatches(ctx, tmpl, scope, map[string]any{"event": ev})
+		n, err := s.deleteInBatches(ctx, tmpl, scope, map[string]any{"event": ev}, audit.Once, kind.label == "__Entity__", total)
 		total += n
 		if err != nil {
 			return total, translate(op, err)
@@ -596,8 +704,11 @@ func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt DeleteAllO
 }
 
 // deleteInBatches runs a batch-delete query (returning "deleted") in one
-// transaction per batch until a batch comes back short.
-func (s *Store) deleteInBatches(ctx context.Context, tmpl string, scope graph.Scope, extra map[string]any) (int, error) {
+// transaction per batch until a batch comes back short. With once, every
+// batch first claims its key (a finished delete is not run again), and the
+// short batch of the last query (final) records before+deleted as the
+// result, in its own transaction.
+func (s *Store) deleteInBatches(ctx context.Context, tmpl string, scope graph.Scope, extra map[string]any, once *graph.Once, final bool, before int) (int, error) {
 	total := 0
 	for {
 		params := map[string]any{"batch": int64(s.cfg.DeleteBatch)}
@@ -606,12 +717,21 @@ func (s *Store) deleteInBatches(ctx context.Context, tmpl string, scope graph.Sc
 		}
 		q := scoped(tmpl, scope, params)
 		res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+			if err := s.claim(ctx, tx, "delete", scope.Tenant, once); err != nil {
+				return nil, err
+			}
 			recs, err := collect(ctx, tx, q, params)
 			if err != nil {
 				return nil, err
 			}
 			n, _, err := neo4j.GetRecordValue[int64](recs[0], "deleted")
-			return n, err
+			if err != nil {
+				return nil, err
+			}
+			if final && int(n) < s.cfg.DeleteBatch {
+				return n, record(ctx, tx, scope.Tenant, once, before+total+int(n))
+			}
+			return n, nil
 		})
 		if err != nil {
 			return total, err
@@ -633,20 +753,24 @@ DETACH DELETE n
 RETURN count(*) AS deleted`
 
 // tenantLabels are the labels of every node neomem writes.
-var tenantLabels = []string{"Memory", "__Entity__", "Event", "ScopeLock"}
+var tenantLabels = []string{"Memory", "__Entity__", "Event", "ScopeLock", "IdempotencyKey", "Job"}
 
 // Reset removes everything of one tenant — memories, entities, relations,
 // history and locks — in batches. Other tenants are untouched. It returns the
-// number of nodes removed. Errors: Invalid, Unavailable.
-func (s *Store) Reset(ctx context.Context, tenant string) (int, error) {
+// number of nodes removed. With audit.Once the last batch records the count
+// (the reset's own key survives it). Errors: Invalid, Unavailable.
+func (s *Store) Reset(ctx context.Context, tenant string, audit graph.Audit) (int, error) {
 	const op = "reset tenant"
 	scope := graph.Scope{Tenant: tenant}
 	if err := scope.Validate(op); err != nil {
 		return 0, err
 	}
+	if err := checkOnce(op, audit.Once); err != nil {
+		return 0, err
+	}
 	total := 0
-	for _, label := range tenantLabels {
-		n, err := s.deleteInBatches(ctx, fmt.Sprintf(resetBatch, label), scope, nil)
+	for i, label := range tenantLabels {
+		n, err := s.deleteInBatches(ctx, fmt.Sprintf(resetBatch, label), scope, nil, audit.Once, i == len(tenantLabels)-1, total)
 		total += n
 		if err != nil {
 			return total, translate(op, err)

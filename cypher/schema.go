@@ -46,6 +46,8 @@ var constraints = []string{
 	`CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.id IS UNIQUE`,
 	`CREATE CONSTRAINT scope_lock IF NOT EXISTS FOR (l:ScopeLock) REQUIRE l.scope_key IS UNIQUE`,
 	`CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE`,
+	`CREATE CONSTRAINT idempotency_key IF NOT EXISTS FOR (k:IdempotencyKey) REQUIRE (k.tenant, k.key) IS UNIQUE`,
+	`CREATE CONSTRAINT job_id IF NOT EXISTS FOR (j:Job) REQUIRE j.id IS UNIQUE`,
 }
 
 // rangeIndexes serve the tenant and scope predicates of scopeWhere, history
@@ -65,6 +67,9 @@ var rangeIndexes = []string{
 	`CREATE INDEX event_tenant_target IF NOT EXISTS FOR (e:Event) ON (e.tenant, e.target_id)`,
 	`CREATE INDEX scope_lock_tenant IF NOT EXISTS FOR (l:ScopeLock) ON (l.tenant)`,
 	`CREATE INDEX api_key_tenant IF NOT EXISTS FOR (k:ApiKey) ON (k.tenant)`,
+	`CREATE INDEX idempotency_expires IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.expires_at)`,
+	`CREATE INDEX job_status IF NOT EXISTS FOR (j:Job) ON (j.status, j.created_at)`,
+	`CREATE INDEX job_scope IF NOT EXISTS FOR (j:Job) ON (j.tenant, j.scope_key, j.created_at)`,
 }
 
 // fulltextIndexes index the text together with the scope tags (searchTags),

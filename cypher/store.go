@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -30,6 +31,9 @@ type Config struct {
 	// (default 20000); past it, a search whose candidates are too sparse in
 	// the index falls back to an exact scan.
 	ANNMax int
+	// OnceTTL is how long an idempotency key and its recorded result are
+	// kept (default DefaultOnceTTL).
+	OnceTTL time.Duration
 	// Vector tunes the HNSW vector indexes; an existing index built with
 	// other settings is rebuilt by Bootstrap (it is derived data).
 	Vector VectorIndexConfig
@@ -92,6 +96,9 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 	}
 	if cfg.ExactMax <= 0 {
 		cfg.ExactMax = DefaultExactMax
+	}
+	if cfg.OnceTTL <= 0 {
+		cfg.OnceTTL = DefaultOnceTTL
 	}
 	if cfg.ANNMax <= 0 {
 		cfg.ANNMax = defaultANNMax

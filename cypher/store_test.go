@@ -650,7 +650,7 @@ func TestTenantIsolation(t *testing.T) {
 	if _, err := s.DeleteAll(ctx, b, cypher.DeleteAllOptions{Purge: true}, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reset(ctx, tenantB); err != nil {
+	if _, err := s.Reset(ctx, tenantB, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	if after := snapshot(); after != before {
@@ -673,14 +673,14 @@ func TestReset(t *testing.T) {
 		batch = append(batch, mem(graph.Scope{Tenant: tenant, UserID: fmt.Sprintf("user-%d", i%4)}, fmt.Sprintf("fact %d", i)))
 	}
 	mustCreate(t, s, batch...)
-	n, err := s.Reset(ctx, tenant)
+	n, err := s.Reset(ctx, tenant, graph.Audit{})
 	if err != nil || n != 24 { // 12 memories + 12 ADD events
 		t.Fatalf("Reset = %d, %v; want 24", n, err)
 	}
 	if c := count(t, "MATCH (n) WHERE n.tenant = $t RETURN count(n) AS n", map[string]any{"t": tenant}); c != 0 {
 		t.Fatalf("nodes after reset: %d", c)
 	}
-	_, err = s.Reset(ctx, "")
+	_, err = s.Reset(ctx, "", graph.Audit{})
 	wantKind(t, "Reset without a tenant", err, graph.Invalid)
 }
 

@@ -97,11 +97,13 @@ func CheckText(op, field, text string) error {
 	return nil
 }
 
-// Audit says who caused a change; it is copied onto history events.
+// Audit says who caused a change; it is copied onto history events. Once,
+// when set, makes the change idempotent (the request's Idempotency-Key).
 type Audit struct {
 	ActorID   string
 	Role      string
 	RequestID string
+	Once      *Once
 }
 
 // MemoryPatch is an update of a memory's text and/or metadata. A nil field
@@ -116,6 +118,13 @@ type MemoryPatch struct {
 	// IfVersion, when not 0, makes the update happen only while the memory's
 	// Version is still IfVersion (else Stale).
 	IfVersion int64
+}
+
+// MemoryChange is one change of a batch: the memory's ID and its patch (a
+// delete uses only Patch.IfVersion).
+type MemoryChange struct {
+	ID    string
+	Patch MemoryPatch
 }
 
 // Page is one page of a cursor-paginated listing.

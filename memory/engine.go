@@ -6,6 +6,7 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -36,6 +37,8 @@ type Store interface {
 	Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error)
 	// UpdateMemory changes a memory in place, recording an UPDATE event.
 	UpdateMemory(ctx context.Context, scope graph.Scope, id string, p graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
+	// UpdateMemories applies several updates in one transaction.
+	UpdateMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error)
 }
 
 // Config tunes the engine; zero values take the defaults.
@@ -210,9 +213,7 @@ func (e *Engine) Add(ctx context.Context, req AddRequest) (AddResult, error) {
 	if err != nil {
 		return AddResult{}, wrapOnce(op, err)
 	}
-	if res.Results == nil {
-		res.Results = []Result{}
-	}
+	finish(&res)
 	return res, nil
 }
 
@@ -300,7 +301,7 @@ func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res
 		if m.Role == "system" || m.Content == "" {
 			continue
 		}
-		mems = append(mems, graph.Memory{Scope: req.Scope, ActorID: m.Name, Role: m.Role, Text: m.Content,
+		mems = append(mems, graph.Memory{ID: graph.NewID(), Scope: req.Scope, ActorID: m.Name, Role: m.Role, Text: m.Content,
 			Kind: graph.KindRaw, Metadata: req.Metadata})
 		texts = append(texts, m.Content)
 	}
@@ -308,15 +309,49 @@ func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res
 	if err != nil {
 		return err
 	}
-	for i := range mems {
+	for i, m := range mems {
 		mems[i].Embedding = vs[i]
+		res.Results = append(res.Results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
 	}
-	created, err := e.store.CreateMemories(ctx, mems, req.Audit)
+	audit, err := recordable(req.Audit, *res)
 	if err != nil {
 		return err
 	}
-	for _, m := range created {
-		res.Results = append(res.Results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
+	_, err = e.store.CreateMemories(ctx, mems, audit)
+	return err
+}
+
+// finish gives a result's lists their empty value instead of nil, so every
+// answer (and every recorded one) has the same shape.
+func finish(res *AddResult) {
+	if res.Results == nil {
+		res.Results = []Result{}
 	}
-	return nil
+	if res.Relations.Added == nil {
+		res.Relations.Added = []RelationResult{}
+	}
+	if res.Relations.Updated == nil {
+		res.Relations.Updated = []RelationResult{}
+	}
+	if res.Relations.Invalidated == nil {
+		res.Relations.Invalidated = []RelationResult{}
+	}
+}
+
+// recordable returns audit whose Once (if any) records res, finished, as
+// the write's result: the answer a retry with the same idempotency key gets.
+// The caller's Once is not changed.
+func recordable(audit graph.Audit, res AddResult) (graph.Audit, error) {
+	if audit.Once == nil {
+		return audit, nil
+	}
+	finish(&res)
+	b, err := json.Marshal(res)
+	if err != nil {
+		return audit, graph.Wrap(graph.Other, "record add result", err)
+	}
+	o := *audit.Once
+	o.Result = b
+	audit.Once = &o
+	return audit, nil
 }

@@ -77,11 +77,11 @@ func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message
 	if err := e.embedMissing(ctx, &plan, &res.Usage); err != nil {
 		return err
 	}
-	if err := e.store.Apply(ctx, plan, lease); err != nil {
+	a.report(res)
+	if plan.Audit, err = recordable(plan.Audit, *res); err != nil {
 		return err
 	}
-	a.report(res)
-	return nil
+	return e.store.Apply(ctx, plan, lease)
 }
 
 // extract is LLM call 1: one forced tool call returning facts, entities and

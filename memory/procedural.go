@@ -34,13 +34,15 @@ func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Messa
 		md[k] = v
 	}
 	md["memory_type"] = string(TypeProcedural)
-	created, err := e.store.CreateMemories(ctx, []graph.Memory{{Scope: req.Scope, Text: summary, Kind: graph.KindProcedural,
-		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0]}}, req.Audit)
+	m := graph.Memory{ID: graph.NewID(), Scope: req.Scope, Text: summary, Kind: graph.KindProcedural,
+		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0]}
+	res.Results = append(res.Results, Result{ID: m.ID, Memory: summary, Event: EventAdd})
+	audit, err := recordable(req.Audit, *res)
 	if err != nil {
 		return err
 	}
-	res.Results = append(res.Results, Result{ID: created[0].ID, Memory: summary, Event: EventAdd})
-	return nil
+	_, err = e.store.CreateMemories(ctx, []graph.Memory{m}, audit)
+	return err
 }
 
 func promptMessages(msgs []Message) []prompts.Message {

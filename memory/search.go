@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,17 +62,49 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse,
 // embedded first, outside any transaction. Errors: Invalid, NotFound, Stale
 // (patch.IfVersion), Unavailable.
 func (e *Engine) Update(ctx context.Context, scope graph.Scope, id string, patch graph.MemoryPatch, audit graph.Audit) (graph.Memory, error) {
-	const op = "update memory"
-	if patch.Text != nil {
-		if err := graph.CheckText(op, "text", *patch.Text); err != nil {
-			return graph.Memory{}, err
-		}
-		var u Usage
-		vs, err := e.embed(ctx, []string{*patch.Text}, &u)
-		if err != nil {
-			return graph.Memory{}, wrapOnce(op, err)
-		}
-		patch.Embedding = vs[0]
+	changes := []graph.MemoryChange{{ID: id, Patch: patch}}
+	if err := e.embedPatches(ctx, changes); err != nil {
+		return graph.Memory{}, err
 	}
-	return e.store.UpdateMemory(ctx, scope, id, patch, audit)
+	return e.store.UpdateMemory(ctx, scope, id, changes[0].Patch, audit)
+}
+
+// UpdateMany applies several updates in one transaction (all or none), the
+// new texts embedded first in one batch. Errors as Update's.
+func (e *Engine) UpdateMany(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error) {
+	changes = slices.Clone(changes)
+	if err := e.embedPatches(ctx, changes); err != nil {
+		return nil, err
+	}
+	return e.store.UpdateMemories(ctx, scope, changes, audit)
+}
+
+// embedPatches checks the new texts of changes and embeds them in one call.
+func (e *Engine) embedPatches(ctx context.Context, changes []graph.MemoryChange) error {
+	const op = "update memory"
+	var texts []string
+	var at []int
+	for i, c := range changes {
+		if c.Patch.Text == nil {
+			continue
+		}
+		field := "text"
+		if len(changes) > 1 {
+			field = fmt.Sprintf("changes[%d].text", i)
+		}
+		if err := graph.CheckText(op, field, *c.Patch.Text); err != nil {
+			return err
+		}
+		texts = append(texts, *c.Patch.Text)
+		at = append(at, i)
+	}
+	var u Usage
+	vs, err := e.embed(ctx, texts, &u)
+	if err != nil {
+		return wrapOnce(op, err)
+	}
+	for j, i := range at {
+		changes[i].Patch.Embedding = vs[j]
+	}
+	return nil
 }

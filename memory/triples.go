@@ -122,14 +122,12 @@ func (e *Engine) AddRelations(ctx context.Context, scope graph.Scope, triples []
 			ID: id, SourceID: s.ID, Source: s.Name, Type: t.Relationship, TargetID: d.ID, Target: d.Name}})
 		res.Relations.Added = append(res.Relations.Added, graph.RelationResult{ID: id, Source: s.Name, Relationship: t.Relationship, Target: d.Name})
 	}
-	if err := e.store.Apply(ctx, plan, lease); err != nil {
+	finish(&res)
+	if plan.Audit, err = recordable(audit, res); err != nil {
 		return graph.AddResult{}, err
 	}
-	if res.Relations.Updated == nil {
-		res.Relations.Updated = []graph.RelationResult{}
-	}
-	if res.Relations.Invalidated == nil {
-		res.Relations.Invalidated = []graph.RelationResult{}
+	if err := e.store.Apply(ctx, plan, lease); err != nil {
+		return graph.AddResult{}, err
 	}
 	return res, nil
 }
