@@ -50,6 +50,16 @@ run: ## run the server (starts a local Neo4j when NEO4J_URI is not set)
 test: ## run all tests, integration tests included, against a real Neo4j
 	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) go test $(GOTEST_FLAGS) ./...
 
+# chaos runs the real-process chaos tests of the write path (tests/chaos) with
+# the long counts: 5 Neo4j SIGKILL/restart cycles under writers, 20 server
+# SIGKILLs mid-add. Each test starts its own Neo4j (runtime script, private
+# home, free ports), servers and fake models, and stops them by PID.
+CHAOS_FLAGS ?= -timeout 90m
+
+.PHONY: chaos
+chaos: ## long chaos tests: Neo4j killed 5 times under writers, a server killed mid-add 20 times
+	NEOMEM_CHAOS=long NEO4J_REQUIRED=1 go test -run . -count=1 -v $(CHAOS_FLAGS) ./tests/chaos/
+
 .PHONY: models
 models: ## fetch the local embedding model and ONNX Runtime into the cache
 	@bash llm/local/fetch.sh

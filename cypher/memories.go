@@ -78,9 +78,10 @@ func (s *Store) CreateMemories(ctx context.Context, mems []graph.Memory, audit g
 		}
 		out[i], rows[i] = m, row
 	}
+	// An idempotency key belongs to one tenant: a keyed write stays in it.
 	tenant := mems[0].Scope.Tenant
 	for i, m := range mems {
-		if m.Scope.Tenant != tenant {
+		if audit.Once != nil && m.Scope.Tenant != tenant {
 			bad = append(bad, graph.FieldError{Path: fmt.Sprintf("memories[%d].scope.tenant", i), Message: "must be the tenant of memories[0]"})
 		}
 	}

@@ -9,11 +9,16 @@
 // Replies are queued from -script and with POST /v1/_script
 // ({"replies":[{"content":"…","tool_calls":[{"name":"…","arguments":{…}}]}]});
 // a chat call with nothing queued is an error, never a made-up answer.
+//
+// A slow model: -delay pauses every chat reply, and a reply's own
+// "delay_ms" (0 included) overrides it, so a test can hold a server inside
+// one chosen model call. The pause ends early when the caller goes away.
+// GET /v1/_stats also reports "pending" (replies still queued) and
+// "in_flight" (chat calls taken from the queue and not yet answered).
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,26 +52,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	script := fs.String("script", "", "JSON file of replies to queue")
 	embedder := fs.String("embedder", "hash", "hash (deterministic feature hashing) or local (all-MiniLM-L6-v2)")
 	dims := fs.Int("dims", 384, "dimension of the hash embedder")
+	delay := fs.Duration("delay", 0, "pause before every chat reply (a scripted reply's delay_ms overrides it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	if *delay < 0 {
+		return fmt.Errorf("-delay %v: must not be negative", *delay)
+	}
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
-	model := llmtest.NewScripted()
+	model := newSlowModel(*delay)
 	if *script != "" {
 		b, err := os.ReadFile(*script)
 		if err != nil {
 			return err
 		}
-		var sc llmtest.Script
-		if err := json.Unmarshal(b, &sc); err != nil {
+		resps, delays, err := parseScript(b)
+		if err != nil {
 			return fmt.Errorf("%s: %w", *script, err)
 		}
-		for _, r := range sc.Responses() {
-			model.Then(r)
-		}
+		model.queue(resps, delays)
 	}
 	var emb llm.Embedder
 	switch *embedder {
@@ -87,10 +94,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: handler(srv, model), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "embedder", emb.Name(), "dims", emb.Dimensions(), "queued", model.Pending())
+	pending, _ := model.state()
+	log.Info("listening", "addr", ln.Addr().String(), "embedder", emb.Name(), "dims", emb.Dimensions(), "queued", pending, "delay", delay.String())
 	select {
 	case err := <-errc:
 		return err
