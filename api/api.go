@@ -47,6 +47,8 @@ type Checker interface {
 // Engine runs adds, searches and text updates (which need the models).
 type Engine interface {
 	Add(ctx context.Context, req graph.AddRequest) (graph.AddResult, error)
+	// Enqueue checks an add and stores it as a job for the workers.
+	Enqueue(ctx context.Context, req graph.AddRequest) (graph.Job, error)
 	Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error)
 	Update(ctx context.Context, scope graph.Scope, id string, patch graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
 	UpdateMany(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error)
@@ -90,6 +92,8 @@ type Store interface {
 	// Recall returns what was recorded for an idempotency key of tenant
 	// (ok false: unknown or expired).
 	Recall(ctx context.Context, tenant, key string) (rec graph.Recorded, ok bool, err error)
+	// GetJob returns an asynchronous add of tenant.
+	GetJob(ctx context.Context, tenant, id string) (graph.Job, error)
 }
 
 // Keys creates API keys (for the admin route).

@@ -48,25 +48,31 @@ func scopeOf(c echo.Context, user, agent, run *string) graph.Scope {
 	return graph.Scope{Tenant: principal(c).Tenant, UserID: str(user), AgentID: str(agent), RunID: str(run)}
 }
 
-// AddMemories adds memories from conversation turns.
+// AddMemories adds memories from conversation turns (async: as a job).
 func (s *server) AddMemories(c echo.Context) error {
-	return idempotent(s, c, func(a graph.Audit) (graph.AddResult, error) {
+	return idempotent(s, c, func(a graph.Audit) (addOutcome, error) {
 		var req AddRequest
 		if err := bind(c, &req); err != nil {
-			return graph.AddResult{}, err
+			return addOutcome{}, err
 		}
 		return s.add(c, req, a)
-	}, func(res graph.AddResult) error { return c.JSON(http.StatusOK, addResponse(res)) })
+	}, renderAdd(c))
 }
 
-// add runs one add request (native or Mem0's) as audit.
-func (s *server) add(c echo.Context, req AddRequest, a graph.Audit) (graph.AddResult, error) {
+// add runs one add request (native or Mem0's) as audit, or stores it as a
+// job when it asks to be asynchronous.
+func (s *server) add(c echo.Context, req AddRequest, a graph.Audit) (addOutcome, error) {
 	in, err := addInput(c, req)
 	if err != nil {
-		return graph.AddResult{}, err
+		return addOutcome{}, err
 	}
 	in.Audit = a
-	return s.opt.Engine.Add(c.Request().Context(), in)
+	if req.Async != nil && *req.Async {
+		j, err := s.opt.Engine.Enqueue(c.Request().Context(), in)
+		return addOutcome{eventID: j.ID}, err
+	}
+	res, err := s.opt.Engine.Add(c.Request().Context(), in)
+	return addOutcome{res: res}, err
 }
 
 func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {

@@ -73,10 +73,10 @@ func scopeIDs(body map[string]any) (user, agent, run *string, filter graph.Filte
 // Mem0Add is the client's add: messages, scope top-level or in filters,
 // metadata, infer (default true), and Mem0's instruction fields.
 func (s *server) Mem0Add(c echo.Context) error {
-	return idempotent(s, c, func(a graph.Audit) (graph.AddResult, error) {
+	return idempotent(s, c, func(a graph.Audit) (addOutcome, error) {
 		body, err := mem0Body(c)
 		if err != nil {
-			return graph.AddResult{}, err
+			return addOutcome{}, err
 		}
 		user, agent, run, _, bad := scopeIDs(body)
 		req := AddRequest{UserId: user, AgentId: agent, RunId: run}
@@ -90,6 +90,10 @@ func (s *server) Mem0Add(c echo.Context) error {
 		if inf, ok := body["infer"].(bool); ok {
 			req.Infer = &inf
 		}
+		// Mem0's platform flag; neomem adds synchronously unless asked.
+		if as, ok := body["async_mode"].(bool); ok {
+			req.Async = &as
+		}
 		if mt, ok := body["memory_type"].(string); ok && mt != "" {
 			t := AddRequestMemoryType(mt)
 			req.MemoryType = &t
@@ -100,10 +104,10 @@ func (s *server) Mem0Add(c echo.Context) error {
 			}
 		}
 		if len(bad) > 0 {
-			return graph.AddResult{}, graph.InvalidFields("add", bad...)
+			return addOutcome{}, graph.InvalidFields("add", bad...)
 		}
 		return s.add(c, req, a)
-	}, func(res graph.AddResult) error { return c.JSON(http.StatusOK, addResponse(res)) })
+	}, renderMem0Add(c))
 }
 
 // Mem0Search is the client's search: scope ids in filters.

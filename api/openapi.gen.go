@@ -37,22 +37,76 @@ func (e AddRequestMemoryType) Valid() bool {
 
 // Defines values for AddResultEvent.
 const (
-	ADD    AddResultEvent = "ADD"
-	DELETE AddResultEvent = "DELETE"
-	NONE   AddResultEvent = "NONE"
-	UPDATE AddResultEvent = "UPDATE"
+	AddResultEventADD    AddResultEvent = "ADD"
+	AddResultEventDELETE AddResultEvent = "DELETE"
+	AddResultEventNONE   AddResultEvent = "NONE"
+	AddResultEventUPDATE AddResultEvent = "UPDATE"
 )
 
 // Valid indicates whether the value is a known member of the AddResultEvent enum.
 func (e AddResultEvent) Valid() bool {
 	switch e {
-	case ADD:
+	case AddResultEventADD:
 		return true
-	case DELETE:
+	case AddResultEventDELETE:
 		return true
-	case NONE:
+	case AddResultEventNONE:
 		return true
-	case UPDATE:
+	case AddResultEventUPDATE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventEventType.
+const (
+	EventEventTypeADD EventEventType = "ADD"
+)
+
+// Valid indicates whether the value is a known member of the EventEventType enum.
+func (e EventEventType) Valid() bool {
+	switch e {
+	case EventEventTypeADD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventStatus.
+const (
+	EventStatusFAILED    EventStatus = "FAILED"
+	EventStatusPENDING   EventStatus = "PENDING"
+	EventStatusRUNNING   EventStatus = "RUNNING"
+	EventStatusSUCCEEDED EventStatus = "SUCCEEDED"
+)
+
+// Valid indicates whether the value is a known member of the EventStatus enum.
+func (e EventStatus) Valid() bool {
+	switch e {
+	case EventStatusFAILED:
+		return true
+	case EventStatusPENDING:
+		return true
+	case EventStatusRUNNING:
+		return true
+	case EventStatusSUCCEEDED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventAcceptedStatus.
+const (
+	EventAcceptedStatusPENDING EventAcceptedStatus = "PENDING"
+)
+
+// Valid indicates whether the value is a known member of the EventAcceptedStatus enum.
+func (e EventAcceptedStatus) Valid() bool {
+	switch e {
+	case EventAcceptedStatusPENDING:
 		return true
 	default:
 		return false
@@ -132,7 +186,10 @@ type AddRelationsRequest struct {
 
 // AddRequest defines model for AddRequest.
 type AddRequest struct {
-	AgentId    *string                 `json:"agent_id,omitempty"`
+	AgentId *string `json:"agent_id,omitempty"`
+
+	// Async Store the add as a job and answer 202 at once; workers run it (one scope's jobs in order).
+	Async      *bool                   `json:"async,omitempty"`
 	Infer      *bool                   `json:"infer,omitempty"`
 	MemoryType *AddRequestMemoryType   `json:"memory_type,omitempty"`
 	Messages   []Turn                  `json:"messages"`
@@ -223,6 +280,40 @@ type EntityDetail struct {
 type EntityList struct {
 	Results []Entity `json:"results"`
 }
+
+// Event defines model for Event.
+type Event struct {
+	AgentId     *string        `json:"agent_id,omitempty"`
+	Attempts    int            `json:"attempts"`
+	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Error       *string        `json:"error,omitempty"`
+	EventType   EventEventType `json:"event_type"`
+	Id          string         `json:"id"`
+	Result      *AddResponse   `json:"result,omitempty"`
+	Results     *[]AddResult   `json:"results,omitempty"`
+	RunId       *string        `json:"run_id,omitempty"`
+	StartedAt   *time.Time     `json:"started_at,omitempty"`
+	Status      EventStatus    `json:"status"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	UserId      *string        `json:"user_id,omitempty"`
+}
+
+// EventEventType defines model for Event.EventType.
+type EventEventType string
+
+// EventStatus defines model for Event.Status.
+type EventStatus string
+
+// EventAccepted defines model for EventAccepted.
+type EventAccepted struct {
+	EventId string              `json:"event_id"`
+	Message string              `json:"message"`
+	Status  EventAcceptedStatus `json:"status"`
+}
+
+// EventAcceptedStatus defines model for EventAccepted.Status.
+type EventAcceptedStatus string
 
 // Explain defines model for Explain.
 type Explain struct {
@@ -581,6 +672,9 @@ type ServerInterface interface {
 	// GetEntity One entity with its current relations
 	// (GET /entities/{id})
 	GetEntity(ctx echo.Context, id ID) error
+	// GetEvent Where an asynchronous add stands (PENDING, RUNNING, SUCCEEDED, FAILED) and its result
+	// (GET /events/{id})
+	GetEvent(ctx echo.Context, id ID) error
 	// ExportScope A scope as NDJSON (memories with their history, entities, relations)
 	// (GET /export)
 	ExportScope(ctx echo.Context, params ExportScopeParams) error
@@ -644,6 +738,9 @@ type ServerInterface interface {
 	// Mem0Users Mem0 client: users (the key's tenant's users, agents and runs)
 	// (GET /v1/entities/)
 	Mem0Users(ctx echo.Context) error
+	// Mem0GetEvent Mem0 platform: get event
+	// (GET /v1/event/{id}/)
+	Mem0GetEvent(ctx echo.Context, id ID) error
 	// Mem0DeleteAll Mem0 client: delete_all (a scope is required)
 	// (DELETE /v1/memories/)
 	Mem0DeleteAll(ctx echo.Context, params Mem0DeleteAllParams) error
@@ -733,6 +830,22 @@ func (w *ServerInterfaceWrapper) GetEntity(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetEntity(ctx, id)
+	return err
+}
+
+// GetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvent(ctx, id)
 	return err
 }
 
@@ -1131,6 +1244,22 @@ func (w *ServerInterfaceWrapper) Mem0Users(ctx echo.Context) error {
 	return err
 }
 
+// Mem0GetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) Mem0GetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Mem0GetEvent(ctx, id)
+	return err
+}
+
 // Mem0DeleteAll converts echo context to params.
 func (w *ServerInterfaceWrapper) Mem0DeleteAll(ctx echo.Context) error {
 	var err error
@@ -1391,6 +1520,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v3/memories/search/", wrapper.Mem0Search, options.OperationMiddlewares["mem0Search"]...)
 	router.POST(options.BaseURL+"/v3/memories/", wrapper.Mem0GetAll, options.OperationMiddlewares["mem0GetAll"]...)
 	router.DELETE(options.BaseURL+"/v1/memories/", wrapper.Mem0DeleteAll, options.OperationMiddlewares["mem0DeleteAll"]...)
+	router.GET(options.BaseURL+"/events/:id", wrapper.GetEvent, options.OperationMiddlewares["getEvent"]...)
+	router.GET(options.BaseURL+"/v1/event/:id/", wrapper.Mem0GetEvent, options.OperationMiddlewares["mem0GetEvent"]...)
 	router.DELETE(options.BaseURL+"/v1/memories/:id/", wrapper.Mem0Delete, options.OperationMiddlewares["mem0Delete"]...)
 	router.GET(options.BaseURL+"/v1/memories/:id/", wrapper.Mem0Get, options.OperationMiddlewares["mem0Get"]...)
 	router.PUT(options.BaseURL+"/v1/memories/:id/", wrapper.Mem0Update, options.OperationMiddlewares["mem0Update"]...)
@@ -1407,76 +1538,81 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9btu4ln8VQrtAHawau+307l7PX5lJ7kx30jZIW9wFmsJhpGOLE4nUkFQStzCwT7MPtk+y4Ie+SdlO",
-	"7DT3zv6nRNQheT5/5/DQ34KIZTmjQKUIpt+CHHOcgQSu/zpaAJVvjtUjocE0+KMAvgzCgOIMgmmA1esZ",
-	"iYMwEFECGVYDM3x3CnQhk2D68vVfwkAuczVWSE7oIlitwqBBMMcyqelpShz+KAiHOJhKXkCTcp/SeUH9",
-	"q+MF3X5tnwRwP8lCAN+W5kptSeSMCtA8PePsKoVMPUaMSqBSPeI8T0mEJWF0nJsR//a7YFS9q+f6Vw7z",
-	"YBr8y7gW2ti8FeOSrp4xBhFxkitywTQ4ogg4ZxyNzv/2M/rrD6//Hdk5UAwSk1QcHOrdW1pa9HF8Dqle",
-	"kDiHPwoQep05ZzlwScxeKgVYzwfFBUtOc1dCJtZt6SMneQrq2wzfvTFfvJhMJmGQEVr+Xc2EOcdLPZER",
-	"/CZrKgW6kW7Umvm5sZkv1VB29TtEUpHVzNsFzwidA1cjY5jjIpWlUdiBV4ylgKnmEGSML2fmxbcAaJGp",
-	"deacRRAXHKeNhdb0MxACL2ALkRSctgXycq08MpA4xlJrMI5joviG07MGV1qbqtmYc5blssOo/9AK0Neu",
-	"RxB6xS2vzI2d94Xe0v2OPsQxxBvzv7TJnxNMF9o0utwm9AanJMZyp1Q5qH1uRdJ8UJIeIjpL8RWkbSXs",
-	"Sa37cZHvdo8dWRux1NO0GetSAA6iSOXmpmQURhm1a3dK0frKosikoLYxk+waaJNVhEpYAFdfQ3YFcUzo",
-	"YhbhNPUMStNs6LUxvoFpOgyryXW/DR3L7q+xz9KeyzX8bUaSklF+g9ROs8tGuLFht3STR8fHQRh8Ojs+",
-	"+ngShMHxyemJfnj3/t2J03Ea9+Hwp8oLO1/lHG4IK8TMO6azX40z7ODQLtm1z585YAm/wdIfcuKM0FYU",
-	"meNUOMOIATptx+jwtyvvOuLfYDmwgv6MHk5eGzJtIPMxASQg4iB/RCJhtxQxGsFh4BBQuZG+HwGKjfA3",
-	"YL8dbJYT2m24hHAMKVhv1N55XL/o25gNKOsXUw4MK3quRZxQSeRyGHL0+IFTggVs6XwjI+sZ1oycM56p",
-	"p0A5x+eSZBBsbjJEzFRAdiuH1QKHndEqnPbZ6pV9DRI8O3S8sAFgq602EMYGSqaXW6mYFUfNmMZuW4xv",
-	"Lc2vDsca4Tt8YKUsQ0HKqtS94Ls/9He4YJcSrkHVZi2nxOXitg2+9b4GV1aSdS7nLk+x8WrttQjJsYTF",
-	"0uN+7uSMY3rtVl39WkSMQ1vbWHGVNlSNFtmV+eAGIsn4AEU7YHOaHRa0vm/P11puc2thzQMX5/5GII1P",
-	"VEbaZ57fJYamWrDWpmxNoSTkWsAvHOfJOxY7ENZ9vNR94Ks/Prkd0YDjsNO7NvorEZLx5QmV3BUXtCg9",
-	"O76Pi69w1XZ4ybcECrezAUTF0njoNTdwyEecsxS2AmGm8GO22GKPi/FvspxxJyDQzs4+O5D7TVmJc6GF",
-	"jHHvly3/vAarV5SqCcN6Xevc8FvIJj9hGSUu461XWJmCY4hX4vcuFSjf08Gtf3n9+tUGKX25HNdWB2ND",
-	"tVkfk96bv7bdivr0zJP9FS3zakIeu39apClWbr1NvZ+GbDTYFVW3E8sQA8127NobKwsHw+7byuK3cGaD",
-	"CPhenu4uJxzEtt+UgGEQmthhqzBIsEi2cae2RLHVqq4JjZup8BxHShoc35pEfrh86PW+97Zkj18eBO/b",
-	"AKbd4vkwMByfc5ZtSm8wz9cib7DPCsiP/Fsr8BuM26Mo05tFBReMe2LodrDaGudDYPXbGgBuigw9ybKL",
-	"euP0pZunl2lS324VUt2cBw1066x5DqISIbEsPBFeEpk+BDPqtyWZaioXl84Bx4SCcMRvKGG7w/nEcDcY",
-	"+72YN2d5YSDHLAceWRC5gTGrPWywcwuUzWjndOujv4pT7IffHRwxzs25sTlJJXCIZ2UWBZhHiTuL4ICj",
-	"xIRj1+sb4MI9Tc+4Sjre+V277Wmeh7wdV7KjlrtbkTqnAI7EHQsP8yoYmpDcbSys4JHHIjBfwAZVPkui",
-	"M1n1fViuz70536Z2WR67R0ivQO2WOelwVe0h4jCvvLU3n7DKV74P7xPLdxOvK72pd+bXoXoTrem3q+Z1",
-	"zq82LVw08f52x2OPYX5tXrr5N8SM3RQDNy5UDuGWD9q17ubYH4sZm98rsVh/wmNCwtpUrn3wonLSZwKZ",
-	"b1GK6aLAi+bBS80HQqO0iGFmHddmizJ9Ns78PSO0/M+Lh537y4SDSFjaXtMkdACNDN+RTOVDL/QCzPPE",
-	"AUAky2fXLXovJs3PbXNERazvVu/djWB4NqSKG3UjPNBC9p4jrCtHfahwS7cKvxWecZIurhYc54kL823T",
-	"NDPEPcriLSjVhet17DN0Q7tS1+5sd5VfO6zf72rlGoOso0Ljw6pra/2XVQvTmiPoZpDZdiYbkDecaTvI",
-	"6GR1wV0osW7/6xxzw50MEeMIo5QIidgc5ZhLgS6/XWjiF8H0Qpc8L4KwfJj+73//z+oSjduDSIYXMCt4",
-	"qkc2/pp+uwjMg/pudYlGn85P1Zwxlhh9Oj89OPT1A7i7+2zZpiwj2aNLLAQR0pyhi6WQkDkKSV3LZ9oH",
-	"l+xxMfSTxkreYPsoZeR+t4qAqOBELj8oa7VhPye2IUL3kyaAY80X21D6X8+Pzt48/02f/JbmbL5YhcEV",
-	"YG6OnLT565Bp/lUNTqTMTRi6BtpXpMuP6v/oophMXkXXsNQPcIlGNp5HKQEqDw51FudY3lEhE8bJV+O9",
-	"ektcmQ5F1p9Y+6nnc8KFRCmji+cSeIZMXoLmjKPT07eo0fMqQsQoeqcyykN0cgN8iTgrJFxQuIsgl2ic",
-	"AE5l8jVEYw44Xn5FmMZozHKgOCeHvwtGEQWIBcIUHZ29QdewDNFtQqIEXREaiwsqE0C2+oIkQ4wCMu0d",
-	"U3RZyWHaY1aILltsmKKftBAuaI+tjPfGugVwiHR9SCDM4YJe+pp/L9EtkQnC1bJJ/COyTWiE2aZeYXwE",
-	"KKZd0CscozmBND68oFWtZ6py9QyyoFFFCCaHLw4n+hjN8DCYBq8OJ4evAnPOqrV33Dyssr5W2ZCe/k0c",
-	"TAMFwE/qk6Nm+/hndyirh4xts/UqXDuybETfYKjpCVcDXR3cKcmIbPVvN4BbB7mtgW6rL53O7peTyUBX",
-	"93bd3I1eB0dD98cEUCka7aarTbipVstsdImHgSiyDCvYHRwhEbEcnomKqh5QiX/8jcQrrw78AvKk7uDY",
-	"K0NsM8sQS5a7YMh7WlIzJkikQFHBOVCJaji62lbhlWJ+0Yy9yxmXXo6e6NcflEyelFFtp/F3z2ncF7Lj",
-	"fkRbkor3//nh/TtkIqsGQRR2qOYIC/TuWE8xKg9xjZhlAoSjxDRNhJUxhLXMD4xhVGmBzyB0AHxqDrFz",
-	"K0SijKlYmBCBMkyXSOcMFRjY3HO+bnnO19/Xc1ZJm8dJCPt+t36zpIpGpdJogNLzGQdK+TSf9XuTnWmV",
-	"sgDHq1S/2vf7ZJ1JhT2M02fBQiAB/AYE+vXjx7PDFuwNpp+/NLlzSm5AHyLp/ZGsdHk5E479mY6Z0udZ",
-	"xPMTi5e78DDtS2WrPfKwavxxcPHvCZboFgtE7KBd6KCZUMFeE1QQoZIpT6Yg8DNhMS4aUbhFJNa+bA4c",
-	"aAQCXUMuf9Sfmlh3DUsk1SLhjggpEBEIo4jReUoiaV3fNSyFX4pVM/rGMtyOvb1m90cWb6PJ3WMm17D8",
-	"UeMF06iueNhsVX+4wM0SGnmOTqiUwHV7ekfs1f8EYjRdWiE2G7VMR3lflKal/ShN39bdYk84nJ1Dxm6g",
-	"HcKRZAyNgGNRcDjwRba84Lq13hHZPAXrvQaw8iqBQ79+ZbcmUt8CB2SvAuxCp8ycJoks03Qdn4xfYHOE",
-	"LXYaYYlSwELqBJrEB2p2b2r4VFVn36mhZwrbaeO5Pvz6xUtHnclNqXvK8mS0t9Ft5MH2uT45erjOKv0q",
-	"1fKZQKVLCxFLYxAS6epTWJZQLOt1s4krcB3FcUNZ9xG6GpeCHzloNa+m+mCJiR8xislOHMpRHFcSQXPO",
-	"MgUjboALU7mSBaeiHYqqGsNwPHpbNsrtUYNN+5iDU8c797i4WRRdMBajkcIOZfwSEi+F38X+AvIx+GHO",
-	"69xwxyx/VzUXy4xRmTcxjhrXbg/uWXEJg7xwcM8cIjQYuHubb59TPLLZDwvOtpvsUICmdaRSaQ1C71Rm",
-	"Eo8ZR+WZDBpxiBiPIUaEooayHzj8wdi+82bFZo/2mstDrWCjI9jWlZr+KayT13YXu2CyrnPqOxsKlbHK",
-	"Ztph7wGlyQwkJ5EY4Lh5v5bXSvjjqjFliwKgnUGph4pKZ5xlIBMorD6Zbo3h0kPjm3I/WrnM2ZF3b+fm",
-	"9R5tsu6sdWxcT6+V5PXk1eNM+Y5JxO20A/ysaKCRPqRDVZNpqE3YHiuFSDeDIt1oW9ZKW90m3kzhvHGn",
-	"/8mnCiYt6v4SUNVGVBTm8vhmUN40ezkJDTYl7iEx+Ac/NGt1BXpccaWNu63/VmRr7FLQVBkMFtcQIyYT",
-	"4LdEwMFgCtK0gr3lIJ1fdXqCycgtFuiWEymB7kJMf+dEAhKSF5EsOMRI6tYnc+jDCl08PT1926jd28Zc",
-	"hT8zLKMEYnS1RMocKqcmYKCYfa5ff+cikTlm2GepSCaELhQO6Zeb3XXH+v6Dm2+mc3FPyt/u0H1kte/0",
-	"ZDqjv2541HW3nXop5failAmFDqucXM0im/4QYc4K889MxXGNLU0g0KK7eTG+UqYwHsrRq7vBRkv2JMj6",
-	"BvKjZ1T+0gDbzRm12pvty5oizfCZYbauvOoDWxVlD3TD4ULYi8iTQGF3Z5ZbMcvkov8vkl2IxCTPa0Vi",
-	"7aZqoxlKYycKx4o9F3ImvsKsPhlXWEbsnGOF2hcadUPEM2HehEhfjbB+r6DCz8eqNLDOBVVHV0+8A6PV",
-	"5zKyp3hnS5kwijjkHLX6NJEAGgvvMVZ5scNzuvDD5K+ONtYv//CF1JauGaWY4TRFo/LEighUuqMNVEtX",
-	"nTbTr75yucRil5QSeg3tdOyRz2W+kzBcgcrrA3/ZL2p+rFJ2iw3lHcBusN5ZHVsHj30G9z9VFbsdu0q2",
-	"buI1bJV3OMr/iUrVLU4m1b53YQmW/zmhi2F2n6kwt2dM9b68AeLrB6rTYiwQ4wsNdXLO1Gc7Z7TiiUFb",
-	"EaOm5sG4whA4TX3x72Wj01spyWr8TUWvTQNh1f3tCoftn3i3v0Hh/5H37v2hhfm5LV5Q58Uh5yT25x78",
-	"k6y7aPnPiYoMEB8jXbtCI5Xfq39ZAI4YV/DbpyKv2ujbXb6xIdwJvJ2dV9jXePXifg02iuBMkK+wy2r1",
-	"frLl2musvlPOt8tmnC7iURA81NR15VQ9GK/XENAaNcNxvEbVjuI4eAwB/ZP36rRkp+iObOIUCyRZ/jyF",
-	"G0hNK4b9BQCxgZcwpd41Etxrvff7CfE7FntbwjQyaMpzWITtE+D69urnL8rhlvdRzV/2yunnL8pJ6jsB",
-	"1tEXPA2mwVihtP8LAAD//w==",
+	"7F37bts4l38VQrtAHawau+n02/3cvzJNptOdNA3SFt8CTeEw0onFRiI1JJXEUwTYp9kH2ydZ8KKbTcpW",
+	"Iqf5ZvY/N6J4+Z374Tnq9yBiWc4oUCmC6fcgxxxnIIHrf+3Pgcp3B+onocE0+L0AvgjCgOIMgmmA1eMZ",
+	"iYMwEFECGVYDM3x7BHQuk2C69+pvYSAXuRorJCd0HtzdhUFjwhzLpJ5Pz8Th94JwiIOp5AU0Z16d6bSg",
+	"/t3xgvbf22cB3D9lIYD3nfNOHUnkjArQmJ5wdpFCpn5GjEqgUv3EeZ6SCEvC6Dg3I/7tm2BUPavX+lcO",
+	"l8E0+JdxTbSxeSrG5bx6xRhExEmupgumwT5FwDnjaHT6yxv0959e/Tuya6AYJCap2NnVp7dzadLH8Smk",
+	"ekPiFH4vQOh95pzlwCUxZ6kYYD0OCgU7nUZXQibWHekTJ3kK6t0M374zb7yYTCZhkBFa/rtaCXOOF3oh",
+	"Q/hN9lQSdCPeqDnzS+MwX6uh7OIbRFJNq8EbAjMsFjRSI2O4xEUqg+klTgUsE/ijZByQTADhOEZYIIy+",
+	"sQuEaYwwFTfA0d5kD2GJGI3gNbph/Aq4QLygiEg0YhSQiFgOz4R6TyBCEeMx8J3doNrUBWMpYKp2Regl",
+	"8NaujKiujswgY3wxMw++B0CLTKGXcxZBXHCcNuCrT52BEHgOPRil4LTNJntruSQDiWMstVzhOCYKSpye",
+	"NGjVOlRN3JyzLJdL5PsPzZarPP8IrFih5eVEo31WWbElkUtcGscQb4x/qSneJJjOtcAuo03oNU5JjOWg",
+	"s3JQ5+w1pXmhnLpr0lmKLyBtM+EK1ZZfLvJhz7hEa0OWepk2sC4G4CCKVG4uSoZhlFC7TqcYbZVZ1DQp",
+	"qGPMJLsC2oSKUAlz4OptyC4gjgmdzyKcpp5BaZp1PTbC17HMEmD1dMvvho5tr+5xFdIVQ2Dwbdq3Eii/",
+	"QGqluQwjXFtnoFST+wcHQRh8PjnY/3QYhMHB4dGh/nH84fjQqTiN+nDoU6WFnY9yDteEFWLmHbN0Xu39",
+	"2MGh3bLrnG84YAm/wcJvCOOMUJdtWzUjxv1qK0aHvr3z7iP+DRYdO3CYODeSV2aatvX9lAASEHGQr5FI",
+	"2A3VZrZhOuv3y4Os6hGg2BB/A/jtYLOd0B7DRYQDSMFqo/bJ4/rBqoxZg7J+M+XAsJrPtYlDKolcdDtC",
+	"q45PSrCAnso3MrSeYQ3kJeOZ+hUo5fhckgyCzUWGiJkyyG7msFzgkDNamdNVWL20r50EzwkdD6wB6HXU",
+	"hoexAZPp7VYsZslRA9M4bQv41tb87HCg4w6HDqyYpctIWZa6V1DhN/1LKNithGt8fbOXI+JScX2Nb32u",
+	"zp2V0zq3UxqRPsImJWS59PCtNZM9me0+sqiDVOcOtZ1ZCSOUfexhBnlld9c7QMZjHtp/6pB0ITHvi5eQ",
+	"WBaiicjJ4fHBu+O3QRicfj4+Nr8+fn7z5vDw4FD5Er/svzs6dIO2fY3SIGK19wbz9VQjarL9KILcaeDM",
+	"Wl5/yGfgujD9ui4Qq9ZsnK5cynmE2zzFxgFpb15IjiXMFx5P4VbOOKZXbmnVj0XEOLTJyIqLtEFDWmQX",
+	"5oVriCTjHTPaAZvPuQRL6/32eq3tNo8W1hi4kPuFQBofltqiDV4XcXW6cS2z2qRkF+necpwnxyx2BEP3",
+	"cSjuE2n6XUm3z9Bh4+3yroP+SoRkfHFIJXe5cJqUnhPfywKU1qtfaOPbAoWbWUfww9K46zE3kYtvcs5S",
+	"6BUvzWot2FZ2LuDfZTnjbtWmnAT72xFkX5epfJdjnzHufbPlSq0Jq6uZqgXDel/rPKb3kE1+xjJKXMJb",
+	"77ASBceQhV+13zOrp3TPUoj5t1evXm6QfSu34zpqpxtXHdYH0gfzr75HUa+eeBI1RUu8mtGJPT8t0hQr",
+	"td6efTVjsNFgl/fUjyxdAJrj2L03dhZ2esjvK4nvocw6/ed7abrbnHAQfd8pHYbOKMIOuwuDBIukjzq1",
+	"2cReu7oiNG76S5c4UtTg+Mbk3Loz/V7te29J9ujlbu+7h8M0rKMcBgbxS86yTefrTMlpkjfgswTye9et",
+	"HfgFxq1RlOjNooILT+DWN3yywvmQCPh97QBu6hl68lqu2RvXt8sptTKj4Y5rN8eg4d06ryc6vZI6fnHE",
+	"BkSmD/EZbehmpqmWcqF0CjgmFITDfvuDfEJjuO20/V6fN2d5YVyOWQ48sk7kBsKszrDBya2jbEY7l1tv",
+	"/ZWdYj99cyBilJvzYJcklcAhnpVRFGAeJe4oggOOEmOOXY+vgQv3MivCVc7jXd912hXO80xfxcYGjpru",
+	"bkZaurBz5Niw8IBXuaEJyd3CwgoeeSQC8zlskJC3UywtVr0flvtzH853qCEz2fcw6ZVT2zMm7U6AP4Qc",
+	"5pE3Te4jVvnI9+J9bPkw9rrim/pkfh6qD9Favl/GbOmqedPERdPf73eT/Rji18bSjV8XGMPk7Te+U+jy",
+	"Wz5q1TpU3dCMXd4rsFh/GWtMwtpQrn1HqmLSZwKZd1GK6bzA8+YdaY0DoVFaxDCzimuzTZlCPWf8nhFa",
+	"/uXFw0p0ZMJBJCxt72kSOhyNDN+STMVDL/QGzO+JwwGRLJ9dteZ7MWm+buuYqslW1eq9C4cMZl2suFHh",
+	"0AMlZOsxwrp01MfKb1nOwvfyZ5xTFxdzjvPE5fP1qW/rQo+yuMdMdeJ6HXxm3tDu1HU6W57p5w6r95e5",
+	"co1A1lah8WJV9rn+zeqacE21SNPI9F3JGuQNV+rnMjqhLrjLS6zrh5cqUuBWhohxhFFKhETsEuWYS4HO",
+	"v5/pyc+C6ZlOeZ4FYflj+r///T9352jcHkQyPIdZwVM9svGv6fezwPxQ792do9Hn0yO1ZowlRp9Pj3Z2",
+	"faU77vJgm7Yp00i2ygALQYQ05S5iISRk6y/i9FRhBY8L0M/aV/Ia20dJI68WlgmICk7k4qOSVmv2c2Jr",
+	"l3RBegI41rjYivT/er5/8u75b7pIoxRn88ZdGFwA5ubKSYu/NpnmT9XgRMrcmKEroKuMdP5J/R2dFZPJ",
+	"y+gKFvoHnKORtedRSoBKXSbs3N5+IRPGyR9Ge61s8c4UE7PVhbWeen5JuJAoZXT+XALPkIlL0CXj6Ojo",
+	"PWoUzYsQMYqOVUS5iw6vgS8QZ4WEMwq3EeQSjRPAqUz+CNGYA44Xf+jq6DHLgeKc7H4TjCIKEAuEKdo/",
+	"eYeuYBGim4RECbogNBZnVCaAbPYFSYYYBWQqsabovKLDdAWsEJ23YJiinzURzugKrIyvjHUTYBfp/JBA",
+	"mMMZPfd1D5yjGyIThKttk/g1svWihNmuAGF0BCjQzugFjtElgTTePaNVrmeqYvUMsqCRRQgmuy92J/oa",
+	"zWAYTIOXu5Pdl4G5Z9XcO25eVlldq2RIL/8uDqaBcsAP65ujZv/JF7cpq4eMbbfGXbh2ZNnJssFQ01Si",
+	"BrpaQFKSEdlqAGk4bkue2xrX7e7rUmvI3mTS0RbSrx2kUZbk6Aj5lAAqSaPVdHUI96zVNhttJmEgiizD",
+	"yu0O9qv+gYrgakBF/vF3Et95eeAtyMO62GqrgNi6sy5IFkMA8oGWsxkRJFKgqOAcqES1O3rXl+EVY37V",
+	"wOpb1/Ww2svm7aGqF/DBqR4OgeY/EuCgFLPuh0k4o6wQutdFuQaxQCNbpBMiW/cUoqrsKUSm6mlHa3xF",
+	"CF4VaN0X/duccekF/lA//qgk4kmptH765vY5jVeZwdHe1ia84vz//PjhGBm/RrugFAZUMggLdHyglxiV",
+	"V+hGyGQChKPElKyElSoKa4nbMWqpCsp8cqPdj6dmjpaa+iTKmPJEEiJQhukC6YitcsU2t1uvWnbr1Y+1",
+	"W1XI7NEpwj4f1mqVs6JRyTRaWaxo7B3FfBpn/dzExpqlrHvpZapf7fNtQmcSER7g9E28EEgAvwaBfv30",
+	"6WS3FXQE0y9fm+gckWvQV3j6fCQrVV7OhON8pl6p1HnW3/yZxYshNEy7J/huixhWZVcOFP+RYIlusEDE",
+	"DhqCB82CyrYZo4IIlUy3cl7B4pmwEQYaUbhBJNa67BI40AgEuoJcvtavGk/jChZIqk3CLRFSICIQRhGj",
+	"lymJpFV9V7AQfipWXTsb07AfvCtdQY9M3kY3kEdMrmDxWjsJpqNHYdjs6Xk4wc0WGlGmDmdN725G6BLZ",
+	"q78JxGi6sERslsmZ1ptVUpren/00fV/X6j1hc3YKGbuGtglHkjE0Ao5FwWHHZ9nyguseJIdl81wXbNWA",
+	"lT1XDv76ld0YS32j3FnbMzUET5k1TQhfJkm0fTJ6gV0ibH2nEZYoBSykTl+QeEet7g3MnyrrbDsw9yxh",
+	"65w8X3949WLPkeVzz7R8x/VkuLdR6+Xx7XN9b/dwnlX8VbLlM4FKlRYilsYgJNK5v7BMYFnodamPy3Dt",
+	"x3GDWbdhuhrfdHhko9XqSPK4JeW3H2JiFMreZG/YGL9qtXHtQNNIhebTaiPKbkrGof4cxWuUszRFbw8/",
+	"oSp9UbbM3A3izsdxxUbokrNM+T7XwIVJdsqCU9G2n1X+pNuIvi9rK7codqbi0AHuweBmAjfz6HPGYjRS",
+	"Dk9pdIXEC+G3C29BPgYe5orX7aOZ7Q+VprNgjMpgj3HU+KjCzj3TRGGQFw70zL1TA8DhFVX7auuRdVU3",
+	"4WyF0oAENNVGFUtrz/lWhVPxmHFUXuOhEYeI8RhiRChqMPuOQx+M7TNvKG/OaDujHioFG93at7qwVi/u",
+	"nVjbUwwBcpXLFcqVZJXMtG31A/KpGUhOItGBuHm+FmtF/HFVy9Qja2lXUOyhLNgJZxnIBArLT6bApztf",
+	"0ninPI9mLnPd6D3bqXm8RZmsi7EdB9fLayZ5NXn5OEseM4m4XbYDz2oONNL3uqiqSw61CNubyBDp+mGk",
+	"a7PLBG+rQMkb3pw2vtjy5OMbE8stf32uqjwrCvNpkM3iD1Mf6Jyos451C9HMP/k9a6uQ1KOKK24cNmld",
+	"TVv7LgVNlcBgcQUxYjIBfkME7HTGTU0p2FrgtPQlwScYQd1ggW44kRLoIFeWnEhAQvIikoUKg6SuljM3",
+	"VazQGd+jo/eNCwdby638zwzLKIEYXSyQEodKqQnoyMCf6sc/OLNl7ka2md+SCaFz5Yes5sjdydK6ZcaN",
+	"myl23RLzt4u6H5ntl8p4ndZf18jqZOGgWkqpvShlQnmHVUyuVpFNfYgwZ4X5Yxbqr05SQMYQaNJdvxhf",
+	"KFEYd8XoVTu54ZItEbJuWn/0iMqfGmDDXKyrs9lSvinSgM8M2DpdrG+ZlZXd0TWqc2F71yeB8t2dUW4F",
+	"lolF/58kQ5DEBM9rSWLlpqq86gpjJ8qPFVtO5Ex82WR9na98GTE4YoU6Fxotm4hnwjwJke6msXqvoKID",
+	"RxX3mrxAJ5J/nmIrDWSeYqlCgimag0TlN0tWpf9+8f71izrlsk61V/eYT7wcp1X0NLJXuicLmTCKOOQc",
+	"tUqmkQAaC++dZtlj5blq+mnyd0dF+dd/+gR1S4YNU8xwmqJReX1JBCrVvF9k29m8zfhrlblcZLFbSgm9",
+	"gnaY+8iXdD+IGC4V0KUR/wxXBC0Yynbch6vBDs9pq07TX+p2oO0TlLBuojVs9rzb5v+FrgBaSCbVuQd0",
+	"CHJC591wnygzt2Vf9UPZjOUrDqvTDVggxufahcw5U68NDrTCxHixEaMml8S48iFwmvrs316j6UIxyd34",
+	"u7JemxrCqhHDZQ7b/12L/RyM/z9sWW7lm1v/uKDOHj7nIvbLK/5F1vU8/zm9IhPgjJHOCZr/wUP9yQY2",
+	"iHEV1vhY5GXb+3anxawJdzrezjI87KvCe3G/ais14UyQP2DIW4DtZCFqrXH3g2LpISuzlj0e5YKHenad",
+	"kVY/jNZrEGgNm+E4XsNq+3EcPAaBnnrh1pC0U/OObOAUCyRZ/jyFa0hNiYv9GIfYQEuYFPoaCm41j/7j",
+	"iPgDk+gtYhoaNOnZTcL2zXrdSP7lq1K4ZWu4+Zft/v7yVSlJ3SBiFX3B02AajJWX9n8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -67,7 +67,9 @@ var rangeIndexes = []string{
 	`CREATE INDEX event_tenant_target IF NOT EXISTS FOR (e:Event) ON (e.tenant, e.target_id)`,
 	`CREATE INDEX scope_lock_tenant IF NOT EXISTS FOR (l:ScopeLock) ON (l.tenant)`,
 	`CREATE INDEX api_key_tenant IF NOT EXISTS FOR (k:ApiKey) ON (k.tenant)`,
+	`CREATE INDEX idempotency_tenant IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.tenant)`,
 	`CREATE INDEX idempotency_expires IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.expires_at)`,
+	`CREATE INDEX job_tenant IF NOT EXISTS FOR (j:Job) ON (j.tenant)`,
 	`CREATE INDEX job_status IF NOT EXISTS FOR (j:Job) ON (j.status, j.created_at)`,
 	`CREATE INDEX job_scope IF NOT EXISTS FOR (j:Job) ON (j.tenant, j.scope_key, j.created_at)`,
 }

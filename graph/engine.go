@@ -47,6 +47,18 @@ type AddRequest struct {
 	// Prompt is this request's custom instructions for extraction.
 	Prompt string
 	Audit  Audit
+	// JobID is the asynchronous add (event) this add runs for: every memory
+	// it creates names the job as its source, and the job keeps the raw
+	// messages.
+	JobID string `json:",omitempty"`
+}
+
+// Sources is what the memories an add creates name as their source.
+func (r AddRequest) Sources() []string {
+	if r.JobID == "" {
+		return nil
+	}
+	return []string{"job:" + r.JobID}
 }
 
 // AddEvent names what an add did to one memory.

@@ -37,6 +37,8 @@ type Store interface {
 	Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error)
 	// UpdateMemory changes a memory in place, recording an UPDATE event.
 	UpdateMemory(ctx context.Context, scope graph.Scope, id string, p graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
+	// EnqueueJob stores an asynchronous add as a job.
+	EnqueueJob(ctx context.Context, req graph.AddRequest, maxAttempts int, audit graph.Audit) (graph.Job, error)
 	// UpdateMemories applies several updates in one transaction.
 	UpdateMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error)
 }
@@ -76,6 +78,9 @@ type Config struct {
 	// 90s, under the API's request time-out).
 	LeaseTTL  time.Duration
 	LeaseWait time.Duration
+	// JobAttempts bounds the runs of an asynchronous add whose model or
+	// store was unavailable before it is FAILED (default 5).
+	JobAttempts int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -107,6 +112,9 @@ func (c *Config) defaults() {
 	}
 	if c.LeaseWait <= 0 {
 		c.LeaseWait = 90 * time.Second
+	}
+	if c.JobAttempts <= 0 {
+		c.JobAttempts = 5
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -217,6 +225,17 @@ func (e *Engine) Add(ctx context.Context, req AddRequest) (AddResult, error) {
 	return res, nil
 }
 
+// Enqueue checks an add as Add does and stores it as a job (with its raw
+// messages) for the workers (RunWorkers); the job's id is the event id
+// clients poll. Errors: Invalid, Conflict (graph.IsDone for a used
+// idempotency key), Unavailable.
+func (e *Engine) Enqueue(ctx context.Context, req AddRequest) (graph.Job, error) {
+	if err := e.validate(req); err != nil {
+		return graph.Job{}, err
+	}
+	return e.store.EnqueueJob(ctx, req, e.cfg.JobAttempts, req.Audit)
+}
+
 func (e *Engine) validate(req AddRequest) error {
 	const op = "add"
 	if err := req.Scope.ValidateSelector(op); err != nil {
@@ -302,7 +321,7 @@ func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res
 			continue
 		}
 		mems = append(mems, graph.Memory{ID: graph.NewID(), Scope: req.Scope, ActorID: m.Name, Role: m.Role, Text: m.Content,
-			Kind: graph.KindRaw, Metadata: req.Metadata})
+			Kind: graph.KindRaw, Metadata: req.Metadata, Source: req.Sources()})
 		texts = append(texts, m.Content)
 	}
 	vs, err := e.embed(ctx, texts, &res.Usage)

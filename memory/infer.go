@@ -340,7 +340,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 	used := make([]bool, len(a.mentions))
 	newMemory := func(text string, fi int, md map[string]any) graph.Memory {
 		m := graph.Memory{ID: graph.NewID(), Scope: a.req.Scope, Text: text, Kind: graph.KindFact, Metadata: md,
-			ActorID: a.req.Audit.ActorID, Role: a.req.Audit.Role, CreatedAt: now, UpdatedAt: now}
+			ActorID: a.req.Audit.ActorID, Role: a.req.Audit.Role, CreatedAt: now, UpdatedAt: now, Source: a.req.Sources()}
 		if fi >= 0 && graph.HashText(a.ex.Facts[fi].Text) == graph.HashText(text) {
 			m.Embedding = a.factVectors[fi]
 		}

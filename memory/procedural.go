@@ -35,7 +35,7 @@ func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Messa
 	}
 	md["memory_type"] = string(TypeProcedural)
 	m := graph.Memory{ID: graph.NewID(), Scope: req.Scope, Text: summary, Kind: graph.KindProcedural,
-		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0]}
+		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0], Source: req.Sources()}
 	res.Results = append(res.Results, Result{ID: m.ID, Memory: summary, Event: EventAdd})
 	audit, err := recordable(req.Audit, *res)
 	if err != nil {

@@ -51,6 +51,9 @@ type config struct {
 	Instructions     string        `env:"NEOMEM_INSTRUCTIONS" validate:"max=8000"`
 	RequestTimeout   time.Duration `env:"NEOMEM_REQUEST_TIMEOUT" validate:"min=0"`
 	LeaseTTL         time.Duration `env:"NEOMEM_LEASE_TTL" validate:"min=1000000000"`
+	Workers          int           `env:"NEOMEM_WORKERS" validate:"min=0,max=256"`
+	WorkerTenants    string        `env:"NEOMEM_WORKER_TENANTS"`
+	IdempotencyTTL   time.Duration `env:"NEOMEM_IDEMPOTENCY_TTL" validate:"min=1000000000"`
 	Neo4jRetryTime   time.Duration `env:"NEOMEM_NEO4J_RETRY_TIME" validate:"min=0"`
 	BodyLimit        string        `env:"NEOMEM_BODY_LIMIT" validate:"required"`
 	RateLimit        float64       `env:"NEOMEM_RATE_LIMIT" validate:"min=0"`
@@ -71,6 +74,8 @@ func defaultConfig() config {
 		DefaultTenant:   "default",
 		RequestTimeout:  120 * time.Second,
 		LeaseTTL:        memory.DefaultLeaseTTL,
+		Workers:         2,
+		IdempotencyTTL:  cypher.DefaultOnceTTL,
 		Neo4jRetryTime:  3 * time.Second,
 		BodyLimit:       "2M",
 		RateLimit:       20,
@@ -117,6 +122,9 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_INSTRUCTIONS", "", "custom instructions added to every extraction prompt (per deployment; requests add their own prompt)"},
 	{"NEOMEM_REQUEST_TIMEOUT", "120s", "bound on one request, Neo4j and model calls included"},
 	{"NEOMEM_LEASE_TTL", "20s", "how long a scope's lock outlives its holder's last heartbeat (at least 1s): an add renews it every quarter of this while it works, so a crashed server blocks a scope for at most this long"},
+	{"NEOMEM_WORKERS", "2", "asynchronous-add workers in this process (0: none; `neomem worker` runs at least one and no HTTP API)"},
+	{"NEOMEM_WORKER_TENANTS", "", "comma-separated tenants whose asynchronous adds this process's workers run (empty: every tenant)"},
+	{"NEOMEM_IDEMPOTENCY_TTL", "24h", "how long an Idempotency-Key and its recorded answer are kept (at least 1s); expired keys are purged every 10 minutes"},
 	{"NEOMEM_NEO4J_RETRY_TIME", "3s", "how long one Neo4j transaction is retried on transient errors (deadlocks, a lost connection); while Neo4j is unreachable a request gets its 503 within about this long"},
 	{"NEOMEM_BODY_LIMIT", "2M", "largest request body (e.g. 512K, 2M)"},
 	{"NEOMEM_RATE_LIMIT", "20", "requests per second allowed per API key (0: no limit); past it, 429 with Retry-After"},
@@ -193,6 +201,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_INSTRUCTIONS", &c.Instructions)
 	dur("NEOMEM_REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("NEOMEM_LEASE_TTL", &c.LeaseTTL)
+	num("NEOMEM_WORKERS", &c.Workers)
+	str("NEOMEM_WORKER_TENANTS", &c.WorkerTenants)
+	dur("NEOMEM_IDEMPOTENCY_TTL", &c.IdempotencyTTL)
 	dur("NEOMEM_NEO4J_RETRY_TIME", &c.Neo4jRetryTime)
 	str("NEOMEM_BODY_LIMIT", &c.BodyLimit)
 	num("NEOMEM_RATE_BURST", &c.RateBurst)
@@ -314,6 +325,8 @@ func (c config) LogValue() slog.Value {
 		slog.String("auth", c.Auth),
 		slog.String("log_level", c.LogLevel),
 		slog.Duration("lease_ttl", c.LeaseTTL),
+		slog.Int("workers", c.Workers),
+		slog.Duration("idempotency_ttl", c.IdempotencyTTL),
 		slog.Duration("neo4j_retry_time", c.Neo4jRetryTime),
 		slog.Duration("startup_timeout", c.StartupTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,11 +44,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 0 && args[0] == "keys" {
 		return runKeys(ctx, args[1:], getenv, stdout)
 	}
+	// "worker" runs asynchronous adds only, without the HTTP API: the
+	// scale-out role of the same binary.
+	workerOnly := len(args) > 0 && args[0] == "worker"
+	if workerOnly {
+		args = args[1:]
+	}
 	fs := flag.NewFlagSet("neomem", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "", "HTTP listen address (overrides NEOMEM_ADDR)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n       neomem keys create -tenant T [-name N] [-admin] | list -tenant T | revoke -tenant T -id ID\n\nenvironment:")
+		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n       neomem worker    (asynchronous adds only, no HTTP API)\n       neomem keys create -tenant T [-name N] [-admin] | list -tenant T | revoke -tenant T -id ID\n\nenvironment:")
 		for _, v := range configVars {
 			fmt.Fprintf(stdout, "  %-24s %s (default %q)\n", v.name, v.help, v.def)
 		}
@@ -96,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The vector indexes take the embedder's dimension; an existing index
 	// with another one stops start-up in Bootstrap.
 	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
-		ExactMax: cfg.SearchExactMax, Vector: cypher.VectorIndexConfig{
+		ExactMax: cfg.SearchExactMax, OnceTTL: cfg.IdempotencyTTL, Vector: cypher.VectorIndexConfig{
 			Quantization: cfg.VectorQuantized, M: cfg.VectorHNSWM, EfConstruction: cfg.VectorHNSWEf}})
 	if err != nil {
 		return err
@@ -125,6 +133,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL})
 	if err != nil {
 		return err
+	}
+	// Background work: asynchronous adds and the purge of expired
+	// idempotency keys, stopped (and waited for) at shutdown.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	background := runBackground(bg, log, engine, store, cfg, workerOnly)
+	defer func() { stopBackground(); background.Wait() }()
+	if workerOnly {
+		log.Info("worker running", "workers", max(cfg.Workers, 1))
+		<-ctx.Done()
+		log.Info("worker stopping: finishing the jobs in progress")
+		return nil
 	}
 	if cfg.AuthDisabled() {
 		log.Warn("AUTHENTICATION IS DISABLED: every request acts as an admin of tenant "+cfg.DefaultTenant+
@@ -216,4 +235,50 @@ func waitForNeo4j(ctx context.Context, log *slog.Logger, store *cypher.Store, ti
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// purgeEvery is how often expired idempotency keys are deleted.
+const purgeEvery = 10 * time.Minute
+
+// runBackground starts the job workers (NEOMEM_WORKERS of them; at least one
+// in the worker role) and the purge of expired idempotency keys.
+func runBackground(ctx context.Context, log *slog.Logger, engine *memory.Engine, store *cypher.Store, cfg config, workerOnly bool) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	workers := cfg.Workers
+	if workerOnly {
+		workers = max(workers, 1)
+	}
+	if workers > 0 {
+		wg.Go(func() {
+			engine.RunWorkers(ctx, store, memory.WorkerConfig{Workers: workers, LeaseTTL: cfg.LeaseTTL, Tenants: cfg.workerTenants(), Logger: log})
+		})
+	}
+	wg.Go(func() {
+		t := time.NewTicker(purgeEvery)
+		defer t.Stop()
+		for {
+			if n, err := store.PurgeExpiredKeys(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge expired idempotency keys", "err", err)
+			} else if n > 0 {
+				log.Info("purged expired idempotency keys", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return &wg
+}
+
+// workerTenants splits NEOMEM_WORKER_TENANTS; nil means every tenant.
+func (c config) workerTenants() []string {
+	var out []string
+	for _, t := range strings.Split(c.WorkerTenants, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -55,6 +55,10 @@ func serverVars(conn testcontainers.Conn, modelBase string) map[string]string {
 		"NEOMEM_EMBEDDING_MODEL":    "hash",
 		"NEOMEM_EMBEDDING_DIMS":     "384",
 		"NEOMEM_EMBEDDING_BASE_URL": modelBase,
+		// Test servers share one database: workers would run other
+		// tests' jobs with the wrong fake model. Async tests turn them on
+		// for their own tenant.
+		"NEOMEM_WORKERS": "0",
 	}
 }
 
