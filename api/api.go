@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -23,9 +24,11 @@ import (
 
 // ReadyReport is what the store says about its readiness.
 type ReadyReport struct {
-	// Reachable is false when the store did not answer; Err says why.
+	// Reachable is false when the store did not answer; Err says why, and
+	// Reason in words an operator can act on.
 	Reachable            bool
 	Err                  error
+	Reason               string
 	Version              string
 	Edition              string
 	FilteredVectorSearch bool
@@ -240,9 +243,19 @@ func (s *server) Readyz(c echo.Context) error {
 	}
 	if !ok {
 		body.Status = "not ready"
-		if r.Err != nil {
-			// The kind, not the driver's text: it may carry addresses.
+		switch {
+		case r.Err != nil && r.Reason != "":
+			// Not the driver's text: it may carry addresses.
+			body.Error = optional(r.Reason)
+		case r.Err != nil:
 			body.Error = optional("neo4j " + graph.KindOf(r.Err).String())
+		default:
+			for _, ix := range r.Indexes {
+				if ix.State != "ONLINE" {
+					body.Error = optional(fmt.Sprintf("index %s is %s (%.0f%%)", ix.Name, ix.State, ix.Population))
+					break
+				}
+			}
 		}
 		return c.JSON(http.StatusServiceUnavailable, body)
 	}

@@ -43,7 +43,10 @@ func TestReadyz(t *testing.T) {
 	}{
 		{"ready", ReadyReport{Reachable: true, Version: "5.26.30", Indexes: online}, 200, ""},
 		{"unreachable", ReadyReport{Err: graph.Wrap(graph.Unavailable, "ping", errors.New("dial tcp 10.0.0.1:7687: refused"))}, 503, "neo4j unavailable"},
-		{"populating", ReadyReport{Reachable: true, Version: "5.26.30", Indexes: []IndexStatus{{Name: "memory_embedding", State: "POPULATING", Population: 40}}}, 503, ""},
+		{"unreachable with a reason", ReadyReport{Err: graph.Wrap(graph.Unavailable, "ping", errors.New("dial tcp 10.0.0.1:7687: refused")),
+			Reason: "cannot connect to Neo4j"}, 503, "cannot connect to Neo4j"},
+		{"populating", ReadyReport{Reachable: true, Version: "5.26.30", Indexes: []IndexStatus{{Name: "memory_embedding", State: "POPULATING", Population: 40}}}, 503,
+			"index memory_embedding is POPULATING (40%)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

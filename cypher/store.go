@@ -192,3 +192,25 @@ func translate(op string, err error) error {
 	// is a server-side problem the caller cannot repair.
 	return graph.Wrap(graph.Other, op, fmt.Errorf("neo4j: %w", err))
 }
+
+// Diagnose says in a few words why Neo4j could not serve, for readiness
+// reports: never the driver's text, which may carry addresses.
+func Diagnose(err error) string {
+	var ne *neo4j.Neo4jError
+	var ce *neo4j.ConnectivityError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Neo4j did not answer in time"
+	case errors.As(err, &ce):
+		return "cannot connect to Neo4j (is it running and reachable at NEO4J_URI?)"
+	case errors.As(err, &ne) && strings.HasPrefix(ne.Code, "Neo.ClientError.Security."):
+		return "Neo4j refused the credentials (NEO4J_USERNAME, NEO4J_PASSWORD)"
+	case errors.As(err, &ne) && ne.Code == "Neo.ClientError.Database.DatabaseNotFound":
+		return "the database NEO4J_DATABASE names does not exist"
+	case errors.As(err, &ne):
+		return "Neo4j answered " + ne.Code
+	}
+	return "Neo4j is " + graph.KindOf(err).String()
+}

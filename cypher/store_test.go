@@ -700,3 +700,26 @@ func TestNeo4jDownIsUnavailable(t *testing.T) {
 	_, err = s.GetMemory(ctx, graph.Scope{Tenant: "t"}, graph.NewID())
 	wantKind(t, "GetMemory with Neo4j unreachable", err, graph.Unavailable)
 }
+
+// TestDiagnose: readiness reasons name what to fix, never an address.
+func TestDiagnose(t *testing.T) {
+	d, err := neo4j.NewDriverWithContext("bolt://127.0.0.1:1", neo4j.NoAuth())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := cypher.New(d, cypher.Config{Dimensions: dims})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Ping(ctx)
+	got := cypher.Diagnose(err)
+	if !strings.Contains(got, "cannot connect") || strings.Contains(got, "127.0.0.1") {
+		t.Fatalf("Diagnose(%v) = %q", err, got)
+	}
+	if got := cypher.Diagnose(nil); got != "" {
+		t.Fatalf("Diagnose(nil) = %q", got)
+	}
+}

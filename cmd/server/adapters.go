@@ -40,12 +40,12 @@ type readiness struct{ store *cypher.Store }
 
 func (r readiness) Check(ctx context.Context) api.ReadyReport {
 	if err := r.store.Ping(ctx); err != nil {
-		return api.ReadyReport{Err: err}
+		return api.ReadyReport{Err: err, Reason: cypher.Diagnose(err)}
 	}
 	out := api.ReadyReport{Reachable: true}
 	info, err := r.store.Server(ctx)
 	if err != nil {
-		out.Err = err
+		out.Err, out.Reason = err, cypher.Diagnose(err)
 		return out
 	}
 	out.Version, out.Edition, out.FilteredVectorSearch = info.Version, info.Edition, info.FilteredVectorSearch
