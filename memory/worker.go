@@ -46,6 +46,10 @@ type WorkerConfig struct {
 	// Tenants, when not nil, are the only tenants whose jobs these workers
 	// run (dedicated workers for large tenants).
 	Tenants []string
+	// Drain is how long the runs in progress may go on once ctx ends
+	// (default 15s); a run cut short is taken over by another worker when
+	// its lease lapses, and its write still happens at most once.
+	Drain time.Duration
 	Logger  *slog.Logger
 }
 
@@ -75,15 +79,23 @@ func (e *Engine) RunWorkers(ctx context.Context, q JobQueue, cfg WorkerConfig) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Drain <= 0 {
+		cfg.Drain = 15 * time.Second
+	}
+	// Runs outlive ctx by at most Drain.
+	runs, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRuns()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.Drain, stopRuns) })
+	defer stop()
 	var wg sync.WaitGroup
 	for i := range cfg.Workers {
 		holder := fmt.Sprintf("%s/worker-%d", e.holder, i)
-		wg.Go(func() { e.workLoop(ctx, q, cfg, holder) })
+		wg.Go(func() { e.workLoop(ctx, runs, q, cfg, holder) })
 	}
 	wg.Wait()
 }
 
-func (e *Engine) workLoop(ctx context.Context, q JobQueue, cfg WorkerConfig, holder string) {
+func (e *Engine) workLoop(ctx, runs context.Context, q JobQueue, cfg WorkerConfig, holder string) {
 	idle := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		job, ok, err := q.ClaimJob(ctx, holder, cfg.LeaseTTL, cfg.Tenants)
@@ -101,9 +113,9 @@ func (e *Engine) workLoop(ctx context.Context, q JobQueue, cfg WorkerConfig, hol
 			continue
 		}
 		idle = 50 * time.Millisecond
-		// A run is not cut short by shutdown: it finishes (bounded by its
-		// request's limits) and records its end.
-		e.runJob(context.WithoutCancel(ctx), q, cfg, job)
+		// Shutdown does not cut a run short at once: it has Drain to
+		// finish and record its end.
+		e.runJob(runs, q, cfg, job)
 	}
 }
 

@@ -250,7 +250,8 @@ func runBackground(ctx context.Context, log *slog.Logger, engine *memory.Engine,
 	}
 	if workers > 0 {
 		wg.Go(func() {
-			engine.RunWorkers(ctx, store, memory.WorkerConfig{Workers: workers, LeaseTTL: cfg.LeaseTTL, Tenants: cfg.workerTenants(), Logger: log})
+			engine.RunWorkers(ctx, store, memory.WorkerConfig{Workers: workers, LeaseTTL: cfg.LeaseTTL, Tenants: cfg.workerTenants(),
+				Drain: cfg.ShutdownTimeout, Logger: log})
 		})
 	}
 	wg.Go(func() {
