@@ -50,14 +50,18 @@ run: ## run the server (starts a local Neo4j when NEO4J_URI is not set)
 test: ## run all tests, integration tests included, against a real Neo4j
 	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) go test $(GOTEST_FLAGS) ./...
 
-# chaos runs the real-process chaos tests of the write path (tests/chaos) with
-# the long counts: 5 Neo4j SIGKILL/restart cycles under writers, 20 server
-# SIGKILLs mid-add. Each test starts its own Neo4j (runtime script, private
-# home, free ports), servers and fake models, and stops them by PID.
+# chaos runs the write-path chaos tests with the long counts: 20 HTTP clients
+# updating one memory for 30 s (against the test Neo4j), then the
+# real-process tests of tests/chaos: 5 Neo4j SIGKILL/restart cycles under
+# writers, 20 server SIGKILLs mid-add, 1,000 async adds over three servers
+# with one SIGKILLed. Each tests/chaos test starts its own Neo4j (runtime
+# script, private home, free ports), servers and fake models, and stops them
+# by PID. `go test ./...` runs short versions of all of them.
 CHAOS_FLAGS ?= -timeout 90m
 
 .PHONY: chaos
-chaos: ## long chaos tests: Neo4j killed 5 times under writers, a server killed mid-add 20 times
+chaos: ## long chaos tests: lost updates (30 s), Neo4j killed 5 times, a server killed mid-add 20 times, 1,000 async adds with a worker killed
+	@$(call with_neo4j,docker-ok) NEOMEM_CHAOS_UPDATE_SECONDS=30 go test -run 'TestConcurrentUpdatesLoseNothing' -count=1 -v $(CHAOS_FLAGS) ./cmd/server/
 	NEOMEM_CHAOS=long NEO4J_REQUIRED=1 go test -run . -count=1 -v $(CHAOS_FLAGS) ./tests/chaos/
 
 .PHONY: models

@@ -81,6 +81,10 @@ type Config struct {
 	// JobAttempts bounds the runs of an asynchronous add whose model or
 	// store was unavailable before it is FAILED (default 5).
 	JobAttempts int
+	// Holder names this engine in scope locks and job claims (default
+	// "engine-<random id>"); a server sets its host and process id, so an
+	// operator sees which process holds a lock.
+	Holder string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -154,7 +158,11 @@ func New(store Store, m Models, cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("memory: %s %v is not a similarity score in [0, 1]", sc.name, sc.v)
 		}
 	}
-	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: "engine-" + graph.NewID()}, nil
+	holder := cfg.Holder
+	if holder == "" {
+		holder = "engine-" + graph.NewID()
+	}
+	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: holder}, nil
 }
 
 // The engine's request and result types live in graph, shared with the

@@ -130,7 +130,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if mods.vision != nil {
 		models.Vision = countedChat{mods.vision, met}
 	}
-	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL})
+	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL,
+		Holder: holderName()})
 	if err != nil {
 		return err
 	}
@@ -200,12 +201,14 @@ func newDriver(cfg config) (neo4j.DriverWithContext, error) {
 	d, err := neo4j.NewDriverWithContext(cfg.Neo4jURI, auth, func(c *neo4jconfig.Config) {
 		c.MaxConnectionPoolSize = 100
 		// Fail fast while Neo4j is unreachable: a managed transaction is
-		// retried for Neo4jRetryTime (the driver's default is 30s), a new
-		// connection gets 2s to open, and waiting for a free pooled one is
-		// bounded too. The client gets a 503 with Retry-After and retries.
+		// retried for Neo4jRetryTime (the driver's default is 30s; its
+		// first pause is about 2s, so the default allows one retry), a new
+		// connection gets 2s to open, and getting one from the pool
+		// (handshake included) 2s. The client gets a 503 with Retry-After
+		// within about 4s and retries, with its Idempotency-Key.
 		c.MaxTransactionRetryTime = cfg.Neo4jRetryTime
 		c.SocketConnectTimeout = 2 * time.Second
-		c.ConnectionAcquisitionTimeout = 10 * time.Second
+		c.ConnectionAcquisitionTimeout = 2 * time.Second
 	})
 	if err != nil {
 		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.Neo4jURI, err)
@@ -282,4 +285,13 @@ func (c config) workerTenants() []string {
 		}
 	}
 	return out
+}
+
+// holderName names this process in scope locks and job claims:
+// host/pid/random, so an operator (or a test) can tell which process holds
+// what.
+func holderName() string {
+	host, _ := os.Hostname()
+	id := graph.NewID()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), id[len(id)-8:])
 }
