@@ -49,8 +49,8 @@ type WorkerConfig struct {
 	// Drain is how long the runs in progress may go on once ctx ends
 	// (default 15s); a run cut short is taken over by another worker when
 	// its lease lapses, and its write still happens at most once.
-	Drain time.Duration
-	Logger  *slog.Logger
+	Drain  time.Duration
+	Logger *slog.Logger
 }
 
 // jobKey is the idempotency key of a job's write: a job that ran twice (its
