@@ -44,6 +44,9 @@ func idempotent[T any](s *server, c echo.Context, do func(audit graph.Audit) (T,
 	if len(key) > graph.MaxOnceKey || strings.TrimFunc(key, func(r rune) bool { return r > ' ' && r < 0x7f }) != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good key)")
 	}
+	if strings.HasPrefix(key, graph.JobKeyPrefix) {
+		return echo.NewHTTPError(http.StatusBadRequest, "Idempotency-Key must not start with "+graph.JobKeyPrefix+" (reserved for asynchronous adds)")
+	}
 	fp, err := fingerprint(c)
 	if err != nil {
 		return err
@@ -74,15 +77,22 @@ func replay[T any](s *server, c echo.Context, tenant, key, fp string, render fun
 	if err != nil {
 		return true, err
 	}
-	if !ok || len(rec.Result) == 0 {
+	if !ok {
 		return false, nil
 	}
 	if rec.Fingerprint != fp {
 		return true, echo.NewHTTPError(http.StatusUnprocessableEntity,
 			"this Idempotency-Key was already used with another request (method, path or body differ); use a new key for a new request")
 	}
+	if len(rec.Result) == 0 {
+		// A write of several transactions that has not finished: this
+		// request resumes it.
+		return false, nil
+	}
 	var v T
-	if err := json.Unmarshal(rec.Result, &v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(rec.Result))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
 		return true, fmt.Errorf("decode the recorded result of an idempotency key: %w", err)
 	}
 	c.Response().Header().Set(headerReplayed, "true")

@@ -67,7 +67,7 @@ func (s *Store) Apply(ctx context.Context, plan graph.Plan, lease graph.Lease) e
 	}
 	once := plan.Audit.Once
 	_, err = s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if err := w.run(ctx, tx, func() error { return s.claim(ctx, tx, op, plan.Scope.Tenant, once) }); err != nil {
+		if err := w.run(ctx, tx, func() error { return s.claim(ctx, tx, op, plan.Scope, once) }); err != nil {
 			return nil, err
 		}
 		return nil, record(ctx, tx, plan.Scope.Tenant, once, nil)
@@ -389,15 +389,19 @@ RETURN collect(e.id) AS done`
 // invalidateMemories closes the validity of the memories an UPDATE or
 // DELETE replaces and records its event on the old memory, with the old
 // memory's text and scope ids (so the old memory's history shows it). The
-// first SET takes the memory's write lock, so the version and the text the
-// event records are read after any concurrent update committed.
+// first SET takes the memory's write lock before its validity, version and
+// text are read, so two adds (of overlapping scopes) never both invalidate
+// it, and the event records the last committed text. A memory left out
+// (invalidated meanwhile) is a Conflict of the whole plan.
 const invalidateMemories = `
 UNWIND $rows AS row
 MATCH (m:Memory {id: row.old_id})
 WHERE {{scope m}}
-  AND m.invalid_at IS NULL
+SET m.updated_at = $at
+WITH row, m
+WHERE m.invalid_at IS NULL
   AND (m.expires_at IS NULL OR m.expires_at > $now)
-SET m.invalid_at = $at, m.updated_at = $at
+SET m.invalid_at = $at
 SET m.version = coalesce(m.version, 1) + 1
 CREATE (ev:Event)
 SET ev = row.event, ev.old = m.text, ev.user_id = m.user_id, ev.agent_id = m.agent_id, ev.run_id = m.run_id

@@ -326,7 +326,7 @@ func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportI
 		return graph.Imported{}, err
 	}
 	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if err := s.claim(ctx, tx, op, tenant, audit.Once); err != nil {
+		if err := s.claim(ctx, tx, op, graph.Scope{Tenant: tenant}, audit.Once); err != nil {
 			return nil, err
 		}
 		for _, st := range []struct {

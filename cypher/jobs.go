@@ -3,6 +3,7 @@ package cypher
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -16,9 +17,18 @@ import (
 // and a fencing token, one scope's jobs strictly in the order they were
 // created.
 
+// enqueueJob numbers the job within its scope (a counter node, locked by
+// the first SET before it is read), so one scope's jobs have a total order
+// even when two are created in the same instant.
 const enqueueJob = `
+MERGE (c:JobCounter {tenant: $props.tenant, scope_key: $props.scope_key})
+ON CREATE SET c.n = 0
+SET c.locked_at = datetime()
+WITH c
+SET c.n = c.n + 1
+WITH c.n AS seq
 CREATE (j:Job)
-SET j = $props, j.created_at = datetime(), j.updated_at = datetime(), j.run_at = datetime()
+SET j = $props, j.seq = seq, j.created_at = datetime(), j.updated_at = datetime(), j.run_at = datetime()
 RETURN j {.*} AS j`
 
 // EnqueueJob stores an asynchronous add as a PENDING job and returns it. The
@@ -45,7 +55,7 @@ func (s *Store) EnqueueJob(ctx context.Context, req graph.AddRequest, maxAttempt
 	props["attempts"] = int64(0)
 	props["max_attempts"] = int64(max(maxAttempts, 1))
 	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if err := s.claim(ctx, tx, op, req.Scope.Tenant, audit.Once); err != nil {
+		if err := s.claim(ctx, tx, op, req.Scope, audit.Once); err != nil {
 			return nil, err
 		}
 		recs, err := collect(ctx, tx, enqueueJob, map[string]any{"props": props})
@@ -68,7 +78,8 @@ func (s *Store) EnqueueJob(ctx context.Context, req graph.AddRequest, maxAttempt
 // with a lapsed lease (its worker died), and the first unfinished job of its
 // scope (so a scope's jobs run in order). The first SET takes the job's write
 // lock; the condition is checked again after it, so of two workers racing
-// for one job only one claims it.
+// for one job only one claims it. A job whose workers died max_attempts
+// times is FAILED instead (exhausted), so it cannot block its scope forever.
 const claimJob = `
 MATCH (j:Job)
 WHERE j.status IN ['PENDING', 'RUNNING']
@@ -77,24 +88,36 @@ WHERE j.status IN ['PENDING', 'RUNNING']
     OR (j.status = 'RUNNING' AND j.lease_expires_at <= datetime()))
   AND NOT EXISTS {
     MATCH (o:Job {tenant: j.tenant, scope_key: j.scope_key})
-    WHERE o.status IN ['PENDING', 'RUNNING']
-      AND (o.created_at < j.created_at OR (o.created_at = j.created_at AND o.id < j.id))
+    WHERE o.status IN ['PENDING', 'RUNNING'] AND o.seq < j.seq
   }
 WITH j
-ORDER BY j.created_at, j.id
+ORDER BY j.created_at, j.seq
 LIMIT 1
 SET j.claimed_at = datetime()
 WITH j
 WHERE (j.status = 'PENDING' AND j.run_at <= datetime())
    OR (j.status = 'RUNNING' AND j.lease_expires_at <= datetime())
-SET j.status = 'RUNNING', j.holder = $holder, j.token = $token,
-  j.lease_expires_at = datetime() + duration({milliseconds: $ttl_ms}),
-  j.attempts = j.attempts + 1, j.started_at = coalesce(j.started_at, datetime()), j.updated_at = datetime()
-RETURN j {.*} AS j`
+WITH j, j.status = 'RUNNING' AND j.attempts >= j.max_attempts AS exhausted
+SET j.status = CASE WHEN exhausted THEN 'FAILED' ELSE 'RUNNING' END,
+  j.error = CASE WHEN exhausted THEN 'its worker stopped ' + toString(j.attempts) + ' times before finishing it' ELSE j.error END,
+  j.completed_at = CASE WHEN exhausted THEN datetime() END,
+  j.holder = CASE WHEN exhausted THEN null ELSE $holder END,
+  j.token = CASE WHEN exhausted THEN null ELSE $token END,
+  j.lease_expires_at = CASE WHEN exhausted THEN null ELSE datetime() + duration({milliseconds: $ttl_ms}) END,
+  j.attempts = CASE WHEN exhausted THEN j.attempts ELSE j.attempts + 1 END,
+  j.started_at = coalesce(j.started_at, datetime()), j.updated_at = datetime()
+RETURN j {.*} AS j, exhausted`
+
+// failUnreadable ends a job whose stored request cannot be read.
+const failUnreadable = `
+MATCH (j:Job {id: $id})
+SET j.status = 'FAILED', j.error = $error, j.completed_at = datetime(), j.updated_at = datetime(),
+  j.token = null, j.holder = null, j.lease_expires_at = null`
 
 // ClaimJob claims the next job that can run for holder, with a lease of
 // ttl, among the jobs of tenants (nil: every tenant); ok is false when none
-// can. Errors: Unavailable. Safe for concurrent use (also across processes).
+// can (a job found exhausted or unreadable is FAILED on the way). Errors:
+// Unavailable. Safe for concurrent use (also across processes).
 func (s *Store) ClaimJob(ctx context.Context, holder string, ttl time.Duration, tenants []string) (job graph.Job, ok bool, err error) {
 	const op = "claim job"
 	params := map[string]any{"holder": holder, "token": newToken(), "ttl_ms": ttl.Milliseconds(), "tenants": nil}
@@ -102,17 +125,29 @@ func (s *Store) ClaimJob(ctx context.Context, holder string, ttl time.Duration, 
 		params["tenants"] = tenants
 	}
 	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, claimJob, params)
+		recs, err := collect(ctx, tx, claimJob, params)
+		if err != nil || len(recs) == 0 {
+			return nil, err
+		}
+		if exhausted, _ := recs[0].Get("exhausted"); exhausted == true {
+			return nil, nil
+		}
+		j, err := jobFrom(recs[0])
+		if err != nil {
+			v, _ := recs[0].Get("j")
+			id := str(v.(map[string]any), "id")
+			_, ferr := collect(ctx, tx, failUnreadable, map[string]any{"id": id, "error": "the stored request cannot be read: " + err.Error()})
+			return nil, ferr
+		}
+		return j, nil
 	})
 	if err != nil {
 		return graph.Job{}, false, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
-	if len(recs) == 0 {
+	if res == nil {
 		return graph.Job{}, false, nil
 	}
-	j, err := jobFrom(recs[0])
-	return j, err == nil, err
+	return res.(graph.Job), true, nil
 }
 
 const renewJob = `
@@ -224,9 +259,10 @@ func jobFrom(rec *neo4j.Record) (graph.Job, error) {
 	if n, ok := p["max_attempts"].(int64); ok {
 		j.MaxAttempts = int(n)
 	}
-	if err := json.Unmarshal([]byte(str(p, "request")), &j.Request); err != nil {
+	if err := unmarshalNumbers(str(p, "request"), &j.Request); err != nil {
 		return graph.Job{}, graph.Wrap(graph.Other, "read job request", err)
 	}
+	j.Request.Metadata = numbers(j.Request.Metadata).(map[string]any)
 	j.Request.Scope = j.Scope
 	if r := str(p, "result"); r != "" {
 		var res graph.AddResult
@@ -236,4 +272,34 @@ func jobFrom(rec *neo4j.Record) (graph.Job, error) {
 		j.Result = &res
 	}
 	return j, nil
+}
+
+// unmarshalNumbers decodes JSON keeping numbers as json.Number, so integers
+// stay exact (numbers turns them into int64 or float64).
+func unmarshalNumbers(text string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// numbers turns the json.Numbers of decoded JSON into int64 (whole numbers
+// that fit) or float64, as a request's own decoding does.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	}
+	return v
 }

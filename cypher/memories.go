@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ func (s *Store) CreateMemories(ctx context.Context, mems []graph.Memory, audit g
 		return nil, graph.InvalidFields(op, bad...)
 	}
 	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if err := s.claim(ctx, tx, op, tenant, audit.Once); err != nil {
+		if err := s.claim(ctx, tx, op, mems[0].Scope, audit.Once); err != nil {
 			return nil, err
 		}
 		if _, err := collect(ctx, tx, createMemories, map[string]any{"rows": rows}); err != nil {
@@ -424,7 +425,8 @@ func (s *Store) UpdateMemory(ctx context.Context, scope graph.Scope, id string, 
 // UpdateMemories applies several updates in one transaction, each as
 // UpdateMemory does: all land or none. Bad changes are reported as
 // changes[i].field (or without the prefix for a single change).
-// With audit.Once, the updated memories are recorded as the result.
+// With audit.Once, the number of updated memories is recorded as the
+// result.
 func (s *Store) UpdateMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) ([]graph.Memory, error) {
 	return s.updateMemories(ctx, scope, changes, audit, false)
 }
@@ -454,18 +456,22 @@ func (s *Store) updateMemories(ctx context.Context, scope graph.Scope, changes [
 		return nil, graph.InvalidFields(op, bad...)
 	}
 	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if err := s.claim(ctx, tx, op, scope.Tenant, audit.Once); err != nil {
+		if err := s.claim(ctx, tx, op, scope, audit.Once); err != nil {
 			return nil, err
 		}
-		out := make([]graph.Memory, 0, len(changes))
-		for _, c := range changes {
-			m, err := s.updateInTx(ctx, tx, op, scope, c, audit)
+		// Locks are taken in id order, so two batches with the same
+		// memories never deadlock; the answer keeps the request's order.
+		out := make([]graph.Memory, len(changes))
+		for _, i := range byID(changes) {
+			m, err := s.updateInTx(ctx, tx, op, scope, changes[i], audit)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, m)
+			out[i] = m
 		}
-		var v any = out
+		// One update records the memory (its answer); a batch, the count
+		// (its answer, and small however large the batch).
+		var v any = len(out)
 		if single {
 			v = out[0]
 		}
@@ -475,6 +481,17 @@ func (s *Store) updateMemories(ctx context.Context, scope graph.Scope, changes [
 		return nil, translate(op, err)
 	}
 	return res.([]graph.Memory), nil
+}
+
+// byID returns the indexes of changes in the order of their ids: the order
+// in which a batch takes its locks.
+func byID(changes []graph.MemoryChange) []int {
+	idx := make([]int, len(changes))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(changes[a].ID, changes[b].ID) })
+	return idx
 }
 
 // checkPatch validates one change before any transaction: its errors are
@@ -607,16 +624,17 @@ func (s *Store) DeleteMemories(ctx context.Context, scope graph.Scope, changes [
 		return graph.InvalidFields(op, bad...)
 	}
 	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		if err := s.claim(ctx, tx, op, scope.Tenant, audit.Once); err != nil {
+		if err := s.claim(ctx, tx, op, scope, audit.Once); err != nil {
 			return nil, err
 		}
-		for _, c := range changes {
-			t := now()
-			if c.Patch.IfVersion != 0 {
-				if _, err := lockMemory(ctx, tx, op, scope, c.ID, c.Patch.IfVersion, t); err != nil {
-					return nil, err
-				}
+		for _, i := range byID(changes) {
+			c := changes[i]
+			// Locked first, so the DELETE event's old text is the last
+			// committed one.
+			if _, err := lockMemory(ctx, tx, op, scope, c.ID, c.Patch.IfVersion, now()); err != nil {
+				return nil, err
 			}
+			t := now()
 			ev := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: c.ID,
 				TargetKind: graph.TargetMemory, Op: graph.OpDelete, At: t, Audit: audit})
 			params := map[string]any{"id": c.ID, "event": ev}
@@ -665,9 +683,28 @@ CALL (m) {
 DETACH DELETE m
 RETURN count(*) AS deleted`
 
+// deleteScopeJobs and purgeScopeKeys delete a batch of a scope's jobs and
+// idempotency keys.
+const (
+	deleteScopeJobs = `
+MATCH (j:Job)
+WHERE {{scope j}}
+WITH j LIMIT $batch
+DETACH DELETE j
+RETURN count(*) AS deleted`
+	purgeScopeKeys = `
+MATCH (k:IdempotencyKey)
+WHERE {{scope k}}
+WITH k LIMIT $batch
+DETACH DELETE k
+RETURN count(*) AS deleted`
+)
+
 // DeleteAll removes every memory and entity of the scope (which needs at
-// least one id), in batches of Config.DeleteBatch so a large scope never
-// needs one huge transaction. It returns how many memories and entities were
+// least one id), and its asynchronous adds (jobs, pending ones too), in
+// batches of Config.DeleteBatch so a large scope never needs one huge
+// transaction; Purge also removes their history and the scope's recorded
+// idempotency answers. It returns how many memories and entities were
 // removed. Errors: Invalid, Unavailable (a partial delete may have happened;
 // calling again finishes it).
 func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt DeleteAllOptions, audit graph.Audit) (int, error) {
@@ -677,6 +714,20 @@ func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt DeleteAllO
 	}
 	if err := checkOnce(op, audit.Once); err != nil {
 		return 0, err
+	}
+	// The scope's asynchronous adds go first: a queued add would otherwise
+	// write into the scope after its deletion, and its job keeps the raw
+	// messages. A job running meanwhile cannot commit (its fence is gone).
+	// Erasure (purge) also removes the recorded answers of the scope's
+	// idempotency keys.
+	cleanup := []string{deleteScopeJobs}
+	if opt.Purge {
+		cleanup = append(cleanup, purgeScopeKeys)
+	}
+	for _, q := range cleanup {
+		if _, err := s.deleteInBatches(ctx, q, scope, nil, nil, false, 0); err != nil {
+			return 0, translate(op, err)
+		}
 	}
 	total := 0
 	for _, kind := range []struct {
@@ -718,7 +769,7 @@ func (s *Store) deleteInBatches(ctx context.Context, tmpl string, scope graph.Sc
 		}
 		q := scoped(tmpl, scope, params)
 		res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-			if err := s.claim(ctx, tx, "delete", scope.Tenant, once); err != nil {
+			if err := s.claim(ctx, tx, "delete", scope, once); err != nil {
 				return nil, err
 			}
 			recs, err := collect(ctx, tx, q, params)
@@ -753,8 +804,10 @@ WITH n LIMIT $batch
 DETACH DELETE n
 RETURN count(*) AS deleted`
 
-// tenantLabels are the labels of every node neomem writes.
-var tenantLabels = []string{"Memory", "__Entity__", "Event", "ScopeLock", "IdempotencyKey", "Job"}
+// tenantLabels are the labels of every node neomem writes. A reset's own
+// idempotency key is recorded by the last batch, so IdempotencyKey is not
+// last (its batches would delete the key being recorded).
+var tenantLabels = []string{"Memory", "__Entity__", "Event", "ScopeLock", "IdempotencyKey", "Job", "JobCounter"}
 
 // Reset removes everything of one tenant — memories, entities, relations,
 // history and locks — in batches. Other tenants are untouched. It returns the

@@ -21,39 +21,81 @@ const DefaultOnceTTL = 24 * time.Hour
 
 // claimOnce takes the key's write lock (MERGE on the unique (tenant, key)
 // waits for a concurrent claim of the same key to commit or roll back) and
-// says whether the key is free: new, expired, or left without a result by a
-// write that spans several transactions and did not finish.
+// says what the key holds: new or expired (free: claimed for this request),
+// a recorded result (done), or no result yet — a write spanning several
+// transactions (a batched delete) that did not finish, which the same
+// request may resume and another may not. The first SET takes the lock
+// before anything of the key is read.
 const claimOnce = `
 MERGE (k:IdempotencyKey {tenant: $tenant, key: $key})
 ON CREATE SET k.created = true
 ON MATCH SET k.created = false
 WITH k
-WITH k, k.created OR k.result IS NULL OR k.expires_at <= datetime() AS free
+WITH k, k.created OR k.expires_at <= datetime() AS free
 SET k.fingerprint = CASE WHEN free THEN $fingerprint ELSE k.fingerprint END,
+  k.scope_key = CASE WHEN free THEN $scope_key ELSE k.scope_key END,
+  k.user_id = CASE WHEN free THEN $user_id ELSE k.user_id END,
+  k.agent_id = CASE WHEN free THEN $agent_id ELSE k.agent_id END,
+  k.run_id = CASE WHEN free THEN $run_id ELSE k.run_id END,
   k.created_at = CASE WHEN free THEN datetime() ELSE k.created_at END,
   k.expires_at = CASE WHEN free THEN datetime() + duration({milliseconds: $ttl_ms}) ELSE k.expires_at END,
   k.result = CASE WHEN free THEN null ELSE k.result END
 REMOVE k.created
-RETURN free`
+RETURN free OR (k.result IS NULL AND k.fingerprint = $fingerprint) AS go`
 
-// recordOnce stores the result with the claimed key.
+// fenceJob checks, inside the write's transaction, that the job is still
+// claimed with the token (and write-locks it until commit, so a worker
+// taking it over waits and then sees the outcome).
+const fenceJob = `
+MATCH (j:Job {id: $id})
+WHERE j.tenant = $tenant
+SET j.fenced_at = datetime()
+WITH j
+WHERE j.status = 'RUNNING' AND j.token = $token
+RETURN count(j) AS n`
+
+// recordOnce stores the result with the claimed key, and for a job marks it
+// SUCCEEDED with the result in the same transaction.
 const recordOnce = `
 MATCH (k:IdempotencyKey {tenant: $tenant, key: $key})
 SET k.result = $result
+WITH k
+OPTIONAL MATCH (j:Job {id: $job_id})
+WHERE j.tenant = $tenant AND j.token = $job_token
+SET j.status = 'SUCCEEDED', j.result = $result, j.error = null, j.completed_at = datetime(), j.updated_at = datetime(),
+  j.token = null, j.holder = null, j.lease_expires_at = null
 RETURN count(k) AS n`
 
-// claim claims o's key inside tx; Done when it was already recorded. A nil
-// o is a write without a key.
-func (s *Store) claim(ctx context.Context, tx neo4j.ManagedTransaction, op, tenant string, o *graph.Once) error {
+// claim claims o's key for a write in scope (its tenant; its ids, when it
+// has any, are recorded with the key so erasing the scope erases the
+// answer) inside tx; Done when the key was already recorded (or is in use
+// by another request), Conflict when o's job is no longer claimed by this
+// worker. A nil o is a write without a key.
+func (s *Store) claim(ctx context.Context, tx neo4j.ManagedTransaction, op string, scope graph.Scope, o *graph.Once) error {
 	if o == nil {
 		return nil
 	}
-	params := map[string]any{"tenant": tenant, "key": o.Key, "fingerprint": o.Fingerprint, "ttl_ms": s.cfg.OnceTTL.Milliseconds()}
+	tenant, scopeKey := scope.Tenant, ""
+	if scope.HasID() {
+		scopeKey = scope.Key()
+	}
+	if o.JobID != "" {
+		recs, err := collect(ctx, tx, fenceJob, map[string]any{"id": o.JobID, "tenant": tenant, "token": o.JobToken})
+		if err != nil {
+			return err
+		}
+		if n, _ := recs[0].Get("n"); n != int64(1) {
+			return graph.E(graph.Conflict, op, "job %s is no longer claimed by this worker", o.JobID)
+		}
+	}
+	params := map[string]any{"tenant": tenant, "key": o.Key, "fingerprint": o.Fingerprint,
+		"scope_key": nullable(scopeKey), "user_id": nullable(scope.UserID), "agent_id": nullable(scope.AgentID),
+		"run_id": nullable(scope.RunID), "ttl_ms": s.cfg.OnceTTL.Milliseconds()}
 	recs, err := collect(ctx, tx, claimOnce, params)
 	if err != nil {
 		return err
 	}
-	if free, _ := recs[0].Get("free"); free != true {
+	if ok, _ := recs[0].Get("go"); ok != true {
 		return graph.Done(op)
 	}
 	return nil
@@ -72,7 +114,8 @@ func record(ctx context.Context, tx neo4j.ManagedTransaction, tenant string, o *
 			return graph.Wrap(graph.Other, "record idempotency key", err)
 		}
 	}
-	_, err := collect(ctx, tx, recordOnce, map[string]any{"tenant": tenant, "key": o.Key, "result": string(b)})
+	_, err := collect(ctx, tx, recordOnce, map[string]any{"tenant": tenant, "key": o.Key, "result": string(b),
+		"job_id": nullable(o.JobID), "job_token": nullable(o.JobToken)})
 	return err
 }
 

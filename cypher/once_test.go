@@ -125,3 +125,43 @@ func TestExpiredKeysArePurged(t *testing.T) {
 		t.Fatalf("%d expired keys left after the purge", n)
 	}
 }
+
+// TestDeleteAllTakesJobsAndPurgeTakesKeys: deleting a scope removes its
+// queued adds (which would write into it afterwards, and keep its raw
+// messages); erasing it also removes its recorded idempotency answers.
+func TestDeleteAllTakesJobsAndPurgeTakesKeys(t *testing.T) {
+	s, tenant := newStore(t)
+	ctx := context.Background()
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	other := graph.Scope{Tenant: tenant, UserID: "v"}
+	req := graph.AddRequest{Scope: scope, Messages: []graph.Message{{Role: "user", Content: "secret"}}}
+	if _, err := s.EnqueueJob(ctx, req, 3, graph.Audit{}); err != nil {
+		t.Fatal(err)
+	}
+	req.Scope = other
+	if _, err := s.EnqueueJob(ctx, req, 3, graph.Audit{}); err != nil {
+		t.Fatal(err)
+	}
+	keyed := graph.Audit{Once: &graph.Once{Key: "k", Fingerprint: "fp"}}
+	if _, err := s.CreateMemories(ctx, []graph.Memory{mem(scope, "secret fact")}, keyed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{}, graph.Audit{}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := func(user string) int64 {
+		return count(t, `MATCH (j:Job {tenant: $t, user_id: $u}) RETURN count(j) AS n`, map[string]any{"t": tenant, "u": user})
+	}
+	if jobs("u") != 0 || jobs("v") != 1 {
+		t.Fatalf("jobs left: u %d (want 0), v %d (want 1)", jobs("u"), jobs("v"))
+	}
+	if _, ok, _ := s.Recall(ctx, tenant, "k"); !ok {
+		t.Fatal("a delete without purge removed the key")
+	}
+	if _, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{Purge: true}, graph.Audit{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Recall(ctx, tenant, "k"); ok {
+		t.Fatal("erasure left the scope's recorded answer")
+	}
+}

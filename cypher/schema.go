@@ -48,6 +48,7 @@ var constraints = []string{
 	`CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE`,
 	`CREATE CONSTRAINT idempotency_key IF NOT EXISTS FOR (k:IdempotencyKey) REQUIRE (k.tenant, k.key) IS UNIQUE`,
 	`CREATE CONSTRAINT job_id IF NOT EXISTS FOR (j:Job) REQUIRE j.id IS UNIQUE`,
+	`CREATE CONSTRAINT job_counter IF NOT EXISTS FOR (c:JobCounter) REQUIRE (c.tenant, c.scope_key) IS UNIQUE`,
 }
 
 // rangeIndexes serve the tenant and scope predicates of scopeWhere, history
@@ -71,7 +72,8 @@ var rangeIndexes = []string{
 	`CREATE INDEX idempotency_expires IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.expires_at)`,
 	`CREATE INDEX job_tenant IF NOT EXISTS FOR (j:Job) ON (j.tenant)`,
 	`CREATE INDEX job_status IF NOT EXISTS FOR (j:Job) ON (j.status, j.created_at)`,
-	`CREATE INDEX job_scope IF NOT EXISTS FOR (j:Job) ON (j.tenant, j.scope_key, j.created_at)`,
+	`CREATE INDEX job_scope IF NOT EXISTS FOR (j:Job) ON (j.tenant, j.scope_key, j.seq)`,
+	`CREATE INDEX idempotency_scope IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.tenant, k.scope_key)`,
 }
 
 // fulltextIndexes index the text together with the scope tags (searchTags),

@@ -22,7 +22,14 @@ type Once struct {
 	// before the write (an add's result is fixed by its plan); when nil the
 	// store records the write's own return value.
 	Result json.RawMessage
+	// JobID and JobToken fence the write of an asynchronous add: it commits
+	// only while the job is still claimed with JobToken, and the same
+	// transaction marks the job SUCCEEDED with Result.
+	JobID, JobToken string
 }
+
+// JobKeyPrefix starts the idempotency keys of jobs; clients cannot use it.
+const JobKeyPrefix = "job:"
 
 // MaxOnceKey is the longest idempotency key, in bytes.
 const MaxOnceKey = 255

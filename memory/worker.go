@@ -49,13 +49,16 @@ type WorkerConfig struct {
 	// Drain is how long the runs in progress may go on once ctx ends
 	// (default 15s); a run cut short is taken over by another worker when
 	// its lease lapses, and its write still happens at most once.
-	Drain  time.Duration
+	Drain time.Duration
+	// RunTimeout bounds one run of a job, model calls included (default
+	// 5m): a hung run would otherwise keep its lease, and its scope, forever.
+	RunTimeout time.Duration
 	Logger *slog.Logger
 }
 
 // jobKey is the idempotency key of a job's write: a job that ran twice (its
 // worker died after the write, before recording the end) writes once.
-func jobKey(id string) string { return "job:" + id }
+func jobKey(id string) string { return graph.JobKeyPrefix + id }
 
 // RunWorkers runs asynchronous adds from q until ctx ends, then waits for the
 // runs in progress. Each job runs through Add with the job's idempotency key,
@@ -81,6 +84,9 @@ func (e *Engine) RunWorkers(ctx context.Context, q JobQueue, cfg WorkerConfig) {
 	}
 	if cfg.Drain <= 0 {
 		cfg.Drain = 15 * time.Second
+	}
+	if cfg.RunTimeout <= 0 {
+		cfg.RunTimeout = 5 * time.Minute
 	}
 	// Runs outlive ctx by at most Drain.
 	runs, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
@@ -119,29 +125,19 @@ func (e *Engine) workLoop(ctx, runs context.Context, q JobQueue, cfg WorkerConfi
 	}
 }
 
+// finishTimeout bounds recording the end of a run.
+const finishTimeout = 10 * time.Second
+
 // runJob runs one claimed job and records how it ended.
 func (e *Engine) runJob(ctx context.Context, q JobQueue, cfg WorkerConfig, job graph.Job) {
 	log := cfg.Logger.With("job", job.ID, "attempt", job.Attempts)
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	jctx, cancelRun := context.WithTimeout(jctx, cfg.RunTimeout)
+	defer cancelRun()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		every := max(cfg.LeaseTTL/4, time.Millisecond)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			if err := q.RenewJob(jctx, job, cfg.LeaseTTL); errors.Is(err, graph.Conflict) {
-				cancel(err)
-				return
-			}
-		}
-	})
+	wg.Go(func() { e.heartbeatJob(jctx, q, cfg, job, done, cancel) })
 	res, err := e.runOnce(jctx, q, job)
 	close(done)
 	wg.Wait()
@@ -161,15 +157,53 @@ func (e *Engine) runJob(ctx context.Context, q JobQueue, cfg WorkerConfig, job g
 	if err == nil {
 		out = &res
 	}
-	if err := q.FinishJob(ctx, job, status, out, errText, retry); err != nil {
+	// Recorded even when ctx (shutdown) ended, with a bounded context of its
+	// own; a write already marked the job SUCCEEDED in its own transaction,
+	// so a lost claim then is expected.
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer fcancel()
+	if err := q.FinishJob(fctx, job, status, out, errText, retry); err != nil && !(status == graph.JobSucceeded && errors.Is(err, graph.Conflict)) {
 		// Lost claim or Neo4j down: the lease lapses and another run
 		// finds the write recorded under the job's key.
 		log.Warn("record job end", "err", err)
 	}
 }
 
-// runOnce runs the job's add with its idempotency key; a write already
-// recorded under the key is the result.
+// heartbeatJob renews job's claim every LeaseTTL/4 until done is closed. It
+// ends the run (lost) when the claim was taken over, or when no renewal
+// succeeded for a whole LeaseTTL: another worker may own the job by then
+// (and the write's fence would refuse this run anyway).
+func (e *Engine) heartbeatJob(ctx context.Context, q JobQueue, cfg WorkerConfig, job graph.Job, done <-chan struct{}, lost context.CancelCauseFunc) {
+	every := max(cfg.LeaseTTL/4, time.Millisecond)
+	lastOK := time.Now()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, every)
+		err := q.RenewJob(rctx, job, cfg.LeaseTTL)
+		cancel()
+		switch {
+		case err == nil:
+			lastOK = time.Now()
+		case errors.Is(err, graph.Conflict):
+			lost(graph.Wrap(graph.Conflict, "async add", err))
+			return
+		case time.Since(lastOK) >= cfg.LeaseTTL:
+			lost(graph.E(graph.Unavailable, "async add", "job claim not renewed for %v: %v", cfg.LeaseTTL, err))
+			return
+		}
+	}
+}
+
+// runOnce runs the job's add with its idempotency key, fenced by the job's
+// claim; a write already recorded under the key is the result.
 func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (AddResult, error) {
 	key := jobKey(job.ID)
 	if res, ok, err := recalled(ctx, q, job.Scope.Tenant, key); err != nil || ok {
@@ -178,7 +212,7 @@ func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (AddRes
 	req := job.Request
 	req.Scope = job.Scope
 	req.JobID = job.ID
-	req.Audit.Once = &graph.Once{Key: key, Fingerprint: "job"}
+	req.Audit.Once = &graph.Once{Key: key, Fingerprint: jobFingerprint, JobID: job.ID, JobToken: job.Token}
 	res, err := e.Add(ctx, req)
 	if graph.IsDone(err) {
 		res, ok, rerr := recalled(ctx, q, job.Scope.Tenant, key)
@@ -190,10 +224,13 @@ func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (AddRes
 	return res, lostLease(ctx, err)
 }
 
+// jobFingerprint marks the idempotency records of jobs.
+const jobFingerprint = "job"
+
 // recalled returns the add result recorded under key, if any.
 func recalled(ctx context.Context, q JobQueue, tenant, key string) (AddResult, bool, error) {
 	rec, ok, err := q.Recall(ctx, tenant, key)
-	if err != nil || !ok || len(rec.Result) == 0 {
+	if err != nil || !ok || len(rec.Result) == 0 || rec.Fingerprint != jobFingerprint {
 		return AddResult{}, false, err
 	}
 	var res AddResult

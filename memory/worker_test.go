@@ -82,43 +82,83 @@ func TestJobRetriesProviderFailures(t *testing.T) {
 	}
 }
 
-// TestJobOfDeadWorkerRunsOnce: a worker that died after writing (its lease
-// lapses with the job RUNNING) is taken over; the new run finds the write
-// recorded under the job's key and finishes without writing or calling the
-// model again.
-func TestJobOfDeadWorkerRunsOnce(t *testing.T) {
+// TestJobWriteIsFenced: a job's write commits only while its worker holds
+// the claim, and marks the job SUCCEEDED in the same transaction; a worker
+// whose claim lapsed and was taken over writes nothing.
+func TestJobWriteIsFenced(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	ctx := context.Background()
+	// run adds text as job j's worker would; decide scripts the decision
+	// call a scope with memories needs.
+	run := func(j graph.Job, text string, decide bool) (memory.AddResult, error) {
+		e.model.Then(extraction([]fact{{Text: text}}, nil, nil, ""))
+		if decide {
+			e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolAddMemory, map[string]string{"text": text, "fact": "F1"})))
+		}
+		req := j.Request
+		req.JobID = j.ID
+		req.Audit.Once = &graph.Once{Key: "job:" + j.ID, Fingerprint: "job", JobID: j.ID, JobToken: j.Token}
+		return e.engine.Add(ctx, req)
+	}
+
+	// A worker that wrote and died before recording the end: the job is
+	// SUCCEEDED anyway, with the write's result.
 	j := e.enqueue("I like tea")
-	// The dead worker: claims with a short lease, writes, never finishes.
-	claimed, ok, err := e.store.ClaimJob(ctx, "dead-worker", 300*time.Millisecond, []string{e.tenant})
+	claimed, ok, err := e.store.ClaimJob(ctx, "dying-worker", time.Minute, []string{e.tenant})
 	if err != nil || !ok || claimed.ID != j.ID {
 		t.Fatalf("ClaimJob = %v, %v, %v", claimed.ID, ok, err)
 	}
-	e.model.Then(extraction([]fact{{Text: "alice likes tea"}}, nil, nil, ""))
-	req := claimed.Request
-	req.JobID = j.ID
-	req.Audit.Once = &graph.Once{Key: "job:" + j.ID, Fingerprint: "job"}
-	if _, err := e.engine.Add(ctx, req); err != nil {
+	if _, err := run(claimed, "alice likes tea", false); err != nil {
 		t.Fatal(err)
 	}
-	calls := e.model.Calls()
+	got, err := e.store.GetJob(ctx, e.tenant, j.ID)
+	if err != nil || got.Status != graph.JobSucceeded || got.Result == nil || len(got.Result.Results) != 1 {
+		t.Fatalf("job after its fenced write: %+v, %v", got, err)
+	}
 
-	e.workers(memory.WorkerConfig{Workers: 2, Poll: 20 * time.Millisecond})
-	done := e.waitJob(j.ID)
-	if done.Status != graph.JobSucceeded || done.Attempts != 2 || done.Result == nil || len(done.Result.Results) != 1 {
-		t.Fatalf("taken-over job: %s after %d attempts, result %+v", done.Status, done.Attempts, done.Result)
+	// A worker whose claim lapsed and was taken over cannot commit.
+	j = e.enqueue("I like coffee")
+	stale, _, err := e.store.ClaimJob(ctx, "stale-worker", 200*time.Millisecond, []string{e.tenant})
+	if err != nil || stale.ID != j.ID {
+		t.Fatalf("ClaimJob = %v, %v", stale.ID, err)
 	}
-	if e.model.Calls() != calls {
-		t.Fatalf("the second run called the model %d more times", e.model.Calls()-calls)
+	time.Sleep(400 * time.Millisecond)
+	fresh, ok, err := e.store.ClaimJob(ctx, "new-worker", time.Minute, []string{e.tenant})
+	if err != nil || !ok || fresh.ID != j.ID || fresh.Attempts != 2 {
+		t.Fatalf("take-over = %+v, %v, %v", fresh, ok, err)
 	}
-	if n := e.count(`MATCH (m:Memory {tenant: $tenant}) RETURN count(m) AS n`, nil); n != 1 {
-		t.Fatalf("%d memories after a job ran twice, want 1", n)
+	if _, err := run(stale, "alice likes coffee", true); !errors.Is(err, graph.Conflict) {
+		t.Fatalf("write of the stale worker = %v, want Conflict", err)
 	}
-	// The dead worker's claim is fenced off.
-	err = e.store.FinishJob(ctx, claimed, graph.JobFailed, nil, "late", 0)
-	if !errors.Is(err, graph.Conflict) {
-		t.Fatalf("finish by the worker that lost the claim = %v, want Conflict", err)
+	if n := e.count(`MATCH (m:Memory {tenant: $tenant}) WHERE m.text CONTAINS 'coffee' RETURN count(m) AS n`, nil); n != 0 {
+		t.Fatalf("the stale worker wrote %d memories", n)
+	}
+	if err := e.store.FinishJob(ctx, stale, graph.JobFailed, nil, "late", 0); !errors.Is(err, graph.Conflict) {
+		t.Fatalf("finish by the stale worker = %v, want Conflict", err)
+	}
+
+}
+
+// TestExhaustedJobFails: a job whose workers died max_attempts times is
+// FAILED by the next claim, and the next job of its scope runs.
+func TestExhaustedJobFails(t *testing.T) {
+	e := newEnv(t, memory.Config{JobAttempts: 1})
+	ctx := context.Background()
+	first := e.enqueue("I like tea")
+	second := e.enqueue("I like coffee")
+	if _, ok, err := e.store.ClaimJob(ctx, "dead", 100*time.Millisecond, []string{e.tenant}); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	// The first job is exhausted: FAILED, nothing handed out.
+	if j, ok, err := e.store.ClaimJob(ctx, "next", time.Minute, []string{e.tenant}); ok || err != nil {
+		t.Fatalf("claim of an exhausted job handed out %s (%v)", j.ID, err)
+	}
+	if j, _ := e.store.GetJob(ctx, e.tenant, first.ID); j.Status != graph.JobFailed || j.Error == "" {
+		t.Fatalf("exhausted job: %s %q", j.Status, j.Error)
+	}
+	if j, ok, err := e.store.ClaimJob(ctx, "next", time.Minute, []string{e.tenant}); !ok || err != nil || j.ID != second.ID {
+		t.Fatalf("next claim = %v %v %v, want the scope's second job", j.ID, ok, err)
 	}
 }
 

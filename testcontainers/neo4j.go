@@ -182,7 +182,7 @@ func Tenant(t testing.TB) string {
 // TenantLabels are the labels of every node neomem writes; each carries a
 // tenant property backed by an index, so a tenant is deleted without a scan of
 // the whole database.
-var TenantLabels = []string{"Memory", "__Entity__", "Event", "ScopeLock", "ApiKey", "IdempotencyKey", "Job"}
+var TenantLabels = []string{"Memory", "__Entity__", "Event", "ScopeLock", "ApiKey", "IdempotencyKey", "Job", "JobCounter"}
 
 // deleteTenantBatch has one variant per label (labels cannot be parameters);
 // the labels come from the constant list above, never from input.

@@ -113,7 +113,33 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 	}
 
+	// Mem0's batch update: one answer for its retries, too.
+	id2 := addRaw(t, client{t: t, base: srv.base, key: key}, "u", "I have a cat")
+	batchBody := map[string]any{"memories": []map[string]any{{"memory_id": id2, "text": "I have two cats"}}}
+	for i := range 2 {
+		code, h, out := do("PUT", "/v1/batch/", "batch-1", batchBody, nil)
+		if code != 200 || (i == 1) != (h.Get("Idempotent-Replayed") == "true") {
+			t.Fatalf("batch update %d: %d %v, replayed %q", i, code, out, h.Get("Idempotent-Replayed"))
+		}
+	}
+	// A delete-all left unfinished under a key (a crash between its
+	// batches) is resumed by the same request and refused to another.
+	if _, err := neo4j.ExecuteQuery(context.Background(), testcontainers.Driver(t),
+		`CREATE (:IdempotencyKey {tenant: $tenant, key: 'half-done', fingerprint: 'another request', created_at: datetime(), expires_at: datetime() + duration('PT1H')})`,
+		map[string]any{"tenant": tenant}, neo4j.EagerResultTransformer); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, out := do("DELETE", "/memories?user_id=u", "half-done", nil, nil); code != http.StatusUnprocessableEntity {
+		t.Fatalf("another request with the key of an unfinished delete: %d %v, want 422", code, out)
+	}
+	if n := countOf(t, `MATCH (m:Memory {tenant: $tenant, user_id: 'u'}) RETURN count(m) AS n`, tenant); n == 0 {
+		t.Fatal("the refused delete-all deleted the scope")
+	}
+
 	// Bad keys and routes that keep no answer.
+	if code, _, _ := do("POST", "/memories", "job:"+id2, add, nil); code != 400 {
+		t.Fatalf("a key in the jobs' namespace: %d, want 400", code)
+	}
 	if code, _, _ := do("POST", "/memories", fmt.Sprintf("%0300d", 1), add, nil); code != 400 {
 		t.Fatalf("a 300-character key: %d, want 400", code)
 	}
