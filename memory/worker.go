@@ -53,7 +53,7 @@ type WorkerConfig struct {
 	// RunTimeout bounds one run of a job, model calls included (default
 	// 5m): a hung run would otherwise keep its lease, and its scope, forever.
 	RunTimeout time.Duration
-	Logger *slog.Logger
+	Logger     *slog.Logger
 }
 
 // jobKey is the idempotency key of a job's write: a job that ran twice (its
