@@ -181,6 +181,29 @@ func New(opt Options) *echo.Echo {
 	return e
 }
 
+// Probes returns the HTTP handler of a process without the API (the worker
+// role): /healthz, /readyz and /metrics only, from opt's Checker and Metrics.
+func Probes(opt Options) *echo.Echo {
+	if opt.ReadyTimeout <= 0 {
+		opt.ReadyTimeout = 3 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(opt.Logger)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(opt.Middleware...)
+	s := &server{opt: opt}
+	e.GET("/healthz", s.Healthz)
+	e.GET("/readyz", s.Readyz)
+	e.GET("/metrics", s.Metrics)
+	return e
+}
+
 // server implements the generated ServerInterface.
 type server struct {
 	opt Options

@@ -140,20 +140,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	background := runBackground(bg, log, engine, store, cfg, workerOnly)
 	defer func() { stopBackground(); background.Wait() }()
+	var handler http.Handler
 	if workerOnly {
-		log.Info("worker running", "workers", max(cfg.Workers, 1))
-		<-ctx.Done()
-		log.Info("worker stopping: finishing the jobs in progress")
-		return nil
+		// The worker role serves its probes and metrics only.
+		log.Info("worker role: asynchronous adds only; HTTP serves /healthz, /readyz and /metrics", "workers", max(cfg.Workers, 1))
+		handler = api.Probes(api.Options{Logger: log, Checker: readiness{store}, Metrics: met.handler(),
+			Middleware: []echo.MiddlewareFunc{met.middleware}})
+	} else {
+		if cfg.AuthDisabled() {
+			log.Warn("AUTHENTICATION IS DISABLED: every request acts as an admin of tenant "+cfg.DefaultTenant+
+				"; never expose this server (NEOMEM_AUTH=disabled)", "tenant", cfg.DefaultTenant)
+		}
+		handler = api.New(api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: storeAPI{store},
+			Auth: authAPI{store}, Keys: authAPI{store}, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
+			RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+			Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}})
 	}
-	if cfg.AuthDisabled() {
-		log.Warn("AUTHENTICATION IS DISABLED: every request acts as an admin of tenant "+cfg.DefaultTenant+
-			"; never expose this server (NEOMEM_AUTH=disabled)", "tenant", cfg.DefaultTenant)
-	}
-	handler := api.New(api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: storeAPI{store},
-		Auth: authAPI{store}, Keys: authAPI{store}, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
-		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
-		Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -72,11 +72,17 @@ type server struct {
 // start runs the server and waits for its "listening" log line.
 func start(t *testing.T, getenv func(string) string) *server {
 	t.Helper()
+	return startArgs(t, nil, getenv)
+}
+
+// startArgs is start with command-line arguments (a role).
+func startArgs(t *testing.T, args []string, getenv func(string) string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &server{done: make(chan error, 1), stop: cancel}
 	go func() {
-		err := run(ctx, nil, getenv, pw)
+		err := run(ctx, args, getenv, pw)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		s.done <- err
 	}()
