@@ -26,7 +26,16 @@ func memory(m graph.Memory) Memory {
 		UserId: optional(m.Scope.UserID), AgentId: optional(m.Scope.AgentID), RunId: optional(m.Scope.RunID),
 		ActorId: optional(m.ActorID), Role: optional(m.Role),
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, ValidFrom: m.ValidFrom, InvalidAt: m.InvalidAt, ExpiresAt: m.ExpiresAt,
+		Version: optional(int(m.Version)), Source: optionalSlice(m.Source),
 	}
+}
+
+// optionalSlice is nil for an empty slice (the field is left out).
+func optionalSlice[T any](xs []T) *[]T {
+	if len(xs) == 0 {
+		return nil
+	}
+	return &xs
 }
 
 func relation(r graph.Relation) Relation {

@@ -64,6 +64,11 @@ func (s *server) GetEvent(c echo.Context, id ID) error {
 		r := addResponse(*j.Result)
 		out.Result, out.Results = &r, &r.Results
 	}
+	msgs := make([]EventMessage, 0, len(j.Request.Messages))
+	for _, m := range j.Request.Messages {
+		msgs = append(msgs, EventMessage{Role: m.Role, Name: optional(m.Name), Content: m.Content, Images: optional(len(m.Images))})
+	}
+	out.Messages = &msgs
 	return c.JSON(http.StatusOK, out)
 }
 

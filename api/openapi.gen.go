@@ -290,13 +290,16 @@ type Event struct {
 	Error       *string        `json:"error,omitempty"`
 	EventType   EventEventType `json:"event_type"`
 	Id          string         `json:"id"`
-	Result      *AddResponse   `json:"result,omitempty"`
-	Results     *[]AddResult   `json:"results,omitempty"`
-	RunId       *string        `json:"run_id,omitempty"`
-	StartedAt   *time.Time     `json:"started_at,omitempty"`
-	Status      EventStatus    `json:"status"`
-	UpdatedAt   time.Time      `json:"updated_at"`
-	UserId      *string        `json:"user_id,omitempty"`
+
+	// Messages The conversation turns the add was asked for, as acknowledged (the provenance of its memories).
+	Messages  *[]EventMessage `json:"messages,omitempty"`
+	Result    *AddResponse    `json:"result,omitempty"`
+	Results   *[]AddResult    `json:"results,omitempty"`
+	RunId     *string         `json:"run_id,omitempty"`
+	StartedAt *time.Time      `json:"started_at,omitempty"`
+	Status    EventStatus     `json:"status"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	UserId    *string         `json:"user_id,omitempty"`
 }
 
 // EventEventType defines model for Event.EventType.
@@ -314,6 +317,16 @@ type EventAccepted struct {
 
 // EventAcceptedStatus defines model for EventAccepted.Status.
 type EventAcceptedStatus string
+
+// EventMessage defines model for EventMessage.
+type EventMessage struct {
+	Content string `json:"content"`
+
+	// Images Attached images (not repeated here).
+	Images *int    `json:"images,omitempty"`
+	Name   *string `json:"name,omitempty"`
+	Role   string  `json:"role"`
+}
 
 // Explain defines model for Explain.
 type Explain struct {
@@ -396,9 +409,15 @@ type Memory struct {
 	Role      *string                `json:"role,omitempty"`
 	RunId     *string                `json:"run_id,omitempty"`
 	Score     *float64               `json:"score,omitempty"`
-	UpdatedAt time.Time              `json:"updated_at"`
-	UserId    *string                `json:"user_id,omitempty"`
-	ValidFrom time.Time              `json:"valid_from"`
+
+	// Source Where the memory came from: job:<event id> for an asynchronous add (GET /events/{id} shows its messages).
+	Source    *[]string `json:"source,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UserId    *string   `json:"user_id,omitempty"`
+	ValidFrom time.Time `json:"valid_from"`
+
+	// Version Counts the memory's changes; its ETag.
+	Version *int `json:"version,omitempty"`
 }
 
 // MemoryKind defines model for Memory.Kind.
@@ -1538,89 +1557,92 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rctu4kv+roPj/V0WuZSzZic/ukT95Ys2MdxzH5dg1WzVKyTDZFhGTAAcAbWtSrtqn2QfbJ9nChTcJ",
-	"oCRbcnLO7qcwIgmgf93oG7rpb0HEspxRoFIEw29BAjgGri9Hl3iq/o1BRJzkkjAaDIPLBFAGGeOzNwLd",
-	"AxeEUYQFwkhIzugUAZVEzpDE00MkgMaISHSDoztEKDq5ffsRyyjZDcJARAlkWE0gZzkEw0BITug0eHp6",
-	"CoMcc5yBtCs5mgKVJ8fqkqg1/FkAnwVhQHGmXsTq9oTErUEz/HgKdCqTYLh/8LdwYZIwaAyYY5nU4+mR",
-	"OPxZEA5xMJS8gK7lhsFFQf2r4wVdf21XArh/yEIAX3fMJ0WSyBkVoDE95+wmhUxdRoxKoFJd4jxPSYQV",
-	"r/u5eeJfvgrF+G+Nuf4/h9tgGPy/fi07fXNX9Mtx9Yxt0TmiCDhnHPUufv6A/v7+4F+RnQPFIDFJxc6u",
-	"pt6OpVkfxxeQ6gWJC/izAKHXmXOWA5fE0FIJwHIcFAp2OI2uhEwsI+mSkzwF9W6GH0/MG3uDwSAMMkLL",
-	"/1czYc7xTE9kGL/KmkqGriQbtWT+0SDmS/Uou/kKkVTDavA2gRkWMxoZXXCLi1QGw1ucCphn8GfJOCCZ",
-	"AMJxbJTCV3aDMI0RpuIBONof7CMsEaMRHKIHxu+AC8QLqpREj1FAImI5vBHqPaE0BuMx8B2lL+yibhhL",
-	"AVO1KkJvgbdWZbbq4pNGYU3MjW8B0CJT6OWcRRAXHKcN+GqqMxACT2ENQSk4bYvJ/lIpyUDiGEu9r3Ac",
-	"EwUlTs8bvGoRVTM35yzL5Rz7/k2L5aLMv4IoVmh5JdFon0VRbO3IOSmNY4hXxr/UFB8STKd6w86jTeg9",
-	"TkmM5UZH5aDoXGtI80I5dNegkxTfQNoWwgWuzb9c5JulcY7Xhi31NG1gXQLAQRSpXH0rGYFRm9pFnRK0",
-	"RWFRw6SgyJhIdge0CRWhEqbA1duQ3UAcEzqdRDhNPQ+ladZ122y+jmnmAKuHm383dCx7cY2LkC4YAoNv",
-	"076VQPk3pFaa8zDCvXUGSjV5dHwchMHV+fHR5SgIg+PR6UhfnH06GzkVp1EfDn2qtLDzVs7hnrBCTLzP",
-	"zNGrvR/7cGiX7KLzAwcs4TeY+Q1hnBHqsm2LZsS4X23F6NC3T951xL/BrGMFDhPnRvLODLPomQuIOMhD",
-	"JBL2QLWZbZjO+v2SkEU9AhQb5q8Av33YLCe0ZLiYcAwpWG3UpjyubyzuMWtQli+mfDCsxnMtYqTjkm5H",
-	"aNHxSQkWsKbyjQyvJ1gDect4pq4CpRzfSpJBsPqWIWKiDLJbOKwUOPYZrczpIqxe3tdOgodCxw1rANYi",
-	"teFhrCBkermViFl21MA0qG0B31qaXxyOddzh0IGVsHQZKStSzwoq/KZ/DgW7lHCJr2/WckpcKm5d41vT",
-	"1bmycljnckojss5mkxKyXHrk1prJNYXtOXtRB6nOFWo7sxBGKPu4hhnkld1d7gAZj3nT/lPHThcS83Xx",
-	"EhLLQjQROR+dHZ+c/RKEwcXV2Zm5+nz14cNodDxSvsTPRyenIzdo29coDSZWa28I35pqRA12FEWQOw2c",
-	"mcvrD/kMXBemX5YFYtWcDerKqZwkPOYpNg5Ie/FCcixhOvN4Co9ywjG9c+9WfVtEjEObjay4SRs8pEV2",
-	"Y164h0gy3jGifWD1Medgab3fnq+13CZpYY2BC7mfCaTxqNQWbfC6mKvTjUuF1SYlu1j3C8d5csZiRzD0",
-	"HIfiOZGm35V0+wwdNt5O7yL0VyIk47MRldzlwmlWeih+lgUordd6oY1vCRQeJh3BD0vjrtvcRC6+wTlL",
-	"Ya14aVJrwbaycwF/kuWMu1WbchLstSPIvi9PFFyOfca4982WK7UkrK5GqiYM63Ut85g+Qjb4CcsocW3e",
-	"eoXVVnA8MvOr9mdm9ZTumQsx/3Zw8G6F7Fu5HBepnW5cRawPpE/mf+uSol499yRqitb2akYnln5apClW",
-	"ar09+mLGYKWHXd7TemzpAtCQY9feWFnY6SF/rHb8Gsqs039+lqZ7zAkHse47pcPQGUXYx57CIMEiWUed",
-	"2mziWqu6IzRu+ku3OFLc4PjB5Ny6M/1e7fvsnezRy93e9xoO02Yd5TAwiN9ylq06XmdKTrO8AZ9lkN+7",
-	"bq3Av2HcGkVtvUlUcOEJ3NYNn+zmfEkE/LF2AFf1DD15LdfojePb+ZRamdFwx7WrY9Dwbp3HE51eSR2/",
-	"OGIDItOX+Iw2dDPDVFO5ULoAHBMKwmG//UE+oTE8dtp+r8+bs7wwLsckBx5ZJ3KFzaxoWIFy6yibp53T",
-	"Lbf+yk6x918diBjl5iTslqQSOMSTMooCzKPEHUVwwFFizLHrtq0ZWU5sPY53fhe1C5LnGb6KjQ0cNd/d",
-	"gjR3YOfIsWHhAa9yQxOSuzcLK3jk2RGYT2GFhLwdYm6y6v2wXJ+bOB9Rm8xkP8OkV07tmjFpdwL8Jeww",
-	"t7xpch+zylu+F59jyzdjryu5qSnzy1BNRGv69TJmc0fNqyYumv7+eifZr7H92li68esCYzN5+5XPFLr8",
-	"ls9atW6qbmjCbp8VWCw/jDUmYWko1z4jVTHpG4HMuyjFdFrgafOMtMaB0CgtYphYxbXaokyhnjN+zwgt",
-	"f9l7WYmOTDiIhKXtNQ1Ch6OR4UeSqXhoTy/AXA8cDohk+eSuNd7eoPm6rWOqBltUq88uHDKYdYniSoVD",
-	"L9whW48RlqWjPld+y3wWfi1/xjl0cTPlOE9cPt869W1d6FEWrzFSnbheBp8ZN7QrdVFnyzP90mH1/rxU",
-	"LtmQtVVovFiVfS5/szomXFIt0jQy685kDfKKM63nMjqhLrjLS6zrh+cqUuBRhohxhFFKhETsFuWYS4Gu",
-	"v4314ONgONYpz3EQlhfD//7P/3q6Rv32QyTDU5gUPNVPNv43/DYOzIV67+ka9a4uTtWcMZYYXV2c7uz6",
-	"Snfc5cE2bVOmkWyVARaCCGnKXcRMSMiWH8TpocIKHhegV9pX8hrbV0kjLxaWCYgKTuTss9qt1uznxNYu",
-	"6YJ00yZQV6T/x9uj85O3v+kijXI7mzeewuAGMDdHTnr7a5NpfqoeTqTMjRm6A7ooSNeX6nc0LgaDd9Ed",
-	"zPQFXKOetedRSoBKXSbsXN5RIRPGyV9Gey0s8ckUE7PFibWeentLuJAoZXT6VgLPbP8DumUcnZ5+RI2i",
-	"eREiRtGZiih30ege+AxxVkgYU3iMIJeonwBOZfJXiPoccDz7S1dH91kOFOdk96tgFFGAWCBM0dH5CbqD",
-	"WYgeEhIl6IbQWIypTADZ7AuSDDEKyFRiDdF1xYfhAlghum7BMEQ/aSaM6QKsjC8862bALtL5IYEwhzG9",
-	"9nUPXKMHIhOEq2WT+BDZelHCbFeAMDoCFGhjeoNjdEsgjXfHdEx/50SCQDNWoAhTxEHy2dA8ih7UPYMy",
-	"kvgONHLXJzFkOZNAo5mC43pMjUyg3p4Cbf/gAN0TQW5SQEefP5ycoCjBHEfKoww1pDnwcrmHCKOrq5Nj",
-	"RATCYzplLFZs2dlFlwmoK3VDSMYhNoQqDullvRHImH9EaOtX9kDHVHJMBY40BEoK7pSAKKHaf48SVnAx",
-	"1JBJRWQ5rMCZmVK9UP4wpiWwU5BC/2xE1lbd4ykmFPUsAjU28u0F5CmeQTxESpFc74ypGvfBwE2ZTAid",
-	"HrYnNqxU92qENDLo/f6+5tanXJKMCEkiFDEaFZwrNihiqsah69Elnl6jHqPol9GlJub86nJHjUOkGFOb",
-	"JNpF12XLUCnQIPG0klOq3lLiampSlYEpJ1EMpVNQ4yFG09mYPiQkBfVftViJZIJl2cAUIkgFoPd7+7vo",
-	"dyITVsiqVymsiZBjaoJbLfBm30OsxQXfqoBCAaWBCRFVv6ZMyN0xrZKVw4ACyyALGmmwYLC7tzvQ58BG",
-	"CQTD4N3uYPddYAoFtPrtN09brbOgjIDePydxMAxUBDmqjz6bDVR/uH2x+pG+bTd6Cpc+WbZirfCo6YpS",
-	"D7p6mFKSEdnqYGpEHnOhx5LY4+nLXG/T/mDQ0de0Xj9To67O0dKkFEDJGu1nVES4R62W2eiTCgNRZBlW",
-	"cWNwVDXAVAxXD1Ts738j8ZNXBn4BOaqrBbcKiC2c7IJktglAPtFyNKN4iBTIbkZUx1NP6wq8EswvGlhd",
-	"NrAcVlstsT1U9QQ+ONXNTaD5ewJKb1GkG7oSzigrhG7WUr5tLFDPVpmFyBbuhaiq2wuRKdvb0epaMYJX",
-	"FYbPRf8xZ1x6gR/p25/VjvihVNp6+ubxLY0XhcHRn9lmvJL8f//86QwZx1zHUBQ2qGQQFujsWE/RK2tA",
-	"KkeDcJSYmquwUkVhveN2jFqqsgq+faP95x/NHM11pUqUMeVKJ0SgDNMZ0imHKpZY3W4dtOzWwfe1W1XO",
-	"x6NThL2/WatVjop6pdBoZbGgsXeU8Gmc9X2T3NEiZeMjr1D9au9vEzqTSfMAp0tJhEAC+D0I9Ovl5flu",
-	"K2oOhn98aaJzSu5Bn0Fr+khWqrycCQd9puCu1HnWv/6JxbNNaJh2U/vTFjGs6gYdKP6uPO8HLBCxD21C",
-	"Bs2EyrYZo4IIlUw75HegIg4TIqMehQdEYq3LbkEFJiB04HWoXzWehgpzdHgAj0RIYaKbiNHblETSqr47",
-	"mAk/F6u2s5V5uB68C21tr8zeRjubZ5vcwexQOwmmJU2HyI2mtJcz3CyhkSbRobNpPs8InWN79ZvQ0aBl",
-	"YrPO0/SOLbLSNK8dpenHutj0BzZnF5Cxe2ibcCQZQz3gWBQcdnyWLS+4bqJzWDbPeddWDVjZNOiQr1/Z",
-	"g7HUD8qdtU1/m5ApM6dNLNk8grZPRi/o9ILxnXpYohSwkDr6J/GOmt0bmP+oorPtwNwzhS3U83y+5GBv",
-	"35Gmdo80f0j7w0hvo1jR49vn+uD55TKr5KsUyzcClSotRCyNQUiTCQzLDKyFXtequQzXURw3hHUbpqvx",
-	"UZJXNlqtljqPW1J+vCQmRqHsD/Y3G+NXvWKuFWgeqdB8WC2kTi2X31M5RDlLU503rdIXZc/X00bc+Tiu",
-	"xAjdcpYp3+ceuDDZellwKtr2s8qfdBvRj2Vx8Ba3nSmZdYB73DAT7/f21wBnU2YFNw+O9ClCTzlIpZEW",
-	"Es/EYZV31k8xZyrdb2x+AfkaIJvCB7fjZ2hUTobjW2KuYe1jff2MHfTFOUOLdK+MPBlHjU+U7DwzZxUG",
-	"eeFA3ZziNoDfvNZsHxS/suLsZrit99sE4195X5oawea5lIRHFUPGfcZRefiOehwixmOIEaGosWNX3asL",
-	"mrJvB/AmOQzgtunxpVt5pYKcVoPlYk2Ok/GWik2YnCrLLZSTzaoN3PZiXpBpzkByEokOxM39pVgrCelX",
-	"ZYpr5HPtDOVJ8DlnGcgECit0pnavO5PUeKekRwuXqSTw0nZhbm9RQdR9Fg7C9fRaSA4G715nyjMmEbfT",
-	"duBZjYF6umQDVS0Hod7n1emwbg1Auu2iTH23ag+9gd9F42NMP3zkZ6Lc+Q9LVkWlRWG++rNaZGZKf50D",
-	"dZaobyHO+wc/gW7ViHtUcSWNm03nV8PWjlRBU7VhsLiD2NQ6PBABO50RZXMXbC2knPtI6A8YWz5goUtr",
-	"JNCNHObqwicheRHJQgWIUhfCmjM8Vuhc+Onpx8ZRjG3TUM5wptwWiNHNDKntUCk1AR1nExf69nfO+ZlT",
-	"o21m/nTVk/JDFk8P3GnkuhvOjZupY9+S8Lf7NV5Z7Ocq9J3WX5e/6zTqRrWUUntRyoTyDqtsRVkVVysu",
-	"zFlhfsxC/UFZCsgYAs26+73+jdoK/a7sRfWlCCMlW2Jk/T2KVw/v/EkTtpmSA0WbrdIdIg34xICtE+n6",
-	"/F1Z2R1dfj4V9rMUg0D57s6QuwLLBMb/x5JNsMRE8ktZYvdNVZPWFcYOlB8rtpyNGvjy7LrQQfkyYuOI",
-	"FYou1Js3EW+EuRMi3Shn9V5BRQeOKu41eYFOJP95ytA0kHmKpQoJhmgKEpWfI1rc/c+L9+/36pTLMtVe",
-	"nfD+4IVKrXKwnj3sPp/JhFHEIeeo1Q2h//iC8J72lu2TnkO494O/O5pFvnz/1P0m97ARiglOU9QrD3aJ",
-	"QKWa92/ZdjZvNflaFC4XW+ySUkLvIHb9lYzXOr78TsxwqYAujfj9zzk2DEPZaf9yNdjhOW3VafoHOqrY",
-	"tE9QwrqK1rDZ826b/7/oCKCFZFLRvUGHICd02g33uTJzW/ZVP5V9lr6yuTrdgAVifKpdyJwz9drGgVaY",
-	"GC82YtTkkhhXPgROU5/922+0oygheep/U9ZrVUNYtai4zGH7LzHZLz35/xbTfJfu1PrHBXW25zonsR9V",
-	"8k+y7HMG/5xekQlw+kjnBM0f51E/2cAGMa7CGp+IvGt73+60mDXhTsfbWaCIffWJe8+rQ1MDTgT5CzZ5",
-	"CrCdLEStNZ6+Uyy9yZq1eY9HueChHl1npNWF0XoNBi0RMxzHS0TtKI6D12DQj17StkneqXF7NnCKBZIs",
-	"f5vCPaSm3sZ+Z0esoCVMCn0JB7eaR/9+TPyOSfQWMw0PmvzsZmH7ZL3+RsQfX5TCLb/6YP5nP+zwxxel",
-	"JHXrjFX0BU+DYdBXXtr/BAAA//8=",
+	"7H3rbtu6lvCrLOj7gDoYNbe2Z+a4v7Kb7O7MTtMgTbEHqAuHkVYsNhKpTVJJvIsA8zTzYPMkA150synZ",
+	"Tuy058z8qmJRJNeF677Y70HEs5wzZEoGw+9BgiRGYR6PLshE/xujjATNFeUsGAYXCUKGGRfTFxJuUUjK",
+	"GRAJBKQSnE0AmaJqCopM3oJEFgNVcEWiG6AMjq9ffiAqSraDMJBRghnRC6hpjsEwkEpQNgkeHh7CICeC",
+	"ZKjcTg4myNTxoX6keg9/FiimQRgwkukPiX49pnFr0ozcnyCbqCQY7r/5Wzi3SBg0JsyJSur5zEwC/yyo",
+	"wDgYKlFg33bD4Lxg3bsTBVt9b58liu4pC4li1TkfNEgy50yiwemZ4FcpZvox4kwhU/qR5HlKI6JpvZPb",
+	"Ef/yTWrCf2+s9f8FXgfD4P/t1LyzY9/KnXJes2KbdQ4YoBBcwOD813fw99dv/hXcGhCjIjSVW9sGejeX",
+	"IX0cn2NqNiTP8c8CpdlnLniOQlELS8UAi/GgseCmM9hVmMlFIF0Imqeov83I/bH9Ym93dzcMMsrKv6uV",
+	"iBBkahayhF9mTyVBl+KNmjO/NID5Wg3lV98wUnpag7x14IzIKYusLLgmRaqC4TVJJc4S+JPiAkElCCSO",
+	"rVD4xq+AsBgIk3coYH93H4gCziJ8C3dc3KCQIAqmhcSAMwQZ8RxfSP2d1BKDixjFlpYXblNXnKdImN4V",
+	"ZdcoWruyR3V+pBVYY/vie4CsyDT2csEjjAtB0gb6aqgzlJJMcAVGKQRrs8n+Qi7JUJGYKHOuSBxTjUqS",
+	"njVo1QKqJm4ueJarGfL9m2HLeZ5/BlassNXJiVb6zLNi60TOcGkcY7w0/ktJ8S4hbGIO7Cy2KbslKY2J",
+	"WuusAjWcK01pPyin7pt0nJIrTNtMOEe12Y+LfL0wztDakqVepo1YHwMIlEWqlj9KlmH0ofZBpxltnln0",
+	"NClqMMaK3yBroooyhRMU+mvMrjCOKZuMI5KmHYPSNOt7bQ9fzzIzCKunm/029Gx7fo/zKJ1TBBa/Tf1W",
+	"Iqr7QBqhOYtGvHXGQCkmDw4PgzD4fHZ4cHEUhMHh0cmReTj9eHrkFZxWfHjkqZbC3le5wFvKCznuHDMD",
+	"r7F+3ODQbdkH5zuBROHvOO1WhHFGmU+3zasRa361BaNH3j507iP+Hac9O/CoOD8mb+w085a5xEigegsy",
+	"4XfMqNmG6qy/LwGZlyPIiCX+Euh3g+12QgeGjwiHmKKTRm3I4/rF/BlzCmXxZsqBYTWfbxNHxi/pN4Tm",
+	"DZ+UEokrCt/I0npMDCKvucj0U6CF40tFMwyWPzJUjrVC9jOH4wLPOWOVOp1HayftayOhA0LPC6cAVgK1",
+	"YWEswWRmuxWLOXLUiGlA20J8a2vd7HBo/A6PDKyYpU9JOZZ6lFPRrfpnsOC2Ei6w9e1eTqhPxK2qfGu4",
+	"endWTuvdTqlEVjlsSmGWqw6+dWpyRWZ7zFk0Tqp3h0bPzLkRWj+upAZrt2Jegkec3aKQhtKgCsFk5VDd",
+	"aY9K3mAM11yExr+Kbhi/SzGeYAwDPS4X/FaL5QiBXwNV0gZrKErjRC1Hfg3lBydUvZZpaTgstuCsyb9u",
+	"A7BHVElFxKoEl4qoQjZJenZ0enh8+j4Ig/PPp6f26dPnd++Ojg6PtDH068HxyZGf6psXiQ0urPbeOD0r",
+	"ykE92UEUYe7V0Hatfk7uokMHTr8u8iSrNRvQlUt1gvCh3susV1BFt+ZPaOY/iAdKkSjBGOwAGDCuQGBu",
+	"0AoJCmyGJJZSrjxdwpIxo8Jqy15g7/OUWHOxDadUgiicTDvsuns1FoTd+GWreS0jLrDNs7y4ShsMy4rs",
+	"yn5wi5HiomdGN2D5OWcw0fq+vV5ru03QwhoHPsz9SjGNj0rZ3kZeHyeb4PBC0rkQch+fvhckT0557GHS",
+	"x5h/j4kLdBv+fguvxyJzy/sA/Y1KxcX0iCnhM7gNKTsgfpS+vu08332OaNcWGN6Ne1xVnsZ9r4X1M7sm",
+	"X04ONLzbcS3y25Ldh/jjLOfCL8e1SeeePSGR2zL/43PDrP3gf9syfBcEQaqZqgXDel+L7NsPmO3+QlSU",
+	"+A5vvcPqKHiGTLv12CNjsFr2zAQE/vbmzaslYqXldnyg9hrdFbBdSPpo/1oVFP3pWYcCLVrHq6nuHPys",
+	"SFOixXp79vn4zlKDfabiamTpQ6AFx+29sbOw15/5UJ34FYRZr7fzKEl3n1OBctVvSoOh1+h3wx7CICEy",
+	"WUWcutjvSru6oSxuGofXJNLUEOTORkj78zKd0vfRJ7lDLve7GisYTJIXIsJ5S/MPbUwaD89CBRHJEK4F",
+	"z4bwjV8NR8Xu7qvIiEugsfkLtfsHhIHJyiWCM15I4yAO3h9dwI6VrTvfafxg4oDSuYHW62y7gcsmEtbk",
+	"zYSB5RQN3/LzuSqDeeS900dZNrD3QkJkMhjyrQH66IJMfIZ6bzDZsH+DlRyzdrtVLai6hYdfumoxNI4K",
+	"ITtCDqv6zU5QPSV20+lKrRyR9c3eKDyYDQaXsTh/RGZ5HDQsfW/4otdCqx1Xj59EVfoU+9n57Haaaikf",
+	"ls6RxJSh9Ngy3eEpymK877WDOu3/nOeFNb/GOYrIGdTLCDZF1BKQO6fBjvYut9gS0jqbv/7mwYgV9F7A",
+	"rmmqUGA8Lj1KJCJK/B6VQBIl1jTxvW7IoUVVGeU8nev7oJ3jvI7pq6CIRUdNdz8jzaSaPdFhIjuQV5nk",
+	"Cc39h6VSa/MngogJLpFKclPMLFZ9H5b78wPXBdQ6czCPMG8qA39F/7w/dfMUcthXnQmeLmKVr7o+fIx9",
+	"sLoN4NPXFd/UkHXzUA1Ea/nVQqUzRRLLBnGavs9qNRjPcfzauPTjrw8Z68k4LZ0N67NbPhnRuq6KtzG/",
+	"fpSTtbiMwKqEhW5t29bV/vkLCfZbSAmbFGTSzO7XeKAsSosYx05wLbcpW2LqjWVklJW/7D2tuEwlAmXC",
+	"0/aedkOPoZGRe5pp33DPbMA+73oMEMXz8U1rvr3d5ueuAq+abF6sPrrkzeKsjxWXKnl74gnZuI+wKDT3",
+	"qbJbZjMSK9kz3qmLq4kgeeKz+VapzOzDHuPxCjPVQfxF6LPzhm6nPuhcYXE3dzi5P8uVCw5krRUaH1YF",
+	"y4u/rBLcC+qcmkpm1ZWcQl5ypdVMRi+qC8F6c4MzmXi8VyFwAQRSKhXwa8iJUBIuv4/M5KNgODLh31EQ",
+	"lg/D//7P/3q4hJ32IJNCHBciNSMbfw2/jwL7oL97uITB5/MTvWZMFIHP5ydb211FZ/7CdhfCKkNqrj6G",
+	"SEmlsoVacioVZoszsEvkIT8bW6lT2T5LSH2+JFJiVAiqpp/0aXVqP6eu6s60UtgGl7qX4j9eHpwdv/zd",
+	"lBeVx9l+8RAGV0iETb+Z429Upv2pGpwolVs1dIOeENXlhf4dbBjvBqc2gncJA6fPo5QiUzYo59veQaES",
+	"LuhfVnrNbfHBlsHz+YWNnHp5TYVUkHI2ealQZGWQ8ZoLODn5AI12DxkCZ3CqPcptOLpFMQXBC4UjhvcR",
+	"5gp2EiSpSv4KYUcgiad/mbr+HZ4jIznd/iY5A4YYSyAMDs6O4QanIdwlNErgirJYjphKEFz0BRQHzhBs",
+	"DeEQLis6DOeQFcJlCw1D+MUQYcTm0MrF3Fg/AbbBxIckEIEjdtnV93IJd1QlQKpt0/gtuEpnyl0/i7Qy",
+	"AjXSRuyKxHBNMY23R2zE/hBUoYQpLyAiDAQqMR3aoXCn31ksgyI3aDB3eRxjlnOFLJpqdFyOmOUJGOxp",
+	"pO2/eQO3VNKrFOHg07vjY4gSIkikLcrQoDRHUW73LRD4/Pn4EKgEMmITzmNNlq1tuEhQP+kXUnGBsQVU",
+	"U8hs64UEq/6Bstav/I6NmBKESRIZFGguuNEMoplq/zUkvBByaFCmNJDltJJkdkn9QfnDiJWInaCL5FqW",
+	"df0iZEIog4HDQI0b9fIc85RMMR6CFiSXWyOm572z6GZcJZRN3rYXtqTU72oMGczA6/19Q62PuaIZlYpG",
+	"EHEWFUJoMmhgqvjy5dEFmVzCgDN4f3RhgDn7fLGl56FKjpgLEm3DZdnsVjI0KjKp+JTprzS72mpqrWBI",
+	"lQKwIWygCjhLpyN2l9AU9Z96swpUQlTZehcCphLh9d7+NvxBVcILVXXZhTUQasSsc2sY3p57jA27kGvt",
+	"UGhEGcSEwPSvKZdqe8SqYOUwYMgzzIJGGCzY3d7b3jU5cSsEgmHwant3+1VgiyaM+N1pZp6dsaCVgDk/",
+	"x3EwDLQHeVSngZutf1/8tlg9ZMc1yj2EC0eWTYRLDLX9fHqgr/supRlVrd67hucx43os8D0evs505e3v",
+	"7vZ05K3WideoCPU042kBUJLG2BkVEP5Zq202OvzCQBZZRrTfGBxUrVsVwfWAivwmH9XJA+9RHdV1rhtF",
+	"iCv57UPJdB0I+cjK2azgoUqCO4xQ+1MPqzK8ZsyvBrF1mq8Xra5yZHNYNQt0oVO/XAc2bZ7Ul/TUtm0s",
+	"YeDKC0NwFZshVAWbIdh6zS0jrjUhRFVa+ljs3+dcqE7EH5nXn/SJ+KlE2mry5v4li+eZwdNZ3Ca85vx/",
+	"//TxFKxhbnwohmsUMkAknB6aJQZlPUxlaFABia0/CytRFNYnbsuKpSqq0HVujP38s6mj2SpVyLg2pRMq",
+	"ISNsCibkUPkSy+utNy299ebH6q0q5tMhU6R7v16tVc4Kg5JpjLCYk9hbmvkMns17G9wxLOX8o06m+s29",
+	"3yTqbCStA3GmrEZKkChuUcJvFxdn2y2vORh++drEzgm9RZODNvDRrBR5OZce+GzxYSnznH39C4+n65Aw",
+	"7esYHjaIw6qG0oPFP7TlfUckUDdoHTxoF9S6zSoVoExxY5DfoPY4rIsMA4Z3QGMjy65ROyYojeP11nxq",
+	"LQ3t5hj3AO+pVNJ6NxFn1ymNlBN9NziV3VSsGiaXpuFq6J1ryHxm8jYaMTuOyQ1ObfWQbaY0LnKjnfLp",
+	"BLdbaIRJjOtsu3wyymbIXv0mjTfoiNisebVdj/OktG2XB2n6oS68/YnV2Tlm/BbbKhwU5zBAQWThei58",
+	"mi0vhGn/9Gi2jnzXRhVY2e7q4a/f+J3V1HfanHXtquvgKbumCyy5OILRT1YumPCCtZ0GREGKRCrj/dN4",
+	"S6/e6Zj/rKyzace8YwlXqNdx8c6bvX1PmNo/02yS9qfh3kaxYodtn5vE89N5VvNXyZYv6kbFEHgao1Q2",
+	"EhiWEViHelOr5lNcB3HcYNZNqK7GdTrPrLRavZQdZknZJRpTK1D2d/fX6+NXTYK+HRgaadd8WG2kDi2X",
+	"NwG9hZynKbSqlMtmv4e1mPNxXLGRKaL2tNO29WcVP+lXoh/K4uANHjvXbzuP3MOGmni9t78CctalVkgz",
+	"cWSyCANtIJVKWioylW+ruLMZxb2h9G5l8x7VcyDZFj74DT8LozYyPLfg+aZ1w3bMGDfpk2OGDtOD0vPk",
+	"AhqX62w9MmYVBnnhwbrN4jYQv36p2U4UP7Pg7Ce4q/dbB+Gf+VzaGsFmXkrhvfYh4x0uoEy+w0BgxEWM",
+	"MVAGjRO77Fmdk5Q7boLOIIdFuGsAfepRXqogp9VsOl+T4yW8g2IdKqeKckttZPPqALetmCdEmjNUgkay",
+	"B+P2/UJcaw7ZqcoUV4jnuhXKTPCZ4BmqBAvHdLZ2rz+S1PimhMcwl60k6ITt3L7eoICo+yw8gJvlDZO8",
+	"2X31PEuemosG7LI9+KzmgIEp2YCq5SA057zKDpvWADBtF2Xou1V72On4nTeuEfvpPT/r5c5eiVoVlRaF",
+	"va9qOc/Mlv56J+otUd+An/cPnoFu1Yh3iOKKG9cbzq+mrQ2pgqX6wNgbdEytwx2VuNXrUTZPwcZcypnr",
+	"bX9C3/KOSFNao5CtJZlrCp+kEkWkCu0gKlMIa3N4vDCx8JOTD41UjGvT0MZwps0WjOFqCvo4VEJNYk9u",
+	"4ty8/sExP5s12mTkz1Q9aTtkPnvgDyPX3XB+vNk69g0xf7tf45nZfqZC36v9Tfm7CaOuVUqZa75SLrV1",
+	"WEUryqq4WnARwQv7Yxaaq5AZglUEhnS3eztX+ijs9EUvqlszLJdsiJD13RzP7t51B034ekoONGyuSncI",
+	"BuFji2wTSDf5d61lt0z5+US6Kzp2A227e13uClnWMf4/kqyDJNaTX0gSd26qmrQ+N3ZX27Fyw9Go3a44",
+	"uyl00LaMXDvGCg2XvS2wqSJeSPsmBNMo5+RewWQPHrXfa+MCvZj85ylDM4jMU6K0SzCECSoor2aaP/2P",
+	"8/dv9+qQyyLRXmV4f/JCpVY52MAlu8+mKuEMBOYCWt0Q5r8NkZ3Z3rJ9siMJ93r3755mka8/PnS/zjNs",
+	"mWJM0hQGZWKXSijFfPeRbUfzluOveebykcVtKaXsBmPf/+/yXOnLH0QMnwjok4g/Ps+xZjSUnfZPF4M9",
+	"ltNGjaZ/oFTFum2CEq3LSA0XPe/X+f+LUgAtTCYV3Gs0CHLKJv3oPtNqbsO26seyz7KrbK4ONxAJXEyM",
+	"CZkLrj9bO6I1TqwVG3FmY0lcaBuCpGmX/ttvtKNoJnnY+a6117KKsGpR8anD9v8h5m566v5fxGa7dCfO",
+	"Pi6Ytz3Xu4i7VKl7kUXXGfxzWkXWwdkBExO0/62U/sk5NsCFdmu6WORV2/r2h8WcCvca3t4CRdJVn7j3",
+	"uDo0PeFY0r9wnVmAzUQhaqnx8IN86XXWrM1aPNoED83sJiKtH6zUaxBoAZuROF7AagdxHDwHgX72krZ1",
+	"0s7cl+kcp1iC4vnLFG8xtfU27p4duYSUsCH0BRTcaBz9xxHxBwbRW8S0NGjSs5+E7cx6fUfEl69a4Ja3",
+	"Pti/3MUOX75qIWlaZ5ygL0QaDIMdbaX9TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

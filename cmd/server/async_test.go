@@ -77,6 +77,18 @@ func TestAsyncAdds(t *testing.T) {
 			t.Fatalf("memory %d is %v, want %s: the scope's jobs ran out of order", i, m.(map[string]any)["id"], ids[i])
 		}
 	}
+	// A memory shows its source, and its event the turns it came from.
+	code, _, m0, err := call(hc, srv.base, key, "GET", "/memories/"+ids[0], nil, nil)
+	if err != nil || code != 200 {
+		t.Fatal(code, err)
+	}
+	if src, _ := m0["source"].([]any); len(src) != 1 || src[0] != "job:"+events[0] || m0["version"] != float64(1) {
+		t.Fatalf("memory of an async add: source %v, version %v", m0["source"], m0["version"])
+	}
+	_, _, ev0, _ := call(hc, srv.base, key, "GET", "/events/"+events[0], nil, nil)
+	if msgs, _ := ev0["messages"].([]any); len(msgs) != 1 || msgs[0].(map[string]any)["content"] != "a is a letter" {
+		t.Fatalf("event messages: %v", ev0["messages"])
+	}
 	if n := countOf(t, `MATCH (m:Memory {tenant: $tenant}) WHERE size(m.source) = 1 AND m.source[0] STARTS WITH 'job:' RETURN count(m) AS n`, tenant); n != 10 {
 		t.Fatalf("%d of 10 memories name their job as source", n)
 	}
