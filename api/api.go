@@ -58,35 +58,19 @@ type Engine interface {
 	AddRelations(ctx context.Context, scope graph.Scope, triples []graph.Triple, audit graph.Audit) (graph.AddResult, error)
 }
 
-// ListQuery selects a page of memories.
-type ListQuery struct {
-	Limit          int
-	Cursor         string
-	IncludeInvalid bool
-	Filter         graph.Filter
-}
-
-// RelationQuery selects relations.
-type RelationQuery struct {
-	EntityID       string
-	AsOf           *time.Time
-	IncludeInvalid bool
-	Limit          int
-}
-
 // Store is the system of record's reads and deletes. Methods return graph
 // error kinds and are safe for concurrent use.
 type Store interface {
 	GetMemory(ctx context.Context, scope graph.Scope, id string) (graph.Memory, error)
-	ListMemories(ctx context.Context, scope graph.Scope, q ListQuery) (graph.Page[graph.Memory], error)
+	ListMemories(ctx context.Context, scope graph.Scope, q graph.ListQuery) (graph.Page[graph.Memory], error)
 	DeleteMemory(ctx context.Context, scope graph.Scope, id string, ifVersion int64, audit graph.Audit) error
 	DeleteMemories(ctx context.Context, scope graph.Scope, changes []graph.MemoryChange, audit graph.Audit) error
-	DeleteAll(ctx context.Context, scope graph.Scope, purge bool, audit graph.Audit) (int, error)
+	DeleteAll(ctx context.Context, scope graph.Scope, opt graph.DeleteOptions, audit graph.Audit) (int, error)
 	Reset(ctx context.Context, tenant string, audit graph.Audit) (int, error)
 	History(ctx context.Context, scope graph.Scope, id string) ([]graph.Event, error)
 	Entities(ctx context.Context, scope graph.Scope, limit int) ([]graph.Entity, error)
 	GetEntity(ctx context.Context, scope graph.Scope, id string) (graph.Entity, error)
-	Relations(ctx context.Context, scope graph.Scope, q RelationQuery) ([]graph.Relation, error)
+	Relations(ctx context.Context, scope graph.Scope, q graph.RelationQuery) ([]graph.Relation, error)
 	CountMemories(ctx context.Context, scope graph.Scope, filter graph.Filter) (int, error)
 	Scopes(ctx context.Context, tenant string, limit int) ([]graph.ScopeSummary, error)
 	Graph(ctx context.Context, scope graph.Scope, limit int) (graph.Subgraph, error)

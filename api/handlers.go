@@ -216,7 +216,7 @@ func normalizeNumbers(v any) any {
 
 // ListMemories lists a scope's memories with a cursor.
 func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
-	q := ListQuery{Cursor: str(p.Cursor)}
+	q := graph.ListQuery{Cursor: str(p.Cursor)}
 	if p.Limit != nil {
 		q.Limit = *p.Limit
 	}
@@ -238,7 +238,7 @@ func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
 func (s *server) DeleteAllMemories(c echo.Context, p DeleteAllMemoriesParams) error {
 	purge := p.Purge != nil && *p.Purge
 	return idempotent(s, c, func(a graph.Audit) (int, error) {
-		return s.opt.Store.DeleteAll(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), purge, a)
+		return s.opt.Store.DeleteAll(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), graph.DeleteOptions{Purge: purge}, a)
 	}, func(n int) error {
 		return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted %d memories and entities", n), Deleted: n})
 	})
@@ -461,7 +461,7 @@ func (s *server) GetEntity(c echo.Context, id ID) error {
 		return err
 	}
 	// Relations of the entity's own scope.
-	rels, err := s.opt.Store.Relations(c.Request().Context(), e.Scope, RelationQuery{EntityID: id})
+	rels, err := s.opt.Store.Relations(c.Request().Context(), e.Scope, graph.RelationQuery{EntityID: id})
 	if err != nil {
 		return err
 	}
@@ -474,7 +474,7 @@ func (s *server) GetEntity(c echo.Context, id ID) error {
 
 // ListRelations lists a scope's relations.
 func (s *server) ListRelations(c echo.Context, p ListRelationsParams) error {
-	q := RelationQuery{AsOf: p.AsOf}
+	q := graph.RelationQuery{AsOf: p.AsOf}
 	if p.EntityId != nil {
 		q.EntityID = p.EntityId.String()
 	}

@@ -178,7 +178,7 @@ func (s *server) Mem0GetAll(c echo.Context, p Mem0GetAllParams) error {
 	var items []graph.Memory
 	cursor := ""
 	for i := 1; i <= page; i++ {
-		pg, err := s.opt.Store.ListMemories(ctx, scope, ListQuery{Limit: size, Cursor: cursor, Filter: filter})
+		pg, err := s.opt.Store.ListMemories(ctx, scope, graph.ListQuery{Limit: size, Cursor: cursor, Filter: filter})
 		if err != nil {
 			return err
 		}
@@ -259,7 +259,7 @@ func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
 		return graph.InvalidFields("delete all", graph.FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; use /reset to delete a whole tenant"})
 	}
 	return idempotent(s, c, func(a graph.Audit) (int, error) {
-		return s.opt.Store.DeleteAll(c.Request().Context(), scope, false, a)
+		return s.opt.Store.DeleteAll(c.Request().Context(), scope, graph.DeleteOptions{}, a)
 	}, func(int) error { return c.JSON(http.StatusOK, Message{Message: "Memories deleted successfully!"}) })
 }
 
@@ -300,7 +300,7 @@ func (s *server) Mem0DeleteEntity(c echo.Context, typ Mem0DeleteEntityParamsType
 		return graph.InvalidFields("delete entity", graph.FieldError{Path: "type", Message: "must be user, agent or run"})
 	}
 	return idempotent(s, c, func(a graph.Audit) (int, error) {
-		return s.opt.Store.DeleteAll(c.Request().Context(), scope, false, a)
+		return s.opt.Store.DeleteAll(c.Request().Context(), scope, graph.DeleteOptions{}, a)
 	}, func(int) error { return c.JSON(http.StatusOK, Message{Message: "Entity deleted successfully!"}) })
 }
 

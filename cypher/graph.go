@@ -3,7 +3,6 @@ package cypher
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -93,23 +92,6 @@ func validRelationType(t string) bool {
 	return err == nil && out == t
 }
 
-// RelationQuery selects relations of a scope. The zero value selects the
-// current relations (not invalidated) of the whole scope.
-type RelationQuery struct {
-	// EntityID, when set, keeps the relations that start or end at that
-	// entity.
-	EntityID string
-	// AsOf, when set, selects the relations that held at that time:
-	// valid_from ≤ AsOf and not invalidated before or at AsOf. It overrides
-	// IncludeInvalid.
-	AsOf *time.Time
-	// IncludeInvalid also returns invalidated relations (the history).
-	IncludeInvalid bool
-	// Limit bounds the result; 0 means DefaultPageSize, more than
-	// MaxPageSize is Invalid.
-	Limit int
-}
-
 // relationValidity is the validity filter of listRelations and
 // entityRelations.
 const relationValidity = `
@@ -145,7 +127,7 @@ RETURN ` + relationMap + ` AS r`
 // Relations returns relations between entities of the scope (which needs at
 // least one id), most recently updated first, with the names of their ends.
 // Errors: Invalid (scope, entity id, limit), Unavailable.
-func (s *Store) Relations(ctx context.Context, scope graph.Scope, q RelationQuery) ([]graph.Relation, error) {
+func (s *Store) Relations(ctx context.Context, scope graph.Scope, q graph.RelationQuery) ([]graph.Relation, error) {
 	const op = "list relations"
 	if err := scope.ValidateSelector(op); err != nil {
 		return nil, err

@@ -218,7 +218,7 @@ func TestApplyCreatesGraph(t *testing.T) {
 	_, err = s.GetEntity(ctx, graph.Scope{Tenant: testcontainers.Tenant(t)}, alice.ID)
 	wantKind(t, "GetEntity from another tenant", err, graph.NotFound)
 
-	rels, err := s.Relations(ctx, scope, cypher.RelationQuery{EntityID: google.ID})
+	rels, err := s.Relations(ctx, scope, graph.RelationQuery{EntityID: google.ID})
 	if err != nil || len(rels) != 1 {
 		t.Fatalf("Relations of Google = %+v, %v", rels, err)
 	}
@@ -265,7 +265,7 @@ func TestApplyUpdatesMemory(t *testing.T) {
 	if hist, err := s.History(ctx, scope, upd.ID); err != nil || len(hist) != 1 || hist[0].Op != graph.OpAdd {
 		t.Fatalf("history of the new memory = %+v, %v", hist, err)
 	}
-	page, err := s.ListMemories(ctx, scope, cypher.ListOptions{})
+	page, err := s.ListMemories(ctx, scope, graph.ListQuery{})
 	if err != nil || len(page.Items) != 1 || page.Items[0].ID != upd.ID {
 		t.Fatalf("current memories = %+v, %v; want only the new version", page.Items, err)
 	}
@@ -305,7 +305,7 @@ func TestApplyUpdatesRelation(t *testing.T) {
 	mustApply(t, s, graph.Plan{Scope: scope, At: t2, Entities: []graph.EntityUpsert{austin},
 		Relations: []graph.RelationOp{{Op: graph.OpUpdate, OldID: inSeattle.ID, Relation: inAustin}}})
 
-	targets := func(q cypher.RelationQuery) []string {
+	targets := func(q graph.RelationQuery) []string {
 		t.Helper()
 		rels, err := s.Relations(ctx, scope, q)
 		if err != nil {
@@ -322,17 +322,17 @@ func TestApplyUpdatesRelation(t *testing.T) {
 	early := t1.Add(-time.Minute)
 	tests := []struct {
 		name string
-		q    cypher.RelationQuery
+		q    graph.RelationQuery
 		want []string
 	}{
-		{"current", cypher.RelationQuery{}, []string{"Alice LIVES_IN Austin"}},
-		{"as of before the update", cypher.RelationQuery{AsOf: &mid}, []string{"Alice LIVES_IN Seattle"}},
-		{"as of the update", cypher.RelationQuery{AsOf: &t2}, []string{"Alice LIVES_IN Austin"}},
-		{"as of before anything", cypher.RelationQuery{AsOf: &early}, nil},
-		{"with history", cypher.RelationQuery{IncludeInvalid: true}, []string{"Alice LIVES_IN Austin", "Alice LIVES_IN Seattle"}},
-		{"of Seattle, current", cypher.RelationQuery{EntityID: seattle.ID}, nil},
-		{"of Seattle, with history", cypher.RelationQuery{EntityID: seattle.ID, IncludeInvalid: true}, []string{"Alice LIVES_IN Seattle"}},
-		{"limit", cypher.RelationQuery{IncludeInvalid: true, Limit: 1}, []string{"Alice LIVES_IN Austin"}},
+		{"current", graph.RelationQuery{}, []string{"Alice LIVES_IN Austin"}},
+		{"as of before the update", graph.RelationQuery{AsOf: &mid}, []string{"Alice LIVES_IN Seattle"}},
+		{"as of the update", graph.RelationQuery{AsOf: &t2}, []string{"Alice LIVES_IN Austin"}},
+		{"as of before anything", graph.RelationQuery{AsOf: &early}, nil},
+		{"with history", graph.RelationQuery{IncludeInvalid: true}, []string{"Alice LIVES_IN Austin", "Alice LIVES_IN Seattle"}},
+		{"of Seattle, current", graph.RelationQuery{EntityID: seattle.ID}, nil},
+		{"of Seattle, with history", graph.RelationQuery{EntityID: seattle.ID, IncludeInvalid: true}, []string{"Alice LIVES_IN Seattle"}},
+		{"limit", graph.RelationQuery{IncludeInvalid: true, Limit: 1}, []string{"Alice LIVES_IN Austin"}},
 	}
 	for _, tt := range tests {
 		if got := targets(tt.q); !slices.Equal(got, tt.want) {
@@ -359,7 +359,7 @@ func TestApplyUpdatesRelation(t *testing.T) {
 
 	// DELETE invalidates with an INVALIDATE event.
 	mustApply(t, s, graph.Plan{Scope: scope, Relations: []graph.RelationOp{{Op: graph.OpDelete, OldID: inAustin.ID}}})
-	if got := targets(cypher.RelationQuery{}); len(got) != 0 {
+	if got := targets(graph.RelationQuery{}); len(got) != 0 {
 		t.Fatalf("current relations after DELETE = %q, want none", got)
 	}
 	hist, err = s.History(ctx, scope, inAustin.ID)
@@ -372,9 +372,9 @@ func TestApplyUpdatesRelation(t *testing.T) {
 	if n := count(t, `MATCH (:__Entity__ {tenant: $t})-[r]->() RETURN count(r) AS n`, map[string]any{"t": tenant}); n != 2 {
 		t.Fatalf("relations kept as history: %d, want 2", n)
 	}
-	_, err = s.Relations(ctx, graph.Scope{Tenant: tenant}, cypher.RelationQuery{})
+	_, err = s.Relations(ctx, graph.Scope{Tenant: tenant}, graph.RelationQuery{})
 	wantKind(t, "Relations without a scope id", err, graph.Invalid)
-	_, err = s.Relations(ctx, scope, cypher.RelationQuery{EntityID: "x"})
+	_, err = s.Relations(ctx, scope, graph.RelationQuery{EntityID: "x"})
 	wantKind(t, "Relations with a malformed entity id", err, graph.Invalid)
 }
 

@@ -230,19 +230,6 @@ func checkScopeAndID(op string, scope graph.Scope, id string) error {
 	return graph.CheckID(op, "id", id)
 }
 
-// ListOptions selects a page of a scope's memories.
-type ListOptions struct {
-	// Limit is the page size; 0 means DefaultPageSize, more than MaxPageSize
-	// is Invalid.
-	Limit int
-	// Cursor is the Next of the previous page; empty for the first page.
-	Cursor string
-	// IncludeInvalid includes memories that were invalidated (history).
-	IncludeInvalid bool
-	// Filter is the caller's parsed filter (Mem0's language), or nil.
-	Filter graph.Filter
-}
-
 // Page sizes.
 const (
 	DefaultPageSize = 100
@@ -266,7 +253,7 @@ RETURN ` + memoryProjection
 // ListMemories returns one page of the scope's memories, oldest first;
 // expired memories are left out. The scope needs at least one id.
 // Errors: Invalid (scope, limit, cursor), Unavailable.
-func (s *Store) ListMemories(ctx context.Context, scope graph.Scope, opt ListOptions) (graph.Page[graph.Memory], error) {
+func (s *Store) ListMemories(ctx context.Context, scope graph.Scope, opt graph.ListQuery) (graph.Page[graph.Memory], error) {
 	const op = "list memories"
 	if err := scope.ValidateSelector(op); err != nil {
 		return graph.Page[graph.Memory]{}, err
@@ -651,13 +638,6 @@ func (s *Store) DeleteMemories(ctx context.Context, scope graph.Scope, changes [
 	return translate(op, err)
 }
 
-// DeleteAllOptions tunes DeleteAll.
-type DeleteAllOptions struct {
-	// Purge removes the deleted items' history too (erasure requests);
-	// otherwise a DELETE event is recorded for each.
-	Purge bool
-}
-
 // deleteScopeBatch deletes one batch of memories or entities of a scope and
 // records a DELETE event for each; entities take their relations with them.
 const deleteScopeBatch = `
@@ -707,7 +687,7 @@ RETURN count(*) AS deleted`
 // idempotency answers. It returns how many memories and entities were
 // removed. Errors: Invalid, Unavailable (a partial delete may have happened;
 // calling again finishes it).
-func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt DeleteAllOptions, audit graph.Audit) (int, error) {
+func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt graph.DeleteOptions, audit graph.Audit) (int, error) {
 	const op = "delete all memories"
 	if err := scope.ValidateSelector(op); err != nil {
 		return 0, err

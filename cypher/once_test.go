@@ -87,11 +87,11 @@ func TestOnceWritesOnce(t *testing.T) {
 
 	// Delete-all records its count in its last batch.
 	da := graph.Audit{Once: &graph.Once{Key: "k-delete-all", Fingerprint: "fp"}}
-	n, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{}, da)
+	n, err := s.DeleteAll(ctx, scope, graph.DeleteOptions{}, da)
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteAll = %d, %v; want 2", n, err)
 	}
-	if _, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{}, da); !graph.IsDone(err) {
+	if _, err := s.DeleteAll(ctx, scope, graph.DeleteOptions{}, da); !graph.IsDone(err) {
 		t.Fatalf("second DeleteAll with the key = %v, want done", err)
 	}
 	rec, _, _ = s.Recall(ctx, tenant, "k-delete-all")
@@ -146,7 +146,7 @@ func TestDeleteAllTakesJobsAndPurgeTakesKeys(t *testing.T) {
 	if _, err := s.CreateMemories(ctx, []graph.Memory{mem(scope, "secret fact")}, keyed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{}, graph.Audit{}); err != nil {
+	if _, err := s.DeleteAll(ctx, scope, graph.DeleteOptions{}, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	jobs := func(user string) int64 {
@@ -158,7 +158,7 @@ func TestDeleteAllTakesJobsAndPurgeTakesKeys(t *testing.T) {
 	if _, ok, _ := s.Recall(ctx, tenant, "k"); !ok {
 		t.Fatal("a delete without purge removed the key")
 	}
-	if _, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{Purge: true}, graph.Audit{}); err != nil {
+	if _, err := s.DeleteAll(ctx, scope, graph.DeleteOptions{Purge: true}, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, _ := s.Recall(ctx, tenant, "k"); ok {

@@ -403,7 +403,7 @@ func TestListWithFilter(t *testing.T) {
 	var got []string
 	cursor := ""
 	for {
-		page, err := s.ListMemories(context.Background(), scope, cypher.ListOptions{Limit: 2, Cursor: cursor, Filter: f})
+		page, err := s.ListMemories(context.Background(), scope, graph.ListQuery{Limit: 2, Cursor: cursor, Filter: f})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +492,7 @@ func TestListCursorInAnotherZone(t *testing.T) {
 	s, tenant := newStore(t)
 	scope := graph.Scope{Tenant: tenant, UserID: "u"}
 	mustCreate(t, s, mem(scope, "a"), mem(scope, "b"))
-	page, err := s.ListMemories(context.Background(), scope, cypher.ListOptions{Limit: 1})
+	page, err := s.ListMemories(context.Background(), scope, graph.ListQuery{Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,12 +504,12 @@ func TestListCursorInAnotherZone(t *testing.T) {
 	_ = json.Unmarshal(raw, &c)
 	c.T = c.T.In(time.FixedZone("", 3600))
 	b, _ := json.Marshal(c)
-	next, err := s.ListMemories(context.Background(), scope, cypher.ListOptions{Limit: 1, Cursor: base64.RawURLEncoding.EncodeToString(b)})
+	next, err := s.ListMemories(context.Background(), scope, graph.ListQuery{Limit: 1, Cursor: base64.RawURLEncoding.EncodeToString(b)})
 	if err != nil || len(next.Items) != 1 || next.Items[0].Text == page.Items[0].Text {
 		t.Fatalf("cursor in +01:00: %+v, %v", next.Items, err)
 	}
 	// The connection is still fine afterwards.
-	if _, err := s.ListMemories(context.Background(), scope, cypher.ListOptions{}); err != nil {
+	if _, err := s.ListMemories(context.Background(), scope, graph.ListQuery{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -361,7 +361,7 @@ func TestListPagination(t *testing.T) {
 	cursor := ""
 	pages := 0
 	for {
-		page, err := s.ListMemories(ctx, scope, cypher.ListOptions{Limit: 10, Cursor: cursor})
+		page, err := s.ListMemories(ctx, scope, graph.ListQuery{Limit: 10, Cursor: cursor})
 		if err != nil {
 			t.Fatalf("ListMemories page %d: %v", pages, err)
 		}
@@ -393,7 +393,7 @@ func TestListPagination(t *testing.T) {
 	}
 
 	// History on request: the invalidated one appears, the expired one never.
-	page, err := s.ListMemories(ctx, scope, cypher.ListOptions{Limit: 100, IncludeInvalid: true})
+	page, err := s.ListMemories(ctx, scope, graph.ListQuery{Limit: 100, IncludeInvalid: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,11 +401,11 @@ func TestListPagination(t *testing.T) {
 		t.Fatalf("with invalid: %d items, last %v; want 26 ending with %s", len(page.Items), page.Items[len(page.Items)-1].ID, hidden[0].ID)
 	}
 
-	_, err = s.ListMemories(ctx, scope, cypher.ListOptions{Cursor: "garbage!"})
+	_, err = s.ListMemories(ctx, scope, graph.ListQuery{Cursor: "garbage!"})
 	wantKind(t, "ListMemories with a bad cursor", err, graph.Invalid)
-	_, err = s.ListMemories(ctx, scope, cypher.ListOptions{Limit: cypher.MaxPageSize + 1})
+	_, err = s.ListMemories(ctx, scope, graph.ListQuery{Limit: cypher.MaxPageSize + 1})
 	wantKind(t, "ListMemories with a too large limit", err, graph.Invalid)
-	_, err = s.ListMemories(ctx, graph.Scope{Tenant: tenant}, cypher.ListOptions{})
+	_, err = s.ListMemories(ctx, graph.Scope{Tenant: tenant}, graph.ListQuery{})
 	wantKind(t, "ListMemories without a scope id", err, graph.Invalid)
 }
 
@@ -439,7 +439,7 @@ func TestListDuringConcurrentInserts(t *testing.T) {
 	seen := map[string]bool{}
 	cursor := ""
 	for {
-		page, err := s.ListMemories(ctx, scope, cypher.ListOptions{Limit: 7, Cursor: cursor})
+		page, err := s.ListMemories(ctx, scope, graph.ListQuery{Limit: 7, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -563,7 +563,7 @@ func TestDeleteAllInBatches(t *testing.T) {
 	created := mustCreate(t, s, batch...)
 	other := mustCreate(t, s, mem(graph.Scope{Tenant: tenant, UserID: "keep"}, "another user's fact"))[0]
 
-	n, err := s.DeleteAll(ctx, scope, cypher.DeleteAllOptions{}, graph.Audit{})
+	n, err := s.DeleteAll(ctx, scope, graph.DeleteOptions{}, graph.Audit{})
 	if err != nil || n != 30 {
 		t.Fatalf("DeleteAll = %d, %v, want 30", n, err)
 	}
@@ -582,13 +582,13 @@ func TestDeleteAllInBatches(t *testing.T) {
 	}
 
 	// Purge removes the history too.
-	if _, err := s.DeleteAll(ctx, graph.Scope{Tenant: tenant, UserID: "keep"}, cypher.DeleteAllOptions{Purge: true}, graph.Audit{}); err != nil {
+	if _, err := s.DeleteAll(ctx, graph.Scope{Tenant: tenant, UserID: "keep"}, graph.DeleteOptions{Purge: true}, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.History(ctx, scope, other.ID)
 	wantKind(t, "History after purge", err, graph.NotFound)
 
-	_, err = s.DeleteAll(ctx, graph.Scope{Tenant: tenant}, cypher.DeleteAllOptions{}, graph.Audit{})
+	_, err = s.DeleteAll(ctx, graph.Scope{Tenant: tenant}, graph.DeleteOptions{}, graph.Audit{})
 	wantKind(t, "DeleteAll without a scope id", err, graph.Invalid)
 }
 
@@ -643,11 +643,11 @@ func TestTenantIsolation(t *testing.T) {
 		_, err = s.History(ctx, b, id)
 		wantKind(t, "B reads A's history", err, graph.NotFound)
 	}
-	page, err := s.ListMemories(ctx, b, cypher.ListOptions{IncludeInvalid: true})
+	page, err := s.ListMemories(ctx, b, graph.ListQuery{IncludeInvalid: true})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Text != "B's own" {
 		t.Fatalf("B lists %+v, %v; want only B's memory", page.Items, err)
 	}
-	if _, err := s.DeleteAll(ctx, b, cypher.DeleteAllOptions{Purge: true}, graph.Audit{}); err != nil {
+	if _, err := s.DeleteAll(ctx, b, graph.DeleteOptions{Purge: true}, graph.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Reset(ctx, tenantB, graph.Audit{}); err != nil {
@@ -659,7 +659,7 @@ func TestTenantIsolation(t *testing.T) {
 	if c := count(t, "MATCH (n) WHERE n.tenant = $t RETURN count(n) AS n", map[string]any{"t": tenantB}); c != 0 {
 		t.Fatalf("tenant B nodes after reset: %d, want 0", c)
 	}
-	page, err = s.ListMemories(ctx, a, cypher.ListOptions{})
+	page, err = s.ListMemories(ctx, a, graph.ListQuery{})
 	if err != nil || len(page.Items) != 2 {
 		t.Fatalf("A lists %d memories, %v; want 2", len(page.Items), err)
 	}

@@ -31,7 +31,7 @@ func callsOf(r llm.Response) []prompts.Call {
 // that does not parse (bad JSON, unknown tool, unknown id, missing field) is
 // shown to the model with what was wrong, once; if the second reply does not
 // parse either, the add fails with Unavailable and nothing is written.
-func (e *Engine) chatParsed(ctx context.Context, req llm.Request, u *Usage, parse func(llm.Response) error) error {
+func (e *Engine) chatParsed(ctx context.Context, req llm.Request, u *graph.Usage, parse func(llm.Response) error) error {
 	resp, err := e.chat.Chat(ctx, req)
 	if err != nil {
 		return err

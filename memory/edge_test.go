@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/llm/llmtest"
@@ -19,7 +18,7 @@ import (
 
 func (e *env) current() []graph.Memory {
 	e.t.Helper()
-	page, err := e.store.ListMemories(context.Background(), e.scope, cypher.ListOptions{})
+	page, err := e.store.ListMemories(context.Background(), e.scope, graph.ListQuery{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func TestDecisionMayOnlyNameShownEntities(t *testing.T) {
 		llmtest.Call(prompts.ToolAddGraphMemory, map[string]string{"source": "I", "relationship": "met", "target": "Bob"}),
 	))
 	before := e.model.Calls()
-	res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "I met Bob"}}})
+	res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{{Role: "user", Content: "I met Bob"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,15 +136,15 @@ func TestUpdateKeepsMentionsMetadataAndExpiry(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	e.model.Then(extraction([]fact{{Text: "alice works at Acme in Paris", Entities: []string{"alice", "Acme", "Paris"}}},
 		[]ent{{"Acme", "company"}, {"Paris", "city"}}, nil, ""))
-	_, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Metadata: map[string]any{"source": "crm", "team": "a"},
-		Messages: []memory.Message{{Role: "user", Content: "I work at Acme in Paris"}}})
+	_, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Metadata: map[string]any{"source": "crm", "team": "a"},
+		Messages: []graph.Message{{Role: "user", Content: "I work at Acme in Paris"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.model.Then(extraction([]fact{{Text: "alice is a senior engineer"}}, nil, nil, ""))
 	e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M1", "text": "alice works at Acme in Paris as a senior engineer", "fact": "F1"})))
-	_, err = e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Metadata: map[string]any{"team": "b"},
-		Messages: []memory.Message{{Role: "user", Content: "I'm a senior engineer now"}}})
+	_, err = e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Metadata: map[string]any{"team": "b"},
+		Messages: []graph.Message{{Role: "user", Content: "I'm a senior engineer now"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,13 +162,13 @@ func TestNestedScopesStayApart(t *testing.T) {
 	withAgent := e.scope
 	withAgent.AgentID = "bot"
 	e.model.Then(extraction([]fact{{Text: "alice likes cheese pizza"}}, nil, nil, ""))
-	if _, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: withAgent, Infer: true, Messages: []memory.Message{{Role: "user", Content: "I like cheese pizza"}}}); err != nil {
+	if _, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: withAgent, Infer: true, Messages: []graph.Message{{Role: "user", Content: "I like cheese pizza"}}}); err != nil {
 		t.Fatal(err)
 	}
 	// An add in the user's own scope does not see (or move) the agent's.
 	e.model.Then(extraction([]fact{{Text: "alice likes cheese pizza"}}, nil, nil, ""))
 	res := e.add("I like cheese pizza")
-	if res.Usage.LLMCalls != 1 || res.Results[0].Event != memory.EventAdd {
+	if res.Usage.LLMCalls != 1 || res.Results[0].Event != graph.EventAdd {
 		t.Fatalf("user-scope add = %+v; it saw the agent scope's memory", res)
 	}
 	if n := e.count(`MATCH (m:Memory {tenant: $tenant, user_id: 'alice', agent_id: 'bot'}) WHERE m.invalid_at IS NULL RETURN count(m) AS n`, nil); n != 1 {
@@ -207,7 +206,7 @@ func TestLeaseReleasedAfterDecisionFailure(t *testing.T) {
 	e.add("I like tea")
 	bad := llmtest.ToolCalls(llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M7", "text": "x"}))
 	e.model.Then(extraction([]fact{{Text: "alice likes green tea"}}, nil, nil, "")).Then(bad).Then(bad)
-	if _, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "green tea"}}}); err == nil {
+	if _, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{{Role: "user", Content: "green tea"}}}); err == nil {
 		t.Fatal("add with bad decisions succeeded")
 	}
 	e.model.Then(extraction([]fact{{Text: "alice likes black tea"}}, nil, nil, "")).Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolAddMemory, map[string]string{"text": "alice likes black tea", "fact": "F1"})))
@@ -216,8 +215,8 @@ func TestLeaseReleasedAfterDecisionFailure(t *testing.T) {
 
 func TestBadMetadataRefusedBeforeModelCalls(t *testing.T) {
 	e := newEnv(t, memory.Config{})
-	_, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Metadata: map[string]any{"": 1},
-		Messages: []memory.Message{{Role: "user", Content: "x"}}})
+	_, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Metadata: map[string]any{"": 1},
+		Messages: []graph.Message{{Role: "user", Content: "x"}}})
 	if !errors.Is(err, graph.Invalid) || e.model.Calls() != 0 {
 		t.Fatalf("bad metadata: %v after %d model calls", err, e.model.Calls())
 	}
@@ -246,8 +245,8 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-				Messages: []memory.Message{{Role: "user", Content: "I also drink " + d}}})
+			_, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+				Messages: []graph.Message{{Role: "user", Content: "I also drink " + d}}})
 			errs <- err
 		}()
 	}

@@ -165,37 +165,8 @@ func New(store Store, m Models, cfg Config) (*Engine, error) {
 	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: holder}, nil
 }
 
-// The engine's request and result types live in graph, shared with the
-// HTTP layer.
-type (
-	Message          = graph.Message
-	MemoryType       = graph.MemoryType
-	AddRequest       = graph.AddRequest
-	Event            = graph.AddEvent
-	Result           = graph.Result
-	RelationResult   = graph.RelationResult
-	RejectedRelation = graph.RejectedRelation
-	Relations        = graph.Relations
-	Usage            = graph.Usage
-	AddResult        = graph.AddResult
-	SearchRequest    = graph.SearchRequest
-	SearchHit        = graph.Hit
-	Explain          = graph.Explain
-	SearchResponse   = graph.SearchResponse
-)
-
-// The memory types and add events (re-exported from graph).
-const (
-	TypeDefault    = graph.TypeDefault
-	TypeProcedural = graph.TypeProcedural
-	EventAdd       = graph.EventAdd
-	EventUpdate    = graph.EventUpdate
-	EventDelete    = graph.EventDelete
-	EventNone      = graph.EventNone
-)
-
 // countChat adds one chat call's usage.
-func countChat(u *Usage, r llm.Response) {
+func countChat(u *graph.Usage, r llm.Response) {
 	u.LLMCalls++
 	u.PromptTokens += r.Usage.PromptTokens
 	u.CompletionTokens += r.Usage.CompletionTokens
@@ -208,18 +179,18 @@ func countChat(u *Usage, r llm.Response) {
 // infer=true without a chat model), Unavailable (a model or Neo4j, or a
 // model reply that stayed unusable after one retry), Conflict (the lock was
 // lost).
-func (e *Engine) Add(ctx context.Context, req AddRequest) (AddResult, error) {
+func (e *Engine) Add(ctx context.Context, req graph.AddRequest) (graph.AddResult, error) {
 	const op = "add"
 	if err := e.validate(req); err != nil {
-		return AddResult{}, err
+		return graph.AddResult{}, err
 	}
-	var res AddResult
+	var res graph.AddResult
 	msgs, err := e.describeImages(ctx, req.Messages, &res.Usage)
 	if err != nil {
-		return AddResult{}, err
+		return graph.AddResult{}, err
 	}
 	switch {
-	case req.MemoryType == TypeProcedural:
+	case req.MemoryType == graph.TypeProcedural:
 		err = e.addProcedural(ctx, req, msgs, &res)
 	case req.Infer:
 		err = e.addInferred(ctx, req, msgs, &res)
@@ -227,7 +198,7 @@ func (e *Engine) Add(ctx context.Context, req AddRequest) (AddResult, error) {
 		err = e.addRaw(ctx, req, msgs, &res)
 	}
 	if err != nil {
-		return AddResult{}, wrapOnce(op, err)
+		return graph.AddResult{}, wrapOnce(op, err)
 	}
 	finish(&res)
 	return res, nil
@@ -237,14 +208,14 @@ func (e *Engine) Add(ctx context.Context, req AddRequest) (AddResult, error) {
 // messages) for the workers (RunWorkers); the job's id is the event id
 // clients poll. Errors: Invalid, Conflict (graph.IsDone for a used
 // idempotency key), Unavailable.
-func (e *Engine) Enqueue(ctx context.Context, req AddRequest) (graph.Job, error) {
+func (e *Engine) Enqueue(ctx context.Context, req graph.AddRequest) (graph.Job, error) {
 	if err := e.validate(req); err != nil {
 		return graph.Job{}, err
 	}
 	return e.store.EnqueueJob(ctx, req, e.cfg.JobAttempts, req.Audit)
 }
 
-func (e *Engine) validate(req AddRequest) error {
+func (e *Engine) validate(req graph.AddRequest) error {
 	const op = "add"
 	if err := req.Scope.ValidateSelector(op); err != nil {
 		return err
@@ -273,8 +244,8 @@ func (e *Engine) validate(req AddRequest) error {
 		bad = append(bad, graph.FieldError{Path: "messages", Message: "no user or assistant message has content"})
 	}
 	switch req.MemoryType {
-	case TypeDefault:
-	case TypeProcedural:
+	case graph.TypeDefault:
+	case graph.TypeProcedural:
 		if req.Scope.AgentID == "" {
 			bad = append(bad, graph.FieldError{Path: "agent_id", Message: "procedural memory needs an agent_id"})
 		}
@@ -282,7 +253,7 @@ func (e *Engine) validate(req AddRequest) error {
 		bad = append(bad, graph.FieldError{Path: "memory_type", Message: "must be empty or procedural"})
 	}
 	bad = append(bad, graph.FieldsOf(graph.CheckMetadata(op, req.Metadata))...)
-	if (req.Infer || req.MemoryType == TypeProcedural) && e.chat == nil {
+	if (req.Infer || req.MemoryType == graph.TypeProcedural) && e.chat == nil {
 		bad = append(bad, graph.FieldError{Path: "infer", Message: "needs a chat model: set NEOMEM_LLM_PROVIDER or a provider key (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or add with infer=false"})
 	}
 	if len(bad) > 0 {
@@ -304,7 +275,7 @@ func wrapOnce(op string, err error) error {
 }
 
 // embed embeds texts in one call, counting it.
-func (e *Engine) embed(ctx context.Context, texts []string, u *Usage) ([][]float32, error) {
+func (e *Engine) embed(ctx context.Context, texts []string, u *graph.Usage) ([][]float32, error) {
 	if len(texts) == 0 {
 		return nil, nil
 	}
@@ -321,7 +292,7 @@ func (e *Engine) embed(ctx context.Context, texts []string, u *Usage) ([][]float
 
 // addRaw stores every non-system message as a raw memory: one embedding
 // batch, one transaction, no model call.
-func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) error {
+func (e *Engine) addRaw(ctx context.Context, req graph.AddRequest, msgs []graph.Message, res *graph.AddResult) error {
 	var mems []graph.Memory
 	var texts []string
 	for _, m := range msgs {
@@ -338,7 +309,7 @@ func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res
 	}
 	for i, m := range mems {
 		mems[i].Embedding = vs[i]
-		res.Results = append(res.Results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
+		res.Results = append(res.Results, graph.Result{ID: m.ID, Memory: m.Text, Event: graph.EventAdd})
 	}
 	audit, err := recordable(req.Audit, *res)
 	if err != nil {
@@ -350,25 +321,25 @@ func (e *Engine) addRaw(ctx context.Context, req AddRequest, msgs []Message, res
 
 // finish gives a result's lists their empty value instead of nil, so every
 // answer (and every recorded one) has the same shape.
-func finish(res *AddResult) {
+func finish(res *graph.AddResult) {
 	if res.Results == nil {
-		res.Results = []Result{}
+		res.Results = []graph.Result{}
 	}
 	if res.Relations.Added == nil {
-		res.Relations.Added = []RelationResult{}
+		res.Relations.Added = []graph.RelationResult{}
 	}
 	if res.Relations.Updated == nil {
-		res.Relations.Updated = []RelationResult{}
+		res.Relations.Updated = []graph.RelationResult{}
 	}
 	if res.Relations.Invalidated == nil {
-		res.Relations.Invalidated = []RelationResult{}
+		res.Relations.Invalidated = []graph.RelationResult{}
 	}
 }
 
 // recordable returns audit whose Once (if any) records res, finished, as
 // the write's result: the answer a retry with the same idempotency key gets.
 // The caller's Once is not changed.
-func recordable(audit graph.Audit, res AddResult) (graph.Audit, error) {
+func recordable(audit graph.Audit, res graph.AddResult) (graph.Audit, error) {
 	if audit.Once == nil {
 		return audit, nil
 	}

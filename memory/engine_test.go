@@ -64,11 +64,11 @@ func newEnv(t *testing.T, cfg memory.Config) *env {
 
 // add runs one infer=true add and checks, by the fake's own count, that it
 // made at most two LLM calls (and that the engine's usage says the same).
-func (e *env) add(content string) memory.AddResult {
+func (e *env) add(content string) graph.AddResult {
 	e.t.Helper()
 	before := e.model.Calls()
-	res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: content}}, Audit: graph.Audit{RequestID: "req-" + graph.NewID()}})
+	res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+		Messages: []graph.Message{{Role: "user", Content: content}}, Audit: graph.Audit{RequestID: "req-" + graph.NewID()}})
 	if err != nil {
 		e.t.Fatalf("Add(%q): %v", content, err)
 	}
@@ -127,7 +127,7 @@ func TestAddCreatesMemoriesEntitiesAndTypedRelation(t *testing.T) {
 		[]ent{{"I", "person"}, {"Google", "organization"}},
 		[]rel{{"I", "works at", "Google"}}, ""))
 	res := e.add("I work at Google as a software engineer.")
-	if len(res.Results) != 1 || res.Results[0].Event != memory.EventAdd || len(res.Relations.Added) != 1 {
+	if len(res.Results) != 1 || res.Results[0].Event != graph.EventAdd || len(res.Relations.Added) != 1 {
 		t.Fatalf("result = %+v", res)
 	}
 	if res.Usage.LLMCalls != 1 {
@@ -156,7 +156,7 @@ func TestAddCreatesMemoriesEntitiesAndTypedRelation(t *testing.T) {
 // moveSeattleToAustin adds "alice lives in Seattle", then the message that
 // moves her to Austin (an update of that memory and of its LIVES_IN
 // relation), and returns a time between the two adds and the second add.
-func (e *env) moveSeattleToAustin(move string) (time.Time, memory.AddResult) {
+func (e *env) moveSeattleToAustin(move string) (time.Time, graph.AddResult) {
 	e.t.Helper()
 	e.model.Then(extraction(
 		[]fact{{Text: "alice lives in Seattle", Entities: []string{"alice", "Seattle"}}},
@@ -181,7 +181,7 @@ func TestMovedFromSeattleToAustin(t *testing.T) {
 	if len(res.Relations.Updated) != 1 || res.Relations.Updated[0].Target != "Austin" || res.Relations.Updated[0].Previous.Target != "Seattle" {
 		t.Fatalf("relations = %+v", res.Relations)
 	}
-	if res.Results[0].Event != memory.EventUpdate || res.Results[0].PreviousMemory != "alice lives in Seattle" {
+	if res.Results[0].Event != graph.EventUpdate || res.Results[0].PreviousMemory != "alice lives in Seattle" {
 		t.Fatalf("results = %+v", res.Results)
 	}
 	// The decision call saw the old memory and relation by short ids only.
@@ -191,15 +191,15 @@ func TestMovedFromSeattleToAustin(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	current, err := e.store.Relations(ctx, e.scope, cypher.RelationQuery{})
+	current, err := e.store.Relations(ctx, e.scope, graph.RelationQuery{})
 	if err != nil || len(current) != 1 || current[0].Target != "Austin" || current[0].Type != "LIVES_IN" {
 		t.Fatalf("current relations = %+v, %v; want Austin only", current, err)
 	}
-	past, err := e.store.Relations(ctx, e.scope, cypher.RelationQuery{AsOf: &between})
+	past, err := e.store.Relations(ctx, e.scope, graph.RelationQuery{AsOf: &between})
 	if err != nil || len(past) != 1 || past[0].Target != "Seattle" {
 		t.Fatalf("relations as of before the move = %+v, %v; want Seattle", past, err)
 	}
-	all, err := e.store.Relations(ctx, e.scope, cypher.RelationQuery{IncludeInvalid: true})
+	all, err := e.store.Relations(ctx, e.scope, graph.RelationQuery{IncludeInvalid: true})
 	if err != nil || len(all) != 2 {
 		t.Fatalf("all relations = %+v, %v", all, err)
 	}
@@ -225,14 +225,14 @@ func TestSameFactTwiceIsNone(t *testing.T) {
 	e.model.Then(ex)
 	e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolNoop, map[string]string{"id": "M1"})))
 	second := e.add("I like pizza!")
-	if len(second.Results) != 1 || second.Results[0].Event != memory.EventNone || second.Results[0].ID != first.Results[0].ID {
+	if len(second.Results) != 1 || second.Results[0].Event != graph.EventNone || second.Results[0].ID != first.Results[0].ID {
 		t.Fatalf("second add = %+v, want NONE for %s", second.Results, first.Results[0].ID)
 	}
 	// A model that adds the identical text again still adds nothing.
 	e.model.Then(ex)
 	e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolAddMemory, map[string]string{"text": "alice likes pizza"})))
 	third := e.add("I like pizza.")
-	if third.Results[0].Event != memory.EventNone {
+	if third.Results[0].Event != graph.EventNone {
 		t.Fatalf("third add = %+v", third.Results)
 	}
 	if n := e.count(`MATCH (m:Memory {tenant: $tenant}) RETURN count(m) AS n`, nil); n != 1 {
@@ -248,14 +248,14 @@ func TestPizzaUpdateKeepsPreviousVersion(t *testing.T) {
 	e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M1", "text": "alice likes cheese and pepperoni pizza", "fact": "F1"})))
 	res := e.add("Actually I like cheese and pepperoni pizza.")
 	r := res.Results[0]
-	if r.Event != memory.EventUpdate || r.PreviousMemory != "alice likes cheese pizza" || r.Memory != "alice likes cheese and pepperoni pizza" {
+	if r.Event != graph.EventUpdate || r.PreviousMemory != "alice likes cheese pizza" || r.Memory != "alice likes cheese and pepperoni pizza" {
 		t.Fatalf("update result = %+v", r)
 	}
 	old, err := e.store.GetMemory(context.Background(), e.scope, first.Results[0].ID)
 	if err != nil || old.InvalidAt == nil {
 		t.Fatalf("old version = %+v, %v; want invalidated", old, err)
 	}
-	page, err := e.store.ListMemories(context.Background(), e.scope, cypher.ListOptions{})
+	page, err := e.store.ListMemories(context.Background(), e.scope, graph.ListQuery{})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Text != r.Memory {
 		t.Fatalf("current memories = %+v, %v", page.Items, err)
 	}
@@ -350,7 +350,7 @@ func TestSameUserTwoTenants(t *testing.T) {
 	res := b.add("I like chess.")
 	// Tenant B sees nothing of A: no candidates, so no decision call, and
 	// its own entities.
-	if res.Usage.LLMCalls != 1 || res.Results[0].Event != memory.EventAdd {
+	if res.Usage.LLMCalls != 1 || res.Results[0].Event != graph.EventAdd {
 		t.Fatalf("tenant B's add = %+v; it saw tenant A's data", res)
 	}
 	for _, x := range []*env{a, b} {
@@ -386,8 +386,8 @@ func TestConcurrentAddsOneScope(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-				Messages: []memory.Message{{Role: "user", Content: fmt.Sprintf("Today I visited Google, fact #%d here", i)}}})
+			res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+				Messages: []graph.Message{{Role: "user", Content: fmt.Sprintf("Today I visited Google, fact #%d here", i)}}})
 			if err == nil && res.Usage.LLMCalls > 2 {
 				err = fmt.Errorf("%d LLM calls", res.Usage.LLMCalls)
 			}
@@ -450,7 +450,7 @@ func TestFailureBetweenDecisionAndApplyWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.model.Then(extraction([]fact{{Text: "alice owns a cat", Entities: []string{"alice", "cat"}}}, []ent{{"cat", "animal"}}, []rel{{"alice", "owns", "cat"}}, ""))
-	_, err = eng.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "I own a cat"}}})
+	_, err = eng.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{{Role: "user", Content: "I own a cat"}}})
 	if !errors.Is(err, graph.Conflict) {
 		t.Fatalf("Add with a failing apply = %v, want the store's Conflict", err)
 	}
@@ -472,7 +472,7 @@ func TestMalformedRepliesRetryOnceThenFail(t *testing.T) {
 	// A bad reply, then a good one: the add succeeds and the retry showed
 	// the model what was wrong.
 	e.model.Then(bad).Then(extraction([]fact{{Text: "alice likes tea"}}, nil, nil, ""))
-	res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "I like tea"}}})
+	res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{{Role: "user", Content: "I like tea"}}})
 	if err != nil || len(res.Results) != 1 || res.Usage.LLMCalls != 2 {
 		t.Fatalf("Add after one bad reply = %+v, %v", res, err)
 	}
@@ -484,7 +484,7 @@ func TestMalformedRepliesRetryOnceThenFail(t *testing.T) {
 	e.model.Then(extraction([]fact{{Text: "alice likes green tea"}}, nil, nil, ""))
 	unknown := llmtest.ToolCalls(llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M9", "text": "x"}))
 	e.model.Then(unknown).Then(unknown)
-	_, err = e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "I like green tea"}}})
+	_, err = e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{{Role: "user", Content: "I like green tea"}}})
 	if err == nil || !errors.Is(err, graph.Unavailable) || !strings.Contains(err.Error(), "M9") {
 		t.Fatalf("Add with an unknown id twice = %v", err)
 	}
@@ -495,7 +495,7 @@ func TestMalformedRepliesRetryOnceThenFail(t *testing.T) {
 
 func TestAddWithoutInfer(t *testing.T) {
 	e := newEnv(t, memory.Config{})
-	res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Messages: []memory.Message{
+	res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Messages: []graph.Message{
 		{Role: "system", Content: "be nice"}, {Role: "user", Content: "hello"}, {Role: "assistant", Content: "hi!", Name: "bot"},
 	}, Metadata: map[string]any{"source": "chat"}})
 	if err != nil || len(res.Results) != 2 || res.Usage.LLMCalls != 0 || res.Usage.EmbeddingCalls != 1 {
@@ -510,16 +510,16 @@ func TestProceduralMemory(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	e.scope = graph.Scope{Tenant: e.tenant, AgentID: "agent-1"}
 	e.model.Then(llm.Response{Text: "1. Action: opened https://example.com\n   Output: <html>…</html>\n2. Status: done"})
-	res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, MemoryType: memory.TypeProcedural,
-		Messages: []memory.Message{{Role: "assistant", Content: "I opened https://example.com and got <html>…</html>"}}})
+	res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, MemoryType: graph.TypeProcedural,
+		Messages: []graph.Message{{Role: "assistant", Content: "I opened https://example.com and got <html>…</html>"}}})
 	if err != nil || len(res.Results) != 1 || res.Usage.LLMCalls != 1 {
 		t.Fatalf("procedural add = %+v, %v", res, err)
 	}
 	if n := e.count(`MATCH (m:Memory {tenant: $tenant, kind: 'procedural', agent_id: 'agent-1', meta_memory_type: 'procedural'}) RETURN count(m) AS n`, nil); n != 1 {
 		t.Fatalf("procedural memories = %d", n)
 	}
-	_, err = e.engine.Add(context.Background(), memory.AddRequest{Scope: graph.Scope{Tenant: e.tenant, UserID: "u"}, MemoryType: memory.TypeProcedural,
-		Messages: []memory.Message{{Role: "assistant", Content: "x"}}})
+	_, err = e.engine.Add(context.Background(), graph.AddRequest{Scope: graph.Scope{Tenant: e.tenant, UserID: "u"}, MemoryType: graph.TypeProcedural,
+		Messages: []graph.Message{{Role: "assistant", Content: "x"}}})
 	if !errors.Is(err, graph.Invalid) {
 		t.Fatalf("procedural without agent_id = %v", err)
 	}
@@ -534,8 +534,8 @@ func TestImagesAreDescribedFirst(t *testing.T) {
 	}
 	e.model.Then(extraction([]fact{{Text: "alice has a golden retriever"}}, nil, nil, ""))
 	img := graph.Image{URL: "https://example.com/dog.jpg"}
-	_, err = eng.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: "This is my dog", Images: []graph.Image{img}}}})
+	_, err = eng.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+		Messages: []graph.Message{{Role: "user", Content: "This is my dog", Images: []graph.Image{img}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,8 +545,8 @@ func TestImagesAreDescribedFirst(t *testing.T) {
 	if p := e.model.Requests()[0].Messages[1].Content; !strings.Contains(p, "golden retriever on a beach") {
 		t.Fatalf("extraction prompt lacks the description:\n%s", p)
 	}
-	_, err = e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: "and this", Images: []graph.Image{img}}}})
+	_, err = e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+		Messages: []graph.Message{{Role: "user", Content: "and this", Images: []graph.Image{img}}}})
 	if !errors.Is(err, graph.Invalid) || !strings.Contains(err.Error(), "vision") {
 		t.Fatalf("image without a vision model = %v", err)
 	}
@@ -559,8 +559,8 @@ func TestCustomInstructions(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.model.Then(extraction(nil, nil, nil, ""))
-	_, err = eng.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Prompt: "Write facts in French.",
-		Messages: []memory.Message{{Role: "user", Content: "I like cheese"}}})
+	_, err = eng.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Prompt: "Write facts in French.",
+		Messages: []graph.Message{{Role: "user", Content: "I like cheese"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,7 +577,7 @@ func TestInferWithoutChatModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = eng.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{{Role: "user", Content: "x"}}})
+	_, err = eng.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{{Role: "user", Content: "x"}}})
 	if !errors.Is(err, graph.Invalid) || !strings.Contains(err.Error(), "NEOMEM_LLM_PROVIDER") {
 		t.Fatalf("infer without a chat model = %v", err)
 	}

@@ -13,8 +13,8 @@ import (
 // describeImages replaces the images of each message by a description from
 // the vision model (one call per message with images), so the rest of the
 // pipeline sees text. Without a vision model, images are an Invalid error.
-func (e *Engine) describeImages(ctx context.Context, msgs []Message, u *Usage) ([]Message, error) {
-	out := make([]Message, len(msgs))
+func (e *Engine) describeImages(ctx context.Context, msgs []graph.Message, u *graph.Usage) ([]graph.Message, error) {
+	out := make([]graph.Message, len(msgs))
 	copy(out, msgs)
 	for i, m := range out {
 		if len(m.Images) == 0 {

@@ -19,7 +19,7 @@ import (
 // addInferred is the infer=true pipeline: extract (LLM call 1), embed and
 // read candidates under the scope's lock, decide (LLM call 2, skipped when
 // there is nothing existing to compare with), apply in one transaction.
-func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) (err error) {
+func (e *Engine) addInferred(ctx context.Context, req graph.AddRequest, msgs []graph.Message, res *graph.AddResult) (err error) {
 	now := e.cfg.Now().UTC()
 	ex, err := e.extract(ctx, req, msgs, now, &res.Usage)
 	if err != nil {
@@ -86,7 +86,7 @@ func (e *Engine) addInferred(ctx context.Context, req AddRequest, msgs []Message
 
 // extract is LLM call 1: one forced tool call returning facts, entities and
 // relations.
-func (e *Engine) extract(ctx context.Context, req AddRequest, msgs []Message, now time.Time, u *Usage) (prompts.Extraction, error) {
+func (e *Engine) extract(ctx context.Context, req graph.AddRequest, msgs []graph.Message, now time.Time, u *graph.Usage) (prompts.Extraction, error) {
 	system, user, err := prompts.Extract(prompts.ExtractData{
 		Today:        now.Format("2006-01-02"),
 		UserName:     userName(req.Scope),
@@ -117,7 +117,7 @@ func (e *Engine) extract(ctx context.Context, req AddRequest, msgs []Message, no
 
 // decide is LLM call 2: the model names, by short ids, what to do with each
 // new fact and relation against the existing candidates.
-func (e *Engine) decide(ctx context.Context, req AddRequest, a *addition, cands graph.Candidates, now time.Time, u *Usage) (prompts.Decision, error) {
+func (e *Engine) decide(ctx context.Context, req graph.AddRequest, a *addition, cands graph.Candidates, now time.Time, u *graph.Usage) (prompts.Decision, error) {
 	data := prompts.DecideData{Today: now.Format("2006-01-02"), UserName: userName(req.Scope), Instructions: e.instructions(req)}
 	known := prompts.Known{}
 	for i, f := range a.ex.Facts {
@@ -162,7 +162,7 @@ func (e *Engine) decide(ctx context.Context, req AddRequest, a *addition, cands 
 
 // embedMissing embeds, in one call, the plan's new memories and entities
 // that have no vector yet.
-func (e *Engine) embedMissing(ctx context.Context, plan *graph.Plan, u *Usage) error {
+func (e *Engine) embedMissing(ctx context.Context, plan *graph.Plan, u *graph.Usage) error {
 	var texts []string
 	var targets []*[]float32
 	for i := range plan.Memories {
@@ -202,7 +202,7 @@ func userName(s graph.Scope) string {
 
 // addition carries one add's state from extraction to the plan.
 type addition struct {
-	req      AddRequest
+	req      graph.AddRequest
 	ex       prompts.Extraction
 	user     entities.User
 	mentions []entities.Mention
@@ -216,11 +216,11 @@ type addition struct {
 	isNew          []bool
 	rejectedLabels []string
 
-	results   []Result
-	relations Relations
+	results   []graph.Result
+	relations graph.Relations
 }
 
-func newAddition(req AddRequest, ex prompts.Extraction) *addition {
+func newAddition(req graph.AddRequest, ex prompts.Extraction) *addition {
 	a := &addition{req: req, ex: ex, user: entities.User{ID: req.Scope.UserID, Name: ex.UserName}, byName: map[string]int{}}
 	var names, types []string
 	add := func(n, t string) {
@@ -362,7 +362,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		touched[old.ID] = true
 		if d.Op == graph.OpDelete {
 			plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpDelete, OldID: old.ID, Memory: old.Memory})
-			a.results = append(a.results, Result{ID: old.ID, Memory: old.Text, Event: EventDelete})
+			a.results = append(a.results, graph.Result{ID: old.ID, Memory: old.Text, Event: graph.EventDelete})
 			continue
 		}
 		fi := a.factIndex(d.Fact, d.Text)
@@ -372,7 +372,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		m := newMemory(d.Text, fi, mergeMaps(old.Metadata, a.req.Metadata))
 		m.Source, m.ExpiresAt = old.Source, old.ExpiresAt
 		plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpUpdate, OldID: old.ID, Memory: m, Mentions: a.mentionsOf(fi, d.Text, used)})
-		a.results = append(a.results, Result{ID: m.ID, Memory: m.Text, Event: EventUpdate, PreviousMemory: old.Text})
+		a.results = append(a.results, graph.Result{ID: m.ID, Memory: m.Text, Event: graph.EventUpdate, PreviousMemory: old.Text})
 		newIDs = append(newIDs, m.ID)
 	}
 	existing := map[string]graph.ScoredMemory{}
@@ -391,7 +391,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 			// The exact text exists already: nothing new.
 			if !touched[c.ID] {
 				touched[c.ID] = true
-				a.results = append(a.results, Result{ID: c.ID, Memory: c.Text, Event: EventNone})
+				a.results = append(a.results, graph.Result{ID: c.ID, Memory: c.Text, Event: graph.EventNone})
 			}
 			continue
 		}
@@ -402,7 +402,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		fi := a.factIndex(d.Fact, d.Text)
 		m := newMemory(d.Text, fi, a.req.Metadata)
 		plan.Memories = append(plan.Memories, graph.MemoryOp{Op: graph.OpAdd, Memory: m, Mentions: a.mentionsOf(fi, d.Text, used)})
-		a.results = append(a.results, Result{ID: m.ID, Memory: m.Text, Event: EventAdd})
+		a.results = append(a.results, graph.Result{ID: m.ID, Memory: m.Text, Event: graph.EventAdd})
 		newIDs = append(newIDs, m.ID)
 	}
 	for _, id := range dec.Noops {
@@ -414,7 +414,7 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 		if ok && !touched[old.ID] {
 			touched[old.ID] = true
-			a.results = append(a.results, Result{ID: old.ID, Memory: old.Text, Event: EventNone})
+			a.results = append(a.results, graph.Result{ID: old.ID, Memory: old.Text, Event: graph.EventNone})
 		}
 	}
 
@@ -451,21 +451,19 @@ func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.T
 		}
 	}
 	plan.Relations = ops
-	for _, r := range rejected {
-		a.relations.Rejected = append(a.relations.Rejected, RejectedRelation(r))
-	}
+	a.relations.Rejected = append(a.relations.Rejected, rejected...)
 	oldByID := map[string]graph.Relation{}
 	for _, r := range cands.Relations {
 		oldByID[r.ID] = r
 	}
 	for _, op := range ops {
-		rr := RelationResult{ID: op.Relation.ID, Source: op.Relation.Source, Relationship: op.Relation.Type, Target: op.Relation.Target}
+		rr := graph.RelationResult{ID: op.Relation.ID, Source: op.Relation.Source, Relationship: op.Relation.Type, Target: op.Relation.Target}
 		switch op.Op {
 		case graph.OpAdd:
 			a.relations.Added = append(a.relations.Added, rr)
 		case graph.OpUpdate:
 			old := oldByID[op.OldID]
-			rr.Previous = &RelationResult{ID: old.ID, Source: old.Source, Relationship: old.Type, Target: old.Target}
+			rr.Previous = &graph.RelationResult{ID: old.ID, Source: old.Source, Relationship: old.Type, Target: old.Target}
 			a.relations.Updated = append(a.relations.Updated, rr)
 		case graph.OpDelete:
 			rr.ID = op.OldID
@@ -641,16 +639,16 @@ func closest(cands []graph.ScoredMemory, fact string) (graph.ScoredMemory, bool)
 }
 
 // report fills the add's result.
-func (a *addition) report(res *AddResult) {
+func (a *addition) report(res *graph.AddResult) {
 	res.Results = append(res.Results, a.results...)
 	res.Relations = a.relations
 	if res.Relations.Added == nil {
-		res.Relations.Added = []RelationResult{}
+		res.Relations.Added = []graph.RelationResult{}
 	}
 	if res.Relations.Updated == nil {
-		res.Relations.Updated = []RelationResult{}
+		res.Relations.Updated = []graph.RelationResult{}
 	}
 	if res.Relations.Invalidated == nil {
-		res.Relations.Invalidated = []RelationResult{}
+		res.Relations.Invalidated = []graph.RelationResult{}
 	}
 }

@@ -84,8 +84,8 @@ func TestLostLeaseWritesNothing(t *testing.T) {
 			t.Errorf("successor: %v", err)
 		}
 	})
-	_, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: "I like green tea"}}})
+	_, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+		Messages: []graph.Message{{Role: "user", Content: "I like green tea"}}})
 	if !errors.Is(err, graph.Conflict) {
 		t.Fatalf("add whose lease was taken over = %v, want Conflict", err)
 	}

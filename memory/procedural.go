@@ -11,7 +11,7 @@ import (
 
 // addProcedural summarises an agent's run in one call that keeps every action
 // and output verbatim, and stores the summary as one procedural memory.
-func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Message, res *AddResult) error {
+func (e *Engine) addProcedural(ctx context.Context, req graph.AddRequest, msgs []graph.Message, res *graph.AddResult) error {
 	system, user, err := prompts.Procedural(prompts.ProceduralData{Messages: promptMessages(msgs), Instructions: e.instructions(req), AgentName: req.Scope.AgentID})
 	if err != nil {
 		return err
@@ -33,10 +33,10 @@ func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Messa
 	for k, v := range req.Metadata {
 		md[k] = v
 	}
-	md["memory_type"] = string(TypeProcedural)
+	md["memory_type"] = string(graph.TypeProcedural)
 	m := graph.Memory{ID: graph.NewID(), Scope: req.Scope, Text: summary, Kind: graph.KindProcedural,
 		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0], Source: req.Sources()}
-	res.Results = append(res.Results, Result{ID: m.ID, Memory: summary, Event: EventAdd})
+	res.Results = append(res.Results, graph.Result{ID: m.ID, Memory: summary, Event: graph.EventAdd})
 	audit, err := recordable(req.Audit, *res)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func (e *Engine) addProcedural(ctx context.Context, req AddRequest, msgs []Messa
 	return err
 }
 
-func promptMessages(msgs []Message) []prompts.Message {
+func promptMessages(msgs []graph.Message) []prompts.Message {
 	out := make([]prompts.Message, 0, len(msgs))
 	for _, m := range msgs {
 		out = append(out, prompts.Message{Role: m.Role, Name: m.Name, Content: m.Content})
@@ -55,7 +55,7 @@ func promptMessages(msgs []Message) []prompts.Message {
 
 // instructions are the deployment's and then the request's custom
 // instructions.
-func (e *Engine) instructions(req AddRequest) []string {
+func (e *Engine) instructions(req graph.AddRequest) []string {
 	var out []string
 	for _, s := range []string{e.cfg.Instructions, req.Prompt} {
 		if s = strings.TrimSpace(s); s != "" {

@@ -13,25 +13,25 @@ import (
 // Search embeds the query once and runs one Cypher query that returns the
 // closest memories (vector and full-text rankings fused) and the relations
 // around the entities they mention. Errors: Invalid, Unavailable.
-func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse, error) {
+func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error) {
 	const op = "search"
 	if err := req.Scope.ValidateSelector(op); err != nil {
-		return SearchResponse{}, err
+		return graph.SearchResponse{}, err
 	}
 	q := strings.TrimSpace(req.Query)
 	if q == "" {
-		return SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "must not be empty"})
+		return graph.SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "must not be empty"})
 	}
 	if len(q) > graph.MaxMemoryText {
-		return SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "is longer than 65536 bytes"})
+		return graph.SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "is longer than 65536 bytes"})
 	}
 	start := time.Now()
 	vs, err := e.emb.Embed(ctx, []string{q})
 	if err != nil {
-		return SearchResponse{}, wrapOnce(op, err)
+		return graph.SearchResponse{}, wrapOnce(op, err)
 	}
 	if len(vs) != 1 {
-		return SearchResponse{}, graph.E(graph.Other, op, "embedder returned %d vectors for one text", len(vs))
+		return graph.SearchResponse{}, graph.E(graph.Other, op, "embedder returned %d vectors for one text", len(vs))
 	}
 	embedded := time.Now()
 	res, err := e.store.Search(ctx, graph.SearchQuery{
@@ -40,14 +40,14 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (SearchResponse,
 		VectorWeight: e.cfg.VectorWeight, TextWeight: e.cfg.TextWeight, RRFK: e.cfg.RRFK, RelationLimit: e.cfg.RelationLimit,
 	})
 	if err != nil {
-		return SearchResponse{}, wrapOnce(op, err)
+		return graph.SearchResponse{}, wrapOnce(op, err)
 	}
-	out := SearchResponse{Relations: res.Relations, EmbedTime: embedded.Sub(start), EngineTime: time.Since(embedded)}
+	out := graph.SearchResponse{Relations: res.Relations, EmbedTime: embedded.Sub(start), EngineTime: time.Since(embedded)}
 	out.Results = make([]graph.Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		hit := graph.Hit{Memory: h.Memory, Score: h.Score}
 		if req.Explain {
-			hit.Explain = &Explain{VectorScore: h.VectorScore, VectorRank: h.VectorRank, TextScore: h.TextScore, TextRank: h.TextRank, Strategy: res.Strategy}
+			hit.Explain = &graph.Explain{VectorScore: h.VectorScore, VectorRank: h.VectorRank, TextScore: h.TextScore, TextRank: h.TextRank, Strategy: res.Strategy}
 		}
 		out.Results = append(out.Results, hit)
 	}
@@ -98,7 +98,7 @@ func (e *Engine) embedPatches(ctx context.Context, changes []graph.MemoryChange)
 		texts = append(texts, *c.Patch.Text)
 		at = append(at, i)
 	}
-	var u Usage
+	var u graph.Usage
 	vs, err := e.embed(ctx, texts, &u)
 	if err != nil {
 		return wrapOnce(op, err)

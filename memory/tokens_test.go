@@ -79,10 +79,10 @@ func synthetic(req llm.Request) (llm.Response, error) {
 func TestTokensPerAdd(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	e.model.Respond(synthetic)
-	var total memory.Usage
+	var total graph.Usage
 	for i, turn := range conversation {
 		before := e.model.Calls()
-		res, err := e.engine.Add(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true, Messages: []memory.Message{
+		res, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true, Messages: []graph.Message{
 			{Role: "user", Content: turn[0]}, {Role: "assistant", Content: turn[1]},
 		}, Audit: graph.Audit{RequestID: fmt.Sprint("turn-", i)}})
 		if err != nil {

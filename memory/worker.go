@@ -204,7 +204,7 @@ func (e *Engine) heartbeatJob(ctx context.Context, q JobQueue, cfg WorkerConfig,
 
 // runOnce runs the job's add with its idempotency key, fenced by the job's
 // claim; a write already recorded under the key is the result.
-func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (AddResult, error) {
+func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (graph.AddResult, error) {
 	key := jobKey(job.ID)
 	if res, ok, err := recalled(ctx, q, job.Scope.Tenant, key); err != nil || ok {
 		return res, err
@@ -217,7 +217,7 @@ func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (AddRes
 	if graph.IsDone(err) {
 		res, ok, rerr := recalled(ctx, q, job.Scope.Tenant, key)
 		if rerr != nil || !ok {
-			return AddResult{}, errors.Join(err, rerr)
+			return graph.AddResult{}, errors.Join(err, rerr)
 		}
 		return res, nil
 	}
@@ -228,14 +228,14 @@ func (e *Engine) runOnce(ctx context.Context, q JobQueue, job graph.Job) (AddRes
 const jobFingerprint = "job"
 
 // recalled returns the add result recorded under key, if any.
-func recalled(ctx context.Context, q JobQueue, tenant, key string) (AddResult, bool, error) {
+func recalled(ctx context.Context, q JobQueue, tenant, key string) (graph.AddResult, bool, error) {
 	rec, ok, err := q.Recall(ctx, tenant, key)
 	if err != nil || !ok || len(rec.Result) == 0 || rec.Fingerprint != jobFingerprint {
-		return AddResult{}, false, err
+		return graph.AddResult{}, false, err
 	}
-	var res AddResult
+	var res graph.AddResult
 	if err := json.Unmarshal(rec.Result, &res); err != nil {
-		return AddResult{}, false, graph.Wrap(graph.Other, "read job result", err)
+		return graph.AddResult{}, false, graph.Wrap(graph.Other, "read job result", err)
 	}
 	return res, true, nil
 }

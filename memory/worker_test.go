@@ -46,8 +46,8 @@ func (e *env) waitJob(id string) graph.Job {
 
 func (e *env) enqueue(content string) graph.Job {
 	e.t.Helper()
-	j, err := e.engine.Enqueue(context.Background(), memory.AddRequest{Scope: e.scope, Infer: true,
-		Messages: []memory.Message{{Role: "user", Content: content}}})
+	j, err := e.engine.Enqueue(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
+		Messages: []graph.Message{{Role: "user", Content: content}}})
 	if err != nil {
 		e.t.Fatalf("Enqueue: %v", err)
 	}
@@ -90,7 +90,7 @@ func TestJobWriteIsFenced(t *testing.T) {
 	ctx := context.Background()
 	// run adds text as job j's worker would; decide scripts the decision
 	// call a scope with memories needs.
-	run := func(j graph.Job, text string, decide bool) (memory.AddResult, error) {
+	run := func(j graph.Job, text string, decide bool) (graph.AddResult, error) {
 		e.model.Then(extraction([]fact{{Text: text}}, nil, nil, ""))
 		if decide {
 			e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolAddMemory, map[string]string{"text": text, "fact": "F1"})))

@@ -12,14 +12,6 @@ import (
 	"github.com/neomem/neomem/prompts"
 )
 
-// Rejected is a relation the model proposed that was not written, and why.
-type Rejected struct {
-	Source       string `json:"source"`
-	Relationship string `json:"relationship"`
-	Target       string `json:"target"`
-	Reason       string `json:"reason"`
-}
-
 // Endpoints resolves an entity name (with an optional type the model gave)
 // to the entity the add uses for it, creating a new one when needed.
 type Endpoints func(name, typ string) (graph.Entity, error)
@@ -28,11 +20,11 @@ type Endpoints func(name, typ string) (graph.Entity, error)
 // the model ("R1"…) to the current relations. memoryIDs are the provenance of
 // the add (the memories it created). Decisions that cannot be written are
 // returned in rejected; the rest are ops.
-func Build(decisions []prompts.RelationDecision, existing map[string]graph.Relation, ends Endpoints, memoryIDs []string) (ops []graph.RelationOp, rejected []Rejected) {
+func Build(decisions []prompts.RelationDecision, existing map[string]graph.Relation, ends Endpoints, memoryIDs []string) (ops []graph.RelationOp, rejected []graph.RejectedRelation) {
 	seen := map[string]bool{}
 	for _, d := range decisions {
 		reject := func(reason string) {
-			rejected = append(rejected, Rejected{Source: d.Source, Relationship: d.Relationship, Target: d.Target, Reason: reason})
+			rejected = append(rejected, graph.RejectedRelation{Source: d.Source, Relationship: d.Relationship, Target: d.Target, Reason: reason})
 		}
 		switch d.Op {
 		case graph.OpAdd:

@@ -5,24 +5,7 @@ import (
 
 	"github.com/neomem/neomem/api"
 	"github.com/neomem/neomem/cypher"
-	"github.com/neomem/neomem/graph"
 )
-
-// storeAPI adapts cypher.Store to api.Store (the api package declares the
-// interface it needs and knows nothing of Neo4j).
-type storeAPI struct{ *cypher.Store }
-
-func (s storeAPI) ListMemories(ctx context.Context, scope graph.Scope, q api.ListQuery) (graph.Page[graph.Memory], error) {
-	return s.Store.ListMemories(ctx, scope, cypher.ListOptions{Limit: q.Limit, Cursor: q.Cursor, IncludeInvalid: q.IncludeInvalid, Filter: q.Filter})
-}
-
-func (s storeAPI) DeleteAll(ctx context.Context, scope graph.Scope, purge bool, audit graph.Audit) (int, error) {
-	return s.Store.DeleteAll(ctx, scope, cypher.DeleteAllOptions{Purge: purge}, audit)
-}
-
-func (s storeAPI) Relations(ctx context.Context, scope graph.Scope, q api.RelationQuery) ([]graph.Relation, error) {
-	return s.Store.Relations(ctx, scope, cypher.RelationQuery{EntityID: q.EntityID, AsOf: q.AsOf, IncludeInvalid: q.IncludeInvalid, Limit: q.Limit})
-}
 
 // authAPI adapts the store's API keys to api.Authenticator.
 type authAPI struct{ store *cypher.Store }
