@@ -11,7 +11,7 @@ import (
 )
 
 // validity is the time predicate of a search over variable v.
-func validity(v string, q graph.SearchQuery, params map[string]any) string {
+func validity(v string, q graph.SearchRequest, params map[string]any) string {
 	params["now"] = now()
 	expiry := fmt.Sprintf("(%[1]s.expires_at IS NULL OR %[1]s.expires_at > $now)", v)
 	switch {
@@ -27,7 +27,7 @@ func validity(v string, q graph.SearchQuery, params map[string]any) string {
 }
 
 // relValidity is the time predicate of the relations a search returns.
-func relValidity(q graph.SearchQuery) string {
+func relValidity(q graph.SearchRequest) string {
 	switch {
 	case q.AsOf != nil:
 		return "r.valid_from <= $as_of AND (r.invalid_at IS NULL OR r.invalid_at > $as_of)"
@@ -191,18 +191,18 @@ const annSearch2026 = `MATCH (m:Memory)
 
 // Search runs one search in one query. Errors: Invalid (scope, vector,
 // limits, weights), Unavailable.
-func (s *Store) Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error) {
+func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.SearchResponse, error) {
 	const op = "search"
 	if err := s.checkSearch(op, &q); err != nil {
-		return graph.SearchResult{}, err
+		return graph.SearchResponse{}, err
 	}
 	params := map[string]any{
 		"vector":         vector64(q.Vector),
 		"vector_index":   MemoryVectorIndex,
 		"text_index":     MemoryFulltextIndex,
 		"entity_index":   EntityFulltextIndex,
-		"lucene":         luceneQuery("text", q.Text, q.Scope),
-		"entity_lucene":  luceneQuery("name", q.Text, q.Scope),
+		"lucene":         luceneQuery("text", q.Query, q.Scope),
+		"entity_lucene":  luceneQuery("name", q.Query, q.Scope),
 		"k_fetch":        int64(q.TopK * 3),
 		"text_fetch":     int64(q.TopK * 12),
 		"top_k":          int64(q.TopK),
@@ -221,11 +221,11 @@ func (s *Store) Search(ctx context.Context, q graph.SearchQuery) (graph.SearchRe
 	}
 	filter, err := filterClause(q.Filter, "m", params)
 	if err != nil {
-		return graph.SearchResult{}, err
+		return graph.SearchResponse{}, err
 	}
 	info, err := s.serverInfo(ctx)
 	if err != nil {
-		return graph.SearchResult{}, err
+		return graph.SearchResponse{}, err
 	}
 	text := searchQuery
 	ann, base := annIndex526, "total"
@@ -246,16 +246,16 @@ func (s *Store) Search(ctx context.Context, q graph.SearchQuery) (graph.SearchRe
 		return collect(ctx, tx, text, params)
 	})
 	if err != nil {
-		return graph.SearchResult{}, translate(op, err)
+		return graph.SearchResponse{}, translate(op, err)
 	}
 	recs := res.([]*neo4j.Record)
 	if len(recs) != 1 {
-		return graph.SearchResult{}, graph.E(graph.Other, op, "search returned %d rows", len(recs))
+		return graph.SearchResponse{}, graph.E(graph.Other, op, "search returned %d rows", len(recs))
 	}
 	return searchResult(recs[0])
 }
 
-func (s *Store) checkSearch(op string, q *graph.SearchQuery) error {
+func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 	if err := q.Scope.ValidateSelector(op); err != nil {
 		return err
 	}
@@ -293,9 +293,9 @@ func (s *Store) checkSearch(op string, q *graph.SearchQuery) error {
 	return nil
 }
 
-func searchResult(rec *neo4j.Record) (graph.SearchResult, error) {
+func searchResult(rec *neo4j.Record) (graph.SearchResponse, error) {
 	m := rec.AsMap()
-	out := graph.SearchResult{}
+	out := graph.SearchResponse{}
 	n, _ := m["n"].(int64)
 	out.Candidates = int(n)
 	out.Strategy, _ = m["strategy"].(string)
@@ -303,14 +303,15 @@ func searchResult(rec *neo4j.Record) (graph.SearchResult, error) {
 	for _, h := range hits {
 		hm, _ := h.(map[string]any)
 		mm, _ := hm["m"].(map[string]any)
-		hit := graph.SearchHit{Memory: memoryFromMap(mm)}
-		hit.Score, _ = hm["score"].(float64)
-		hit.VectorScore, _ = hm["vs"].(float64)
-		hit.TextScore, _ = hm["ts"].(float64)
+		ex := &graph.Explain{Strategy: out.Strategy}
+		ex.VectorScore, _ = hm["vs"].(float64)
+		ex.TextScore, _ = hm["ts"].(float64)
 		vr, _ := hm["vr"].(int64)
 		tr, _ := hm["tr"].(int64)
-		hit.VectorRank, hit.TextRank = int(vr), int(tr)
-		out.Hits = append(out.Hits, hit)
+		ex.VectorRank, ex.TextRank = int(vr), int(tr)
+		hit := graph.Hit{Memory: memoryFromMap(mm), Explain: ex}
+		hit.Score, _ = hm["score"].(float64)
+		out.Results = append(out.Results, hit)
 	}
 	rels, _ := m["relations"].([]any)
 	for _, r := range rels {

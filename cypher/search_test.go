@@ -17,21 +17,21 @@ import (
 	"github.com/neomem/neomem/testcontainers"
 )
 
-func search(t *testing.T, s *cypher.Store, q graph.SearchQuery) graph.SearchResult {
+func search(t *testing.T, s *cypher.Store, q graph.SearchRequest) graph.SearchResponse {
 	t.Helper()
 	if q.Vector == nil {
-		q.Vector = embedder.Vector(q.Text)
+		q.Vector = embedder.Vector(q.Query)
 	}
 	res, err := s.Search(context.Background(), q)
 	if err != nil {
-		t.Fatalf("Search(%q): %v", q.Text, err)
+		t.Fatalf("Search(%q): %v", q.Query, err)
 	}
 	return res
 }
 
-func texts(res graph.SearchResult) []string {
+func texts(res graph.SearchResponse) []string {
 	var out []string
-	for _, h := range res.Hits {
+	for _, h := range res.Results {
 		out = append(out, h.Text)
 	}
 	return out
@@ -48,44 +48,44 @@ func TestSearchFusesVectorAndText(t *testing.T) {
 		batch = append(batch, mem(scope, text))
 	}
 	mustCreate(t, s, batch...)
-	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "cheese pizza", TopK: 3})
-	if len(res.Hits) != 3 || res.Hits[0].Text != "alice likes cheese pizza" || res.Strategy != "exact" || res.Candidates != 6 {
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: "cheese pizza", TopK: 3})
+	if len(res.Results) != 3 || res.Results[0].Text != "alice likes cheese pizza" || res.Strategy != "exact" || res.Candidates != 6 {
 		t.Fatalf("hits = %q, strategy %s, candidates %d", texts(res), res.Strategy, res.Candidates)
 	}
-	top := res.Hits[0]
-	if top.Score != 1 || top.VectorRank != 1 || top.TextRank != 1 || top.VectorScore <= 0 || top.TextScore <= 0 {
+	top := res.Results[0]
+	if top.Score != 1 || top.Explain.VectorRank != 1 || top.Explain.TextRank != 1 || top.Explain.VectorScore <= 0 || top.Explain.TextScore <= 0 {
 		t.Fatalf("top hit explanation = %+v", top)
 	}
-	for i := 1; i < len(res.Hits); i++ {
-		if res.Hits[i].Score > res.Hits[i-1].Score || res.Hits[i].Score < 0 || res.Hits[i].Score > 1 {
-			t.Fatalf("scores not in [0,1] descending: %+v", res.Hits)
+	for i := 1; i < len(res.Results); i++ {
+		if res.Results[i].Score > res.Results[i-1].Score || res.Results[i].Score < 0 || res.Results[i].Score > 1 {
+			t.Fatalf("scores not in [0,1] descending: %+v", res.Results)
 		}
 	}
 	// A rare word only the full-text step knows still finds its memory.
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "zyxwvut", Vector: embedder.Vector("weather"), TopK: 2})
-	var rare *graph.SearchHit
-	for i := range res.Hits {
-		if res.Hits[i].Text == "the zyxwvut protocol uses port 4242" {
-			rare = &res.Hits[i]
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "zyxwvut", Vector: embedder.Vector("weather"), TopK: 2})
+	var rare *graph.Hit
+	for i := range res.Results {
+		if res.Results[i].Text == "the zyxwvut protocol uses port 4242" {
+			rare = &res.Results[i]
 		}
 	}
-	if rare == nil || rare.TextRank != 1 || rare.TextScore <= 0 {
-		t.Fatalf("full-text match missing or unranked: %+v", res.Hits)
+	if rare == nil || rare.Explain.TextRank != 1 || rare.Explain.TextScore <= 0 {
+		t.Fatalf("full-text match missing or unranked: %+v", res.Results)
 	}
 	// The threshold is on cosine similarity: the exact text passes 0.999,
 	// an unrelated query keeps nothing at 0.5.
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice likes cheese pizza", TopK: 5, Threshold: 0.999})
-	if len(res.Hits) != 1 || res.Hits[0].VectorScore < 0.999 {
-		t.Fatalf("threshold 0.999 kept %+v", res.Hits)
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "alice likes cheese pizza", TopK: 5, Threshold: 0.999})
+	if len(res.Results) != 1 || res.Results[0].Explain.VectorScore < 0.999 {
+		t.Fatalf("threshold 0.999 kept %+v", res.Results)
 	}
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "quantum chromodynamics lattice", TopK: 5, Threshold: 0.5})
-	if len(res.Hits) != 0 {
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "quantum chromodynamics lattice", TopK: 5, Threshold: 0.5})
+	if len(res.Results) != 0 {
 		t.Fatalf("threshold 0.5 kept irrelevant %q", texts(res))
 	}
 	// Weights: text only — vector-only hits do not come back with score 0.
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "tennis", Vector: embedder.Vector("cheese pizza"), TopK: 5, VectorWeight: 0, TextWeight: 1})
-	if len(res.Hits) != 1 || res.Hits[0].Text != "bob plays tennis on sundays" || res.Hits[0].Score != 1 {
-		t.Fatalf("text-only search = %+v", res.Hits)
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "tennis", Vector: embedder.Vector("cheese pizza"), TopK: 5, VectorWeight: 0, TextWeight: 1})
+	if len(res.Results) != 1 || res.Results[0].Text != "bob plays tennis on sundays" || res.Results[0].Score != 1 {
+		t.Fatalf("text-only search = %+v", res.Results)
 	}
 }
 
@@ -94,20 +94,20 @@ func TestSearchLuceneSyntaxIsText(t *testing.T) {
 	scope := graph.Scope{Tenant: tenant, UserID: "u"}
 	mustCreate(t, s, mem(scope, "AND OR NOT title:x (a) [b] {c} ~ * ? \\ / \" ' ! ^ + -"))
 	for _, q := range []string{`title:x AND (a OR b)*~`, `"unbalanced`, `\`, `+-&&||!(){}[]^"~*?:\/`, `NOT`, ` `, "日本語 テキスト"} {
-		if _, err := s.Search(context.Background(), graph.SearchQuery{Scope: scope, Text: q, Vector: embedder.Vector(q)}); err != nil {
+		if _, err := s.Search(context.Background(), graph.SearchRequest{Scope: scope, Query: q, Vector: embedder.Vector(q)}); err != nil {
 			t.Fatalf("Search(%q): %v", q, err)
 		}
 	}
 	// Lucene syntax in the query is plain words: "title:x" finds the
 	// memory that has the words title and x.
-	res := search(t, s, graph.SearchQuery{Scope: scope, Text: `title:x`, Vector: embedder.Vector("unrelated")})
-	if len(res.Hits) != 1 || res.Hits[0].TextRank != 1 {
-		t.Fatalf("text match for title:x = %+v", res.Hits)
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: `title:x`, Vector: embedder.Vector("unrelated")})
+	if len(res.Results) != 1 || res.Results[0].Explain.TextRank != 1 {
+		t.Fatalf("text match for title:x = %+v", res.Results)
 	}
 	// Scripts with combining marks keep their words whole.
 	mustCreate(t, s, mem(scope, "मुझे क्रिकेट पसंद है"))
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "क्रिकेट", Vector: embedder.Vector("unrelated"), VectorWeight: 0, TextWeight: 1})
-	if len(res.Hits) != 1 || res.Hits[0].Text != "मुझे क्रिकेट पसंद है" {
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "क्रिकेट", Vector: embedder.Vector("unrelated"), VectorWeight: 0, TextWeight: 1})
+	if len(res.Results) != 1 || res.Results[0].Text != "मुझे क्रिकेट पसंद है" {
 		t.Fatalf("Devanagari text match = %q", texts(res))
 	}
 }
@@ -122,23 +122,23 @@ func TestSearchCurrentAndHistory(t *testing.T) {
 	cur := mem(scope, "alice lives in austin")
 	cur.CreatedAt, cur.ValidFrom = invalidAt, invalidAt
 	mustCreate(t, s, old, cur)
-	has := func(res graph.SearchResult, text string) bool { return slices.Contains(texts(res), text) }
-	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives in seattle"})
+	has := func(res graph.SearchResponse, text string) bool { return slices.Contains(texts(res), text) }
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: "alice lives in seattle"})
 	if has(res, "alice lives in seattle") || !has(res, "alice lives in austin") {
 		t.Fatalf("current search = %q", texts(res))
 	}
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives", IncludeInvalid: true})
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "alice lives", IncludeInvalid: true})
 	if !has(res, "alice lives in seattle") || !has(res, "alice lives in austin") {
 		t.Fatalf("with history = %q", texts(res))
 	}
 	between := created.Add(30 * time.Minute)
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives", AsOf: &between})
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "alice lives", AsOf: &between})
 	if !has(res, "alice lives in seattle") || has(res, "alice lives in austin") {
 		t.Fatalf("as of between = %q", texts(res))
 	}
 	before := created.Add(-time.Minute)
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice lives", AsOf: &before})
-	if len(res.Hits) != 0 {
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "alice lives", AsOf: &before})
+	if len(res.Results) != 0 {
 		t.Fatalf("as of before anything = %q", texts(res))
 	}
 }
@@ -154,16 +154,16 @@ func TestSearchFiltersAndValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "pizza", Filter: f})
-	if len(res.Hits) != 1 || res.Hits[0].Text != "note about pizza one" || res.Candidates != 1 {
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: "pizza", Filter: f})
+	if len(res.Results) != 1 || res.Results[0].Text != "note about pizza one" || res.Candidates != 1 {
 		t.Fatalf("filtered = %q (candidates %d)", texts(res), res.Candidates)
 	}
-	for _, bad := range []graph.SearchQuery{
-		{Scope: scope, Text: "x", TopK: 1000},
-		{Scope: scope, Text: "x", Threshold: 2},
-		{Scope: graph.Scope{Tenant: tenant}, Text: "x"},
-		{Scope: scope, Text: "x", Vector: []float32{1, 2}},
-		{Scope: scope, Text: "x", VectorWeight: -1},
+	for _, bad := range []graph.SearchRequest{
+		{Scope: scope, Query: "x", TopK: 1000},
+		{Scope: scope, Query: "x", Threshold: 2},
+		{Scope: graph.Scope{Tenant: tenant}, Query: "x"},
+		{Scope: scope, Query: "x", Vector: []float32{1, 2}},
+		{Scope: scope, Query: "x", VectorWeight: -1},
 	} {
 		if bad.Vector == nil {
 			bad.Vector = embedder.Vector("x")
@@ -203,7 +203,7 @@ func TestSearchReturnsRelationsAroundHits(t *testing.T) {
 	}, lease); err != nil {
 		t.Fatal(err)
 	}
-	rels := func(res graph.SearchResult) []string {
+	rels := func(res graph.SearchResponse) []string {
 		var out []string
 		for _, r := range res.Relations {
 			out = append(out, r.Source+" "+r.Type+" "+r.Target)
@@ -211,23 +211,23 @@ func TestSearchReturnsRelationsAroundHits(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "where does alice live"})
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: "where does alice live"})
 	if got := rels(res); !slices.Equal(got, []string{"alice LIVES_IN Austin", "alice WORKS_AT Acme"}) {
 		t.Fatalf("current relations = %q", got)
 	}
 	between := past.Add(time.Minute)
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "alice", AsOf: &between, IncludeInvalid: true})
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "alice", AsOf: &between, IncludeInvalid: true})
 	if got := rels(res); !slices.Contains(got, "alice LIVES_IN Seattle") || slices.Contains(got, "alice LIVES_IN Austin") {
 		t.Fatalf("relations as of before the move = %q", got)
 	}
 	// An entity whose name matches the query brings its relations even
 	// without a memory hit (the threshold keeps every memory out).
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "Acme", Threshold: 0.999, Vector: embedder.Vector("nothing similar at all")})
-	if got := rels(res); len(res.Hits) != 0 || !slices.Equal(got, []string{"alice WORKS_AT Acme"}) {
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "Acme", Threshold: 0.999, Vector: embedder.Vector("nothing similar at all")})
+	if got := rels(res); len(res.Results) != 0 || !slices.Equal(got, []string{"alice WORKS_AT Acme"}) {
 		t.Fatalf("hits %q, relations of the entity named in the query = %q", texts(res), got)
 	}
 	// Stop words name no entity.
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: "where is the", Threshold: 0.999, Vector: embedder.Vector("nothing similar at all")})
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: "where is the", Threshold: 0.999, Vector: embedder.Vector("nothing similar at all")})
 	if got := rels(res); len(got) != 0 {
 		t.Fatalf("stop words brought relations %q", got)
 	}
@@ -240,13 +240,13 @@ func TestSearchTenantIsolation(t *testing.T) {
 	b := graph.Scope{Tenant: tenantB, UserID: "same"}
 	mustCreate(t, s, mem(a, "secret of tenant a about pizza"))
 	mustCreate(t, s, mem(b, "tenant b likes pizza"))
-	res := search(t, s, graph.SearchQuery{Scope: b, Text: "secret of tenant a about pizza", TopK: 10})
-	for _, h := range res.Hits {
+	res := search(t, s, graph.SearchRequest{Scope: b, Query: "secret of tenant a about pizza", TopK: 10})
+	for _, h := range res.Results {
 		if h.Scope.Tenant != tenantB {
 			t.Fatalf("tenant B found %q of tenant %s", h.Text, h.Scope.Tenant)
 		}
 	}
-	if len(res.Hits) != 1 {
+	if len(res.Results) != 1 {
 		t.Fatalf("tenant B hits = %q", texts(res))
 	}
 }
@@ -355,7 +355,7 @@ func TestVectorRecall(t *testing.T) {
 		hits, total := 0, 0
 		for _, q := range queries {
 			v := embedder.Vector(q)
-			res, err := s.Search(context.Background(), graph.SearchQuery{Scope: scope, Vector: v, TopK: 10})
+			res, err := s.Search(context.Background(), graph.SearchRequest{Scope: scope, Vector: v, TopK: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -363,7 +363,7 @@ func TestVectorRecall(t *testing.T) {
 				t.Fatalf("strategy %s, want %s", res.Strategy, wantStrategy)
 			}
 			want := exactTop(mems, v, 10)
-			for _, h := range res.Hits {
+			for _, h := range res.Results {
 				if slices.Contains(want, h.ID) {
 					hits++
 				}
@@ -440,10 +440,10 @@ func TestSearchNeverComesBackShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := search(t, s, graph.SearchQuery{Scope: scope, Text: "", Vector: embedder.Vector("alice likes pizza"), Filter: f, TopK: 20})
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: "", Vector: embedder.Vector("alice likes pizza"), Filter: f, TopK: 20})
 	// Candidates are counted only up to ExactMax + 1.
-	if len(res.Hits) != 10 || res.Candidates != 6 {
-		t.Fatalf("%d hits of %d candidates (strategy %s), want all 10 hits, 6 counted", len(res.Hits), res.Candidates, res.Strategy)
+	if len(res.Results) != 10 || res.Candidates != 6 {
+		t.Fatalf("%d hits of %d candidates (strategy %s), want all 10 hits, 6 counted", len(res.Results), res.Candidates, res.Strategy)
 	}
 	// On 5.26 the index (asked for 50 of the whole database) cannot deliver
 	// the 10; on 2026 SEARCH (scope filtered inside the index) may, but
@@ -458,13 +458,13 @@ func TestSearchNeverComesBackShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res2, err := tiny.Search(context.Background(), graph.SearchQuery{Scope: scope, Vector: embedder.Vector("alice likes pizza"), Filter: f, TopK: 20})
-	if err != nil || len(res2.Hits) != 10 {
-		t.Fatalf("ExactMax 1: %d hits (strategy %s), %v; want all 10", len(res2.Hits), res2.Strategy, err)
+	res2, err := tiny.Search(context.Background(), graph.SearchRequest{Scope: scope, Vector: embedder.Vector("alice likes pizza"), Filter: f, TopK: 20})
+	if err != nil || len(res2.Results) != 10 {
+		t.Fatalf("ExactMax 1: %d hits (strategy %s), %v; want all 10", len(res2.Results), res2.Strategy, err)
 	}
 	// The full-text step is not starved by the filter either.
-	res = search(t, s, graph.SearchQuery{Scope: scope, Text: corpusWord(batch[30].Text), Vector: embedder.Vector("x"), Filter: f, TopK: 20, VectorWeight: 0, TextWeight: 1})
-	if len(res.Hits) == 0 {
+	res = search(t, s, graph.SearchRequest{Scope: scope, Query: corpusWord(batch[30].Text), Vector: embedder.Vector("x"), Filter: f, TopK: 20, VectorWeight: 0, TextWeight: 1})
+	if len(res.Results) == 0 {
 		t.Fatalf("no text hit among the filtered candidates")
 	}
 }
@@ -479,11 +479,11 @@ func TestSearchExpiredMemories(t *testing.T) {
 	created := past.Add(-time.Hour)
 	expired.CreatedAt, expired.ValidFrom, expired.ExpiresAt = created, created, &past
 	mustCreate(t, s, expired)
-	if res := search(t, s, graph.SearchQuery{Scope: scope, Text: "coupon code"}); len(res.Hits) != 0 {
+	if res := search(t, s, graph.SearchRequest{Scope: scope, Query: "coupon code"}); len(res.Results) != 0 {
 		t.Fatalf("expired memory found: %q", texts(res))
 	}
 	before := past.Add(-time.Minute)
-	if res := search(t, s, graph.SearchQuery{Scope: scope, Text: "coupon code", AsOf: &before}); len(res.Hits) != 1 {
+	if res := search(t, s, graph.SearchRequest{Scope: scope, Query: "coupon code", AsOf: &before}); len(res.Results) != 1 {
 		t.Fatalf("as of before it expired: %q", texts(res))
 	}
 }

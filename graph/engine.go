@@ -1,7 +1,5 @@
 package graph
 
-import "time"
-
 // This file holds the engine's request and result types: what an add and a
 // search take and return. They are vocabulary shared by the engine (memory)
 // and the HTTP layer (api), which converts them to and from wire types.
@@ -122,48 +120,4 @@ type AddResult struct {
 	Results   []Result  `json:"results"`
 	Relations Relations `json:"relations"`
 	Usage     Usage     `json:"usage"`
-}
-
-// SearchRequest is one search.
-type SearchRequest struct {
-	Scope Scope
-	Query string
-	// Filter is the caller's parsed filter (ParseFilter), or nil.
-	Filter    Filter
-	TopK      int
-	Threshold float64
-	// Explain adds each signal's score and rank to the hits.
-	Explain bool
-	// AsOf searches what was current at that time; IncludeInvalid searches
-	// current and invalidated facts alike.
-	AsOf           *time.Time
-	IncludeInvalid bool
-}
-
-// Hit is one memory a search found.
-type Hit struct {
-	Memory
-	// Score is the fused score in [0, 1].
-	Score   float64
-	Explain *Explain
-}
-
-// Explain is the part each signal had in a hit's score.
-type Explain struct {
-	VectorScore float64 `json:"vector_score"`
-	VectorRank  int     `json:"vector_rank"`
-	TextScore   float64 `json:"text_score"`
-	TextRank    int     `json:"text_rank"`
-	// Strategy is how the vector step ran (exact, ann, search).
-	Strategy string `json:"strategy"`
-}
-
-// SearchResponse is what Search returns.
-type SearchResponse struct {
-	Results   []Hit
-	Relations []Relation
-	// EmbedTime and EngineTime split the latency: the query's embedding, and
-	// the one Cypher query.
-	EmbedTime  time.Duration
-	EngineTime time.Duration
 }

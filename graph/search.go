@@ -2,14 +2,17 @@ package graph
 
 import "time"
 
-// SearchQuery is one search: the query's vector and text, the caller's
-// filter, and how to rank and cut the results.
-type SearchQuery struct {
-	Scope  Scope
+// SearchRequest is one search: the query, the caller's filter, and how to
+// rank and cut the results. The engine embeds the query (Vector) and fills
+// the fusion settings from its configuration before the store runs it.
+type SearchRequest struct {
+	Scope Scope
+	// Query is the query as the user wrote it, for the embedding, the
+	// full-text (BM25) step and matching entity names.
+	Query string
+	// Vector is Query's embedding.
 	Vector []float32
-	// Text is the query as the user wrote it, for the full-text (BM25) step
-	// and for matching entity names.
-	Text   string
+	// Filter is the caller's parsed filter (ParseFilter), or nil.
 	Filter Filter
 	// TopK is how many memories to return.
 	TopK int
@@ -17,6 +20,8 @@ type SearchQuery struct {
 	// below it (Mem0's meaning; text-only matches are held to it too); 0
 	// keeps everything.
 	Threshold float64
+	// Explain keeps each signal's score and rank in the hits.
+	Explain bool
 	// AsOf returns what was current at that time; IncludeInvalid returns
 	// current and invalidated items alike. Neither: current items only.
 	AsOf           *time.Time
@@ -30,22 +35,31 @@ type SearchQuery struct {
 	RelationLimit int
 }
 
-// SearchHit is one memory found, with its fused score in (0, 1] (1 = first
-// in every ranking that found anything) and, for explanations, its cosine
-// similarity to the query, its BM25 score, and its rank in each ranking (0
-// when that ranking did not find it).
-type SearchHit struct {
+// Hit is one memory found, with its fused score in (0, 1] (1 = first in
+// every ranking that found anything) and what each signal gave it.
+type Hit struct {
 	Memory
-	Score       float64
-	VectorScore float64
-	VectorRank  int
-	TextScore   float64
-	TextRank    int
+	Score float64
+	// Explain is each signal's part: the store always fills it; the engine
+	// keeps it only when the request asked.
+	Explain *Explain
 }
 
-// SearchResult is the answer of one search query.
-type SearchResult struct {
-	Hits      []SearchHit
+// Explain is the part each signal had in a hit's score: its cosine
+// similarity to the query, its BM25 score, and its rank in each ranking (0
+// when that ranking did not find it).
+type Explain struct {
+	VectorScore float64 `json:"vector_score"`
+	VectorRank  int     `json:"vector_rank"`
+	TextScore   float64 `json:"text_score"`
+	TextRank    int     `json:"text_rank"`
+	// Strategy is how the vector step ran (exact, ann, search).
+	Strategy string `json:"strategy"`
+}
+
+// SearchResponse is the answer of one search.
+type SearchResponse struct {
+	Results   []Hit
 	Relations []Relation
 	// Strategy says how the vector step ran: "exact" (a scan of the
 	// filtered scope), "ann" (the vector index with over-fetch) or "search"
@@ -54,4 +68,8 @@ type SearchResult struct {
 	// Candidates is how many memories of the scope passed the filters,
 	// counted up to the exact-scan limit plus one (past it, "many").
 	Candidates int
+	// EmbedTime and EngineTime split the engine's latency: the query's
+	// embedding, and the one Cypher query.
+	EmbedTime  time.Duration
+	EngineTime time.Duration
 }

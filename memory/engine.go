@@ -34,7 +34,7 @@ type Store interface {
 	// Apply writes a plan in one transaction after checking the lease.
 	Apply(ctx context.Context, plan graph.Plan, lease graph.Lease) error
 	// Search answers one search in one query.
-	Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error)
+	Search(ctx context.Context, q graph.SearchRequest) (graph.SearchResponse, error)
 	// UpdateMemory changes a memory in place, recording an UPDATE event.
 	UpdateMemory(ctx context.Context, scope graph.Scope, id string, p graph.MemoryPatch, audit graph.Audit) (graph.Memory, error)
 	// EnqueueJob stores an asynchronous add as a job.

@@ -26,30 +26,26 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 		return graph.SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "is longer than 65536 bytes"})
 	}
 	start := time.Now()
-	vs, err := e.emb.Embed(ctx, []string{q})
+	var u graph.Usage
+	vs, err := e.embed(ctx, []string{q}, &u)
 	if err != nil {
 		return graph.SearchResponse{}, wrapOnce(op, err)
-	}
-	if len(vs) != 1 {
-		return graph.SearchResponse{}, graph.E(graph.Other, op, "embedder returned %d vectors for one text", len(vs))
 	}
 	embedded := time.Now()
-	res, err := e.store.Search(ctx, graph.SearchQuery{
-		Scope: req.Scope, Vector: vs[0], Text: q, Filter: req.Filter, TopK: req.TopK, Threshold: req.Threshold,
-		AsOf: req.AsOf, IncludeInvalid: req.IncludeInvalid,
-		VectorWeight: e.cfg.VectorWeight, TextWeight: e.cfg.TextWeight, RRFK: e.cfg.RRFK, RelationLimit: e.cfg.RelationLimit,
-	})
+	req.Query, req.Vector = q, vs[0]
+	req.VectorWeight, req.TextWeight, req.RRFK, req.RelationLimit = e.cfg.VectorWeight, e.cfg.TextWeight, e.cfg.RRFK, e.cfg.RelationLimit
+	out, err := e.store.Search(ctx, req)
 	if err != nil {
 		return graph.SearchResponse{}, wrapOnce(op, err)
 	}
-	out := graph.SearchResponse{Relations: res.Relations, EmbedTime: embedded.Sub(start), EngineTime: time.Since(embedded)}
-	out.Results = make([]graph.Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		hit := graph.Hit{Memory: h.Memory, Score: h.Score}
-		if req.Explain {
-			hit.Explain = &graph.Explain{VectorScore: h.VectorScore, VectorRank: h.VectorRank, TextScore: h.TextScore, TextRank: h.TextRank, Strategy: res.Strategy}
+	out.EmbedTime, out.EngineTime = embedded.Sub(start), time.Since(embedded)
+	if out.Results == nil {
+		out.Results = []graph.Hit{}
+	}
+	if !req.Explain {
+		for i := range out.Results {
+			out.Results[i].Explain = nil
 		}
-		out.Results = append(out.Results, hit)
 	}
 	if out.Relations == nil {
 		out.Relations = []graph.Relation{}

@@ -576,7 +576,7 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 
 // search runs one Store.Search with a per-query time-out and returns its
 // duration.
-func (b *bench) search(ctx context.Context, s *cypher.Store, q graph.SearchQuery) (graph.SearchResult, time.Duration, error) {
+func (b *bench) search(ctx context.Context, s *cypher.Store, q graph.SearchRequest) (graph.SearchResponse, time.Duration, error) {
 	qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
 	defer cancel()
 	t := time.Now()
@@ -615,8 +615,8 @@ func (b *bench) warmUp(ctx context.Context, samples map[string][]*tenantVectors)
 			tv := sample[i%len(sample)]
 			vec := b.embedder.Vector(text)
 			scope := tv.tenant.Scope
-			for _, q := range []graph.SearchQuery{
-				{Scope: scope, Vector: vec, Text: text, TopK: topK},
+			for _, q := range []graph.SearchRequest{
+				{Scope: scope, Vector: vec, Query: text, TopK: topK},
 				{Scope: scope, Vector: vec, TopK: topK, VectorWeight: 1},
 			} {
 				if _, _, err := b.search(ctx, b.store, q); err != nil {
@@ -629,7 +629,7 @@ func (b *bench) warmUp(ctx context.Context, samples map[string][]*tenantVectors)
 				}
 			}
 			if class == classLarge {
-				q := graph.SearchQuery{Scope: scope, Vector: vec, Filter: filter, TopK: topK, VectorWeight: 1}
+				q := graph.SearchRequest{Scope: scope, Vector: vec, Filter: filter, TopK: topK, VectorWeight: 1}
 				for _, s := range []*cypher.Store{b.exact, b.ann} {
 					if _, _, err := b.search(ctx, s, q); err != nil {
 						return err
@@ -667,8 +667,8 @@ func (b *bench) measureClass(ctx context.Context, size int, class string, groups
 	for i, text := range qs {
 		tv := sample[i%len(sample)]
 		vec := b.embedder.Vector(text)
-		q := graph.SearchQuery{Scope: tv.tenant.Scope, Vector: vec, Text: text, TopK: topK}
-		var res graph.SearchResult
+		q := graph.SearchRequest{Scope: tv.tenant.Scope, Vector: vec, Query: text, TopK: topK}
+		var res graph.SearchResponse
 		var te, tf time.Duration
 		var err error
 		if i%2 == 0 || last == "" {
@@ -713,7 +713,7 @@ func (b *bench) measureClass(ctx context.Context, size int, class string, groups
 	for i, text := range qs {
 		tv := sample[i%len(sample)]
 		vec := b.embedder.Vector(text)
-		q := graph.SearchQuery{Scope: tv.tenant.Scope, Vector: vec, TopK: topK, VectorWeight: 1, TextWeight: 0}
+		q := graph.SearchRequest{Scope: tv.tenant.Scope, Vector: vec, TopK: topK, VectorWeight: 1, TextWeight: 0}
 		res, d, err := b.search(ctx, b.store, q)
 		if err != nil {
 			return cr, fmt.Errorf("vector-only search: %w", err)
@@ -723,8 +723,8 @@ func (b *bench) measureClass(ctx context.Context, size int, class string, groups
 		}
 		cr.VectorOnlyStrategies[res.Strategy]++
 		vonly = append(vonly, d)
-		got := make([]string, len(res.Hits))
-		for j, h := range res.Hits {
+		got := make([]string, len(res.Results))
+		for j, h := range res.Results {
 			got[j] = h.ID
 		}
 		want := tv.exactTop(vec, topK, 100)
@@ -772,8 +772,8 @@ func (b *bench) measureSwitch(ctx context.Context, size int, tv *tenantVectors, 
 		for i := range total {
 			text := qs[i%len(qs)]
 			vec := b.embedder.Vector(text)
-			q := graph.SearchQuery{Scope: tv.tenant.Scope, Vector: vec, Filter: filter, TopK: topK, VectorWeight: 1}
-			var rx, ra graph.SearchResult
+			q := graph.SearchRequest{Scope: tv.tenant.Scope, Vector: vec, Filter: filter, TopK: topK, VectorWeight: 1}
+			var rx, ra graph.SearchResponse
 			var dx, da time.Duration
 			var err1, err2 error
 			if i%2 == 0 {
@@ -826,9 +826,9 @@ func faster(exact, ann float64) string {
 	return fmt.Sprintf("ANN, %.1f× faster", exact/ann)
 }
 
-func ids(r graph.SearchResult) []string {
-	out := make([]string, len(r.Hits))
-	for i, h := range r.Hits {
+func ids(r graph.SearchResponse) []string {
+	out := make([]string, len(r.Results))
+	for i, h := range r.Results {
 		out[i] = h.ID
 	}
 	return out

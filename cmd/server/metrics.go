@@ -137,7 +137,7 @@ func (t timedStore) Apply(ctx context.Context, p graph.Plan, l graph.Lease) erro
 	return t.Store.Apply(ctx, p, l)
 }
 
-func (t timedStore) Search(ctx context.Context, q graph.SearchQuery) (graph.SearchResult, error) {
+func (t timedStore) Search(ctx context.Context, q graph.SearchRequest) (graph.SearchResponse, error) {
 	defer t.observe("search", time.Now())
 	return t.Store.Search(ctx, q)
 }
