@@ -40,11 +40,11 @@ func (s *Store) Graph(ctx context.Context, scope graph.Scope, limit int) (graph.
 	}
 	params := map[string]any{"limit": int64(limit)}
 	q := scoped(subgraph, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return graph.Subgraph{}, translate(op, err)
 	}
-	m := res.([]*neo4j.Record)[0].AsMap()
+	m := recs[0].AsMap()
 	out := graph.Subgraph{Nodes: []graph.Entity{}, Edges: []graph.Relation{}}
 	nodes, _ := m["nodes"].([]any)
 	for _, n := range nodes {
@@ -95,11 +95,10 @@ func (s *Store) Export(ctx context.Context, scope graph.Scope, emit func(graph.E
 		for {
 			params := map[string]any{"after": after, "batch": int64(500)}
 			text := scoped(q, scope, params)
-			res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, text, params) })
+			recs, err := s.readRecords(ctx, text, params)
 			if err != nil {
 				return translate(op, err)
 			}
-			recs := res.([]*neo4j.Record)
 			for _, rec := range recs {
 				id, err := each(rec)
 				if err != nil {

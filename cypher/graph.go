@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-
 	"github.com/neomem/neomem/graph"
 )
 
@@ -153,13 +151,10 @@ func (s *Store) Relations(ctx context.Context, scope graph.Scope, q graph.Relati
 		text = entityRelations
 	}
 	cq := scoped(text, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, cq, params)
-	})
+	recs, err := s.readRecords(ctx, cq, params)
 	if err != nil {
 		return nil, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	out := make([]graph.Relation, 0, len(recs))
 	for _, rec := range recs {
 		v, _ := rec.Get("r")
@@ -201,13 +196,10 @@ func (s *Store) Entities(ctx context.Context, scope graph.Scope, limit int) ([]g
 	}
 	params := map[string]any{"limit": int64(limit)}
 	q := scoped(listEntities, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return nil, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	out := make([]graph.Entity, 0, len(recs))
 	for _, rec := range recs {
 		v, _ := rec.Get("e")
@@ -232,13 +224,10 @@ func (s *Store) GetEntity(ctx context.Context, scope graph.Scope, id string) (gr
 	}
 	params := map[string]any{"id": id}
 	q := scoped(getEntity, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return graph.Entity{}, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	if len(recs) == 0 {
 		return graph.Entity{}, graph.E(graph.NotFound, op, "entity %s not found", id)
 	}

@@ -161,13 +161,11 @@ RETURN count(j) AS n`
 func (s *Store) RenewJob(ctx context.Context, job graph.Job, ttl time.Duration) error {
 	const op = "renew job"
 	params := map[string]any{"id": job.ID, "token": job.Token, "ttl_ms": ttl.Milliseconds()}
-	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, renewJob, params)
-	})
+	res, err := s.writeRecords(ctx, renewJob, params)
 	if err != nil {
 		return translate(op, err)
 	}
-	if n, _ := res.([]*neo4j.Record)[0].Get("n"); n != int64(1) {
+	if n, _ := res[0].Get("n"); n != int64(1) {
 		return graph.E(graph.Conflict, op, "job %s: lease lost", job.ID)
 	}
 	return nil
@@ -200,13 +198,11 @@ func (s *Store) FinishJob(ctx context.Context, job graph.Job, status graph.JobSt
 	}
 	params := map[string]any{"id": job.ID, "token": job.Token, "status": string(status), "result": res,
 		"error": nullable(errText), "retry_ms": retryIn.Milliseconds()}
-	out, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, finishJob, params)
-	})
+	out, err := s.writeRecords(ctx, finishJob, params)
 	if err != nil {
 		return translate(op, err)
 	}
-	if n, _ := out.([]*neo4j.Record)[0].Get("n"); n != int64(1) {
+	if n, _ := out[0].Get("n"); n != int64(1) {
 		return graph.E(graph.Conflict, op, "job %s: claim lost", job.ID)
 	}
 	return nil
@@ -227,13 +223,10 @@ func (s *Store) GetJob(ctx context.Context, tenant, id string) (graph.Job, error
 	}
 	params := map[string]any{"id": id}
 	q := scoped(getJob, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return graph.Job{}, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	if len(recs) == 0 {
 		return graph.Job{}, graph.E(graph.NotFound, op, "event %s not found", id)
 	}

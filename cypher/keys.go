@@ -130,12 +130,12 @@ func (s *Store) APIKeys(ctx context.Context, tenant string) ([]APIKey, error) {
 	}
 	params := map[string]any{}
 	q := scoped(listKeys, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	res, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return nil, translate(op, err)
 	}
 	var out []APIKey
-	for _, rec := range res.([]*neo4j.Record) {
+	for _, rec := range res {
 		v, _ := rec.Get("key")
 		out = append(out, apiKeyFromMap(v))
 	}
@@ -152,11 +152,11 @@ func (s *Store) RevokeAPIKey(ctx context.Context, tenant, id string) error {
 	}
 	params := map[string]any{"id": id, "now": now()}
 	q := scoped(revokeKey, scope, params)
-	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	res, err := s.writeRecords(ctx, q, params)
 	if err != nil {
 		return translate(op, err)
 	}
-	if len(res.([]*neo4j.Record)) == 0 {
+	if len(res) == 0 {
 		return graph.E(graph.NotFound, op, "api key %s not found", id)
 	}
 	return nil

@@ -174,9 +174,7 @@ func (s *Store) ReleaseLease(ctx context.Context, lease graph.Lease) error {
 	}
 	params := map[string]any{"scope_key": lease.Scope.Key(), "token": lease.Token}
 	q := scoped(releaseLease, lease.Scope, params)
-	_, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	_, err := s.writeRecords(ctx, q, params)
 	return translate(op, err)
 }
 
@@ -205,13 +203,10 @@ func (s *Store) RenewLease(ctx context.Context, lease graph.Lease, ttl time.Dura
 	}
 	params := map[string]any{"scope_key": lease.Scope.Key(), "token": lease.Token, "ttl_ms": ttl.Milliseconds()}
 	q := scoped(renewLease, lease.Scope, params)
-	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.writeRecords(ctx, q, params)
 	if err != nil {
 		return graph.Lease{}, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	if len(recs) == 0 {
 		return graph.Lease{}, graph.E(graph.Conflict, op, "lease lost: the lock of scope %s expired or was taken over", describeScope(lease.Scope))
 	}

@@ -211,16 +211,14 @@ func (s *Store) GetMemory(ctx context.Context, scope graph.Scope, id string) (gr
 	}
 	params := map[string]any{"id": id}
 	q := scoped(getMemory, scope, params)
-	recs, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return graph.Memory{}, translate(op, err)
 	}
-	if len(recs.([]*neo4j.Record)) == 0 {
+	if len(recs) == 0 {
 		return graph.Memory{}, graph.E(graph.NotFound, op, "memory %s not found", id)
 	}
-	return memoryFromRecord(recs.([]*neo4j.Record)[0])
+	return memoryFromRecord(recs[0])
 }
 
 func checkScopeAndID(op string, scope graph.Scope, id string) error {
@@ -284,13 +282,10 @@ func (s *Store) ListMemories(ctx context.Context, scope graph.Scope, opt graph.L
 		return graph.Page[graph.Memory]{}, err
 	}
 	q := scoped(strings.Replace(listMemories, "{{filter}}", filter, 1), scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return graph.Page[graph.Memory]{}, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	page := graph.Page[graph.Memory]{Items: make([]graph.Memory, 0, min(len(recs), limit))}
 	for i, rec := range recs {
 		if i == limit {
@@ -829,13 +824,10 @@ func (s *Store) History(ctx context.Context, scope graph.Scope, id string) ([]gr
 	}
 	params := map[string]any{"id": id}
 	q := scoped(history, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, q, params)
-	})
+	recs, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return nil, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	if len(recs) == 0 {
 		return nil, graph.E(graph.NotFound, op, "no history for %s", id)
 	}

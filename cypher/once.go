@@ -146,13 +146,10 @@ func (s *Store) Recall(ctx context.Context, tenant, key string) (rec graph.Recor
 		return graph.Recorded{}, false, err
 	}
 	params := map[string]any{"tenant": tenant, "key": key}
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, recallOnce, params)
-	})
+	recs, err := s.readRecords(ctx, recallOnce, params)
 	if err != nil {
 		return graph.Recorded{}, false, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	if len(recs) == 0 {
 		return graph.Recorded{}, false, nil
 	}

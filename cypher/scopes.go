@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-
 	"github.com/neomem/neomem/graph"
 )
 
@@ -29,11 +27,11 @@ func (s *Store) CountMemories(ctx context.Context, scope graph.Scope, filter gra
 		return 0, err
 	}
 	q := scoped(strings.Replace(countMemories, "{{filter}}", f, 1), scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	res, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return 0, translate(op, err)
 	}
-	n, _ := res.([]*neo4j.Record)[0].Get("n")
+	n, _ := res[0].Get("n")
 	c, _ := n.(int64)
 	return int(c), nil
 }
@@ -61,12 +59,12 @@ func (s *Store) Scopes(ctx context.Context, tenant string, limit int) ([]graph.S
 	}
 	params := map[string]any{"limit": int64(limit)}
 	q := scoped(listScopes, scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	res, err := s.readRecords(ctx, q, params)
 	if err != nil {
 		return nil, translate(op, err)
 	}
 	var out []graph.ScopeSummary
-	for _, rec := range res.([]*neo4j.Record) {
+	for _, rec := range res {
 		m := rec.AsMap()
 		n, _ := m["n"].(int64)
 		out = append(out, graph.ScopeSummary{Type: str(m, "type"), Name: str(m, "name"), Memories: int(n),

@@ -242,13 +242,10 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		"{{rel_validity}}", relValidity(q),
 	).Replace(text)
 	text = scoped(text, q.Scope, params)
-	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return collect(ctx, tx, text, params)
-	})
+	recs, err := s.readRecords(ctx, text, params)
 	if err != nil {
 		return graph.SearchResponse{}, translate(op, err)
 	}
-	recs := res.([]*neo4j.Record)
 	if len(recs) != 1 {
 		return graph.SearchResponse{}, graph.E(graph.Other, op, "search returned %d rows", len(recs))
 	}

@@ -147,6 +147,26 @@ func (s *Store) read(ctx context.Context, work func(tx neo4j.ManagedTransaction)
 	return sess.ExecuteRead(ctx, work)
 }
 
+// readRecords runs one query in its own read transaction and returns all
+// its records.
+func (s *Store) readRecords(ctx context.Context, q string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := s.read(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	if err != nil {
+		return nil, err
+	}
+	return res.([]*neo4j.Record), nil
+}
+
+// writeRecords runs one query in its own write transaction and returns all
+// its records.
+func (s *Store) writeRecords(ctx context.Context, q string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) { return collect(ctx, tx, q, params) })
+	if err != nil {
+		return nil, err
+	}
+	return res.([]*neo4j.Record), nil
+}
+
 // collect runs a query in tx and returns all its records.
 func collect(ctx context.Context, tx neo4j.ManagedTransaction, q string, params map[string]any) ([]*neo4j.Record, error) {
 	res, err := tx.Run(ctx, q, params)
