@@ -1,7 +1,9 @@
 // Package memory is neomem's engine: the add pipeline (at most two LLM calls
-// and one write transaction per add) and, with the search issue, the search
-// pipeline. It is the only package that combines entities and relations, and
-// it declares the Store it needs; cypher.Store implements it.
+// and one write transaction per add, under a heartbeated scope lease), the
+// search pipeline (one embedding, one Cypher query), updates, and the
+// workers that run asynchronous adds. It is the only package that combines
+// entities and relations, and it declares the Store and JobQueue it needs;
+// cypher.Store implements both.
 package memory
 
 import (

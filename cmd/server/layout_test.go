@@ -104,6 +104,42 @@ func TestImportDirections(t *testing.T) {
 	}
 }
 
+// TestAdaptersOnlyInCommands: the Neo4j adapter (cypher) and the model
+// adapters (llm/<provider>) are wired in commands only; every other package
+// declares the interfaces it needs.
+func TestAdaptersOnlyInCommands(t *testing.T) {
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			target := strings.TrimPrefix(p, module)
+			_, _, adapter := adapterRule(target)
+			if (target == "cypher" || adapter) && !strings.HasPrefix(pkg, "cmd/") {
+				t.Errorf("%s imports the adapter %s: only cmd/ may", pkg, target)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func allowed(list []string, imp string, exact bool) bool {
 	for _, a := range list {
 		if a == "*" || a == imp || !exact && strings.HasPrefix(imp, a) {
