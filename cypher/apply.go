@@ -11,6 +11,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // applyFault, when set (by tests only), is called after each statement of
@@ -164,9 +165,8 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 		default:
 			keys[key] = path
 		}
-		if len(e.Embedding) != s.cfg.Dimensions {
-			bad = append(bad, graph.FieldError{Path: path + ".embedding",
-				Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(e.Embedding), s.cfg.Dimensions)})
+		if fe := vector.CheckDims(path + ".embedding", e.Embedding, s.cfg.Dimensions); fe != nil {
+			bad = append(bad, *fe)
 		}
 		props := scopeProps(plan.Scope)
 		props["id"] = e.ID

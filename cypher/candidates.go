@@ -11,6 +11,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // Defaults and bounds of a CandidateQuery.
@@ -167,9 +168,8 @@ func (s *Store) candidateParams(op string, q graph.CandidateQuery) (map[string]a
 		return f
 	}
 	dims := func(path string, v []float32) {
-		if len(v) != s.cfg.Dimensions {
-			bad = append(bad, graph.FieldError{Path: path,
-				Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(v), s.cfg.Dimensions)})
+		if fe := vector.CheckDims(path, v, s.cfg.Dimensions); fe != nil {
+			bad = append(bad, *fe)
 		}
 	}
 	params := map[string]any{

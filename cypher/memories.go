@@ -12,6 +12,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // memoryMap projects the memory m without its embedding (vectors are large
@@ -128,9 +129,8 @@ func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, path string) (map[s
 	if !m.Kind.Valid() {
 		bad = append(bad, graph.FieldError{Path: path + ".kind", Message: "must be fact, raw or procedural"})
 	}
-	if len(m.Embedding) != s.cfg.Dimensions {
-		bad = append(bad, graph.FieldError{Path: path + ".embedding",
-			Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(m.Embedding), s.cfg.Dimensions)})
+	if fe := vector.CheckDims(path + ".embedding", m.Embedding, s.cfg.Dimensions); fe != nil {
+		bad = append(bad, *fe)
 	}
 	mdText, flat, err := encodeMetadata("", m.Metadata)
 	if err != nil {
@@ -487,9 +487,8 @@ func (s *Store) checkPatch(op, prefix string, c graph.MemoryChange) []graph.Fiel
 	}
 	if p.Text != nil {
 		bad = append(bad, graph.FieldsOf(graph.CheckText(op, prefix+"text", *p.Text))...)
-		if len(p.Embedding) != s.cfg.Dimensions {
-			bad = append(bad, graph.FieldError{Path: prefix + "embedding",
-				Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(p.Embedding), s.cfg.Dimensions)})
+		if fe := vector.CheckDims(prefix + "embedding", p.Embedding, s.cfg.Dimensions); fe != nil {
+			bad = append(bad, *fe)
 		}
 	}
 	if _, _, err := encodeMetadata(op, p.Metadata); err != nil {

@@ -150,12 +150,6 @@ var vectorIndexes = []vectorIndex{
 	{EntityVectorIndex, "__Entity__", "e"},
 }
 
-// Defaults of VectorIndexConfig.
-const (
-	DefaultHNSWM              = 32
-	DefaultHNSWEfConstruction = 200
-)
-
 // createVector526 and createVector2026 create a cosine vector index. On
 // 2026.01+ (Cypher 25) the tenant and scope ids are filter properties, so
 // SEARCH … WHERE filters inside the index instead of after it.

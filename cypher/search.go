@@ -8,6 +8,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // validity is the time predicate of a search over variable v.
@@ -203,21 +204,19 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		"entity_index":   EntityFulltextIndex,
 		"lucene":         luceneQuery("text", q.Query, q.Scope),
 		"entity_lucene":  luceneQuery("name", q.Query, q.Scope),
-		"k_fetch":        int64(q.TopK * 3),
-		"text_fetch":     int64(q.TopK * 12),
+		"k_fetch":        int64(s.cfg.Policy.Fetch(q.TopK)),
+		"text_fetch":     int64(s.cfg.Policy.TextFetch(q.TopK)),
 		"top_k":          int64(q.TopK),
 		"threshold":      q.Threshold,
 		"vector_weight":  q.VectorWeight,
 		"text_weight":    q.TextWeight,
 		"rrf_k":          float64(q.RRFK),
 		"relation_limit": int64(q.RelationLimit),
-		"exact_max":      int64(s.cfg.ExactMax),
-		"overfetch":      float64(annOverfetch),
-		"ann_max":        int64(s.cfg.ANNMax),
+		"exact_max":      int64(s.cfg.Policy.ExactMax),
+		"overfetch":      float64(s.cfg.Policy.Overfetch()),
+		"ann_max":        int64(s.cfg.Policy.ANNMax),
 		"ann_strategy":   "ann",
-		// SEARCH's LIMIT must be known before the query runs; the index
-		// already filters by scope, so this covers validity and filters.
-		"search_limit": int64(q.TopK * 3 * annOverfetch * 4),
+		"search_limit":   int64(s.cfg.Policy.SearchLimit(q.TopK)),
 	}
 	filter, err := filterClause(q.Filter, "m", params)
 	if err != nil {
@@ -257,8 +256,8 @@ func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 		return err
 	}
 	var bad []graph.FieldError
-	if len(q.Vector) != s.cfg.Dimensions {
-		bad = append(bad, graph.FieldError{Path: "vector", Message: fmt.Sprintf("has %d dimensions, the store is configured for %d", len(q.Vector), s.cfg.Dimensions)})
+	if fe := vector.CheckDims("vector", q.Vector, s.cfg.Dimensions); fe != nil {
+		bad = append(bad, *fe)
 	}
 	switch {
 	case q.TopK == 0:
@@ -269,15 +268,11 @@ func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 	if q.Threshold < 0 || q.Threshold > 1 {
 		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
 	}
-	if q.VectorWeight < 0 || q.TextWeight < 0 {
+	f, err := vector.Fusion{VectorWeight: q.VectorWeight, TextWeight: q.TextWeight, K: q.RRFK}.WithDefaults()
+	if err != nil {
 		bad = append(bad, graph.FieldError{Path: "weights", Message: "must not be negative"})
 	}
-	if q.VectorWeight == 0 && q.TextWeight == 0 {
-		q.VectorWeight, q.TextWeight = 1, 1
-	}
-	if q.RRFK <= 0 {
-		q.RRFK = DefaultRRFK
-	}
+	q.VectorWeight, q.TextWeight, q.RRFK = f.VectorWeight, f.TextWeight, f.K
 	switch {
 	case q.RelationLimit == 0:
 		q.RelationLimit = defaultRelations

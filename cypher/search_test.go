@@ -15,6 +15,7 @@ import (
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/testcontainers"
+	"github.com/neomem/neomem/vector"
 )
 
 func search(t *testing.T, s *cypher.Store, q graph.SearchRequest) graph.SearchResponse {
@@ -323,7 +324,7 @@ func load(t *testing.T, s *cypher.Store, scope graph.Scope, texts []string) []gr
 // lowered to 500 so the large tenant takes the ANN path); the benchmark runs
 // 50,000 + 1,000×20.
 func TestVectorRecall(t *testing.T) {
-	s, big := newStore(t, func(c *cypher.Config) { c.ExactMax = 500 })
+	s, big := newStore(t, func(c *cypher.Config) { c.Policy.ExactMax = 500 })
 	r := rand.New(rand.NewPCG(7, 11))
 	bigScope := graph.Scope{Tenant: big, UserID: "big"}
 	bigMems := load(t, s, bigScope, corpus(r, 4000))
@@ -424,7 +425,7 @@ func TestListWithFilter(t *testing.T) {
 // TestSearchNeverComesBackShort: when the vector index cannot deliver enough
 // of a sparse filter's candidates, the exact scan replaces it.
 func TestSearchNeverComesBackShort(t *testing.T) {
-	s, tenant := newStore(t, func(c *cypher.Config) { c.ExactMax, c.ANNMax = 5, 50 })
+	s, tenant := newStore(t, func(c *cypher.Config) { c.Policy.ExactMax, c.Policy.ANNMax = 5, 50 })
 	scope := graph.Scope{Tenant: tenant, UserID: "u"}
 	r := rand.New(rand.NewPCG(3, 5))
 	var batch []graph.Memory
@@ -454,7 +455,7 @@ func TestSearchNeverComesBackShort(t *testing.T) {
 	}
 	// With the switch below top_k (the count stops at 2), a short index
 	// answer still falls back to the exact scan.
-	tiny, err := cypher.New(testcontainers.Driver(t), cypher.Config{Dimensions: dims, ExactMax: 1, ANNMax: 50})
+	tiny, err := cypher.New(testcontainers.Driver(t), cypher.Config{Dimensions: dims, Policy: vector.Policy{ExactMax: 1, ANNMax: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,19 +15,7 @@ import (
 const (
 	DefaultTopK      = 10
 	MaxTopK          = 100
-	DefaultRRFK      = 60
 	defaultRelations = 50
-	// DefaultExactMax is the number of candidate memories (scope and
-	// filters applied) up to which the vector step scans them exactly; above
-	// it, the vector index is asked with over-fetch. Measured on this
-	// project's 2-core machine (docs/benchmarks.md): at 100k memories the
-	// exact scan is as fast up to about 2,000 candidates and the index path
-	// faster from 5,000 (3.9× at 20,000) with recall@10 ≥ 0.99.
-	DefaultExactMax = 2000
-	// annOverfetch multiplies the index share over-fetch; defaultANNMax
-	// caps what one ANN call asks the index for.
-	annOverfetch  = 4
-	defaultANNMax = 20000
 )
 
 // searchTags returns the tokens that tag a node with its tenant and scope

@@ -11,6 +11,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // Config configures a Store.
@@ -23,39 +24,16 @@ type Config struct {
 	// DeleteBatch is how many nodes one transaction of a bulk delete removes
 	// (delete-all, reset). Default 1000.
 	DeleteBatch int
-	// ExactMax is the number of candidate memories (scope and filters
-	// applied) up to which a search's vector step scans them exactly instead
-	// of asking the vector index. Default DefaultExactMax.
-	ExactMax int
-	// ANNMax caps how many neighbours one vector-index call asks for
-	// (default 20000); past it, a search whose candidates are too sparse in
-	// the index falls back to an exact scan.
-	ANNMax int
+	// Policy picks a search's vector path (exact scan, vector index,
+	// filtered SEARCH) and sizes its over-fetch; zero fields take
+	// vector's defaults.
+	Policy vector.Policy
 	// OnceTTL is how long an idempotency key and its recorded result are
 	// kept (default DefaultOnceTTL).
 	OnceTTL time.Duration
 	// Vector tunes the HNSW vector indexes; an existing index built with
 	// other settings is rebuilt by Bootstrap (it is derived data).
-	Vector VectorIndexConfig
-}
-
-// VectorIndexConfig is how Neo4j builds neomem's vector indexes (Lucene
-// HNSW graphs).
-type VectorIndexConfig struct {
-	// Quantization makes the index traverse quantised copies of the
-	// vectors (int8 on Neo4j 5.x, binary on 2026.x): less memory for the hot
-	// set, but the graph search then misses more true neighbours; neomem
-	// re-scores with the exact vectors either way. Default false (full
-	// precision). Every server of one database must use the same settings:
-	// Bootstrap rebuilds an index built with others.
-	Quantization bool `json:"quantization"`
-	// M is the number of neighbours each vector links to in the graph
-	// (vector.hnsw.m, 1..512; 0 means the default). More means better recall on hard data, more
-	// memory and slower inserts. Default DefaultHNSWM.
-	M int `json:"hnsw_m"`
-	// EfConstruction is the candidate list size while inserting
-	// (vector.hnsw.ef_construction, 1..3200; 0 means the default). Default DefaultHNSWEfConstruction.
-	EfConstruction int `json:"hnsw_ef_construction"`
+	Vector vector.IndexConfig
 }
 
 // Store keeps memories, entities, relations and history in Neo4j. It is safe
@@ -94,30 +72,19 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 	if cfg.DeleteBatch <= 0 {
 		cfg.DeleteBatch = 1000
 	}
-	if cfg.ExactMax <= 0 {
-		cfg.ExactMax = DefaultExactMax
-	}
 	if cfg.OnceTTL <= 0 {
 		cfg.OnceTTL = DefaultOnceTTL
 	}
-	if cfg.ANNMax <= 0 {
-		cfg.ANNMax = defaultANNMax
-	}
-	if cfg.Vector.M == 0 {
-		cfg.Vector.M = DefaultHNSWM
-	}
-	if cfg.Vector.EfConstruction == 0 {
-		cfg.Vector.EfConstruction = DefaultHNSWEfConstruction
-	}
-	if cfg.Vector.M < 1 || cfg.Vector.M > 512 || cfg.Vector.EfConstruction < 1 || cfg.Vector.EfConstruction > 3200 {
-		return nil, graph.E(graph.Invalid, "new store", "vector index M %d (max 512) or ef_construction %d (max 3200) out of range",
-			cfg.Vector.M, cfg.Vector.EfConstruction)
+	cfg.Policy = cfg.Policy.WithDefaults()
+	var err error
+	if cfg.Vector, err = cfg.Vector.WithDefaults(); err != nil {
+		return nil, graph.E(graph.Invalid, "new store", "%v", err)
 	}
 	return &Store{driver: driver, cfg: cfg}, nil
 }
 
 // VectorIndex returns the vector index settings in effect (defaults filled in).
-func (s *Store) VectorIndex() VectorIndexConfig { return s.cfg.Vector }
+func (s *Store) VectorIndex() vector.IndexConfig { return s.cfg.Vector }
 
 // Dimensions returns the embedding dimension the store was configured with.
 func (s *Store) Dimensions() int { return s.cfg.Dimensions }

@@ -17,6 +17,7 @@ import (
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm/llmtest"
 	"github.com/neomem/neomem/testcontainers"
+	"github.com/neomem/neomem/vector"
 )
 
 // dims is the dimension every test uses: the vector indexes are shared by all
@@ -131,7 +132,7 @@ func TestBootstrapDimensionMismatch(t *testing.T) {
 }
 
 // vectorIndexInfo returns the id and HNSW settings of a vector index.
-func vectorIndexInfo(t *testing.T, name string) (id int64, cfg cypher.VectorIndexConfig) {
+func vectorIndexInfo(t *testing.T, name string) (id int64, cfg vector.IndexConfig) {
 	t.Helper()
 	res, err := neo4j.ExecuteQuery(context.Background(), testcontainers.Driver(t),
 		`SHOW VECTOR INDEXES YIELD id, name, options WHERE name = $name RETURN id, options.indexConfig AS c`,
@@ -156,7 +157,7 @@ func TestBootstrapVectorSettings(t *testing.T) {
 	// The shared indexes have the default settings.
 	for _, name := range []string{cypher.MemoryVectorIndex, cypher.EntityVectorIndex} {
 		_, got := vectorIndexInfo(t, name)
-		want := cypher.VectorIndexConfig{M: cypher.DefaultHNSWM, EfConstruction: cypher.DefaultHNSWEfConstruction}
+		want := vector.IndexConfig{M: vector.DefaultHNSWM, EfConstruction: vector.DefaultHNSWEfConstruction}
 		if got != want {
 			t.Errorf("%s settings %+v, want %+v", name, got, want)
 		}
@@ -180,7 +181,7 @@ func TestVectorSettingsMigration(t *testing.T) {
 		drop()
 		_, _ = neo4j.ExecuteQuery(ctx, d, "MATCH (x:"+label+") DELETE x", nil, neo4j.EagerResultTransformer)
 	})
-	ensure := func(cfg cypher.VectorIndexConfig) {
+	ensure := func(cfg vector.IndexConfig) {
 		t.Helper()
 		s, err := cypher.New(d, cypher.Config{Dimensions: dims, Vector: cfg})
 		if err != nil {
@@ -190,7 +191,7 @@ func TestVectorSettingsMigration(t *testing.T) {
 			t.Fatalf("ensure with %+v: %v", cfg, err)
 		}
 	}
-	quantised := cypher.VectorIndexConfig{Quantization: true, M: 8, EfConstruction: 50}
+	quantised := vector.IndexConfig{Quantization: true, M: 8, EfConstruction: 50}
 	ensure(quantised)
 	id1, got := vectorIndexInfo(t, name)
 	if got != quantised {
@@ -200,10 +201,10 @@ func TestVectorSettingsMigration(t *testing.T) {
 	if id, _ := vectorIndexInfo(t, name); id != id1 {
 		t.Fatalf("same settings rebuilt the index (id %d → %d)", id1, id)
 	}
-	for _, next := range []cypher.VectorIndexConfig{
+	for _, next := range []vector.IndexConfig{
 		{M: 8, EfConstruction: 50},                                // quantisation off
 		{M: 24, EfConstruction: 50},                               // M
-		{M: 24, EfConstruction: cypher.DefaultHNSWEfConstruction}, // ef_construction
+		{M: 24, EfConstruction: vector.DefaultHNSWEfConstruction}, // ef_construction
 	} {
 		before, _ := vectorIndexInfo(t, name)
 		ensure(next)
@@ -217,7 +218,7 @@ func TestVectorSettingsMigration(t *testing.T) {
 	if _, err := neo4j.ExecuteQuery(ctx, d, "CREATE (:"+label+" {embedding: $v})", map[string]any{"v": v}, neo4j.EagerResultTransformer); err != nil {
 		t.Fatal(err)
 	}
-	ensure(cypher.VectorIndexConfig{}) // defaults: another rebuild, over the existing node
+	ensure(vector.IndexConfig{}) // defaults: another rebuild, over the existing node
 	if _, err := neo4j.ExecuteQuery(ctx, d, "CALL db.awaitIndexes(120)", nil, neo4j.EagerResultTransformer); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestVectorSettingsMigration(t *testing.T) {
 func TestNewRejectsBadDimension(t *testing.T) {
 	_, err := cypher.New(nil, cypher.Config{Dimensions: 0})
 	wantKind(t, "New with 0 dimensions", err, graph.Invalid)
-	for _, v := range []cypher.VectorIndexConfig{{M: 513}, {M: -5}, {EfConstruction: 3201}, {EfConstruction: -1}} {
+	for _, v := range []vector.IndexConfig{{M: 513}, {M: -5}, {EfConstruction: 3201}, {EfConstruction: -1}} {
 		_, err = cypher.New(nil, cypher.Config{Dimensions: 8, Vector: v})
 		wantKind(t, fmt.Sprintf("New with %+v", v), err, graph.Invalid)
 	}

@@ -1,8 +1,9 @@
-// Package llm declares the seams between neomem and models: a ChatModel that
-// can call tools and reports token usage, and an Embedder (texts in, vectors
-// out). Everything else depends on these interfaces, never on a provider SDK;
-// each provider lives in its own adapter package (llm/gemini, llm/langchain,
-// llm/local) and deterministic fakes live in llm/llmtest.
+// Package llm declares the seam between neomem and chat models: a ChatModel
+// that can call tools and reports token usage (the embedder seam is
+// vector.Embedder). Everything else depends on these interfaces, never on a
+// provider SDK; each provider lives in its own adapter package (llm/gemini,
+// llm/langchain; the local embedding model is vector/local) and
+// deterministic fakes of both seams live in llm/llmtest.
 //
 // This package also holds what every adapter shares: the provider error type
 // that maps onto graph's error kinds, and the retry/timeout wrapper.
@@ -121,16 +122,5 @@ type ChatModel interface {
 	// Safe for concurrent use.
 	Chat(ctx context.Context, req Request) (Response, error)
 	// Name identifies the provider and model, e.g. "gemini/gemini-2.5-flash".
-	Name() string
-}
-
-// Embedder turns texts into vectors of a fixed dimension.
-type Embedder interface {
-	// Embed returns one vector per text, in order, each of length
-	// Dimensions(). Errors as ChatModel.Chat. Safe for concurrent use.
-	Embed(ctx context.Context, texts []string) ([][]float32, error)
-	// Dimensions is the length of every vector Embed returns.
-	Dimensions() int
-	// Name identifies the provider and model.
 	Name() string
 }

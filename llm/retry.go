@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // RetryPolicy bounds each call and retries the retryable failures with
@@ -118,11 +119,11 @@ func (r retryChat) Chat(ctx context.Context, req Request) (Response, error) {
 	return resp, err
 }
 
-// WithRetryEmbedder wraps an Embedder so every call follows the policy.
-func WithRetryEmbedder(e Embedder, p RetryPolicy) Embedder { return retryEmbed{e, p} }
+// WithRetryEmbedder wraps a vector.Embedder so every call follows the policy.
+func WithRetryEmbedder(e vector.Embedder, p RetryPolicy) vector.Embedder { return retryEmbed{e, p} }
 
 type retryEmbed struct {
-	e Embedder
+	e vector.Embedder
 	p RetryPolicy
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm"
+	"github.com/neomem/neomem/vector"
 )
 
 // Store is what the engine needs from the system of record. Methods return
@@ -66,12 +67,9 @@ type Config struct {
 	// RelationLimit bounds the existing relations shown to a decision and
 	// returned by a search (default 50).
 	RelationLimit int
-	// VectorWeight and TextWeight weigh the vector and the full-text
-	// rankings in a search's reciprocal rank fusion (default 1 and 1); RRFK
-	// is the fusion's constant (default 60).
-	VectorWeight float64
-	TextWeight   float64
-	RRFK         int
+	// Fusion weighs the vector and the full-text rankings of a search
+	// (zero: vector.DefaultFusion, equal weights).
+	Fusion vector.Fusion
 	// LeaseTTL is how long a scope's lock outlives its holder's last
 	// heartbeat (default 20s): an add renews it every LeaseTTL/4 while it
 	// works, so a live add keeps it however long its model calls take, and
@@ -107,12 +105,7 @@ func (c *Config) defaults() {
 	if c.RelationLimit <= 0 {
 		c.RelationLimit = 50
 	}
-	if c.VectorWeight == 0 && c.TextWeight == 0 {
-		c.VectorWeight, c.TextWeight = 1, 1
-	}
-	if c.RRFK <= 0 {
-		c.RRFK = 60
-	}
+
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL
 	}
@@ -130,7 +123,7 @@ func (c *Config) defaults() {
 // Engine runs the add pipeline. Safe for concurrent use.
 type Engine struct {
 	store  Store
-	emb    llm.Embedder
+	emb    vector.Embedder
 	chat   llm.ChatModel
 	vision llm.ChatModel
 	cfg    Config
@@ -141,7 +134,7 @@ type Engine struct {
 // Models are the engine's model seams. Chat may be nil (then only
 // infer=false adds work); Vision may be nil (then images are an error).
 type Models struct {
-	Embedder llm.Embedder
+	Embedder vector.Embedder
 	Chat     llm.ChatModel
 	Vision   llm.ChatModel
 }
@@ -152,6 +145,10 @@ func New(store Store, m Models, cfg Config) (*Engine, error) {
 		return nil, errors.New("memory: a store and an embedder are required")
 	}
 	cfg.defaults()
+	var err error
+	if cfg.Fusion, err = cfg.Fusion.WithDefaults(); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
 	for _, sc := range []struct {
 		name string
 		v    float64
@@ -286,8 +283,8 @@ func (e *Engine) embed(ctx context.Context, texts []string, u *graph.Usage) ([][
 	if err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
-	if len(vs) != len(texts) {
-		return nil, graph.E(graph.Other, "embed", "embedder returned %d vectors for %d texts", len(vs), len(texts))
+	if err := vector.CheckBatch("embed", vs, len(texts), e.emb.Dimensions()); err != nil {
+		return nil, err
 	}
 	return vs, nil
 }

@@ -33,7 +33,7 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 	}
 	embedded := time.Now()
 	req.Query, req.Vector = q, vs[0]
-	req.VectorWeight, req.TextWeight, req.RRFK, req.RelationLimit = e.cfg.VectorWeight, e.cfg.TextWeight, e.cfg.RRFK, e.cfg.RelationLimit
+	req.VectorWeight, req.TextWeight, req.RRFK, req.RelationLimit = e.cfg.Fusion.VectorWeight, e.cfg.Fusion.TextWeight, e.cfg.Fusion.K, e.cfg.RelationLimit
 	out, err := e.store.Search(ctx, req)
 	if err != nil {
 		return graph.SearchResponse{}, wrapOnce(op, err)

@@ -37,7 +37,8 @@ import (
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm/llmtest"
-	"github.com/neomem/neomem/llm/local"
+	"github.com/neomem/neomem/vector"
+	"github.com/neomem/neomem/vector/local"
 )
 
 func main() {
@@ -73,7 +74,7 @@ type options struct {
 	timeout       time.Duration
 	queryTimeout  time.Duration
 	reuse         bool
-	vector        cypher.VectorIndexConfig
+	vector        vector.IndexConfig
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -93,8 +94,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 4*time.Hour, "stop the whole run after this long")
 	fs.DurationVar(&o.queryTimeout, "query-timeout", 10*time.Minute, "time-out of one query or batch (long: index merges can stall a batch for minutes, which the ingest numbers should show)")
 	fs.BoolVar(&o.vector.Quantization, "quantization", false, "build the vector index with quantisation (as NEOMEM_VECTOR_QUANTIZATION)")
-	fs.IntVar(&o.vector.M, "hnsw-m", 0, "vector index HNSW M (0: cypher.DefaultHNSWM, as NEOMEM_VECTOR_HNSW_M)")
-	fs.IntVar(&o.vector.EfConstruction, "hnsw-ef-construction", 0, "vector index HNSW ef_construction (0: cypher.DefaultHNSWEfConstruction)")
+	fs.IntVar(&o.vector.M, "hnsw-m", 0, "vector index HNSW M (0: vector.DefaultHNSWM, as NEOMEM_VECTOR_HNSW_M)")
+	fs.IntVar(&o.vector.EfConstruction, "hnsw-ef-construction", 0, "vector index HNSW ef_construction (0: vector.DefaultHNSWEfConstruction)")
 	fs.BoolVar(&o.reuse, "reuse", false, "keep the benchmark memories of an earlier run when they are exactly this size's layout and seed (no ingest numbers then)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -212,7 +213,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		dst      **cypher.Store
 		exactMax int
 	}{{&b.store, 0}, {&b.exact, exactExactMax}, {&b.ann, annExactMax}} {
-		s, err := cypher.New(driver, cypher.Config{Database: db, Dimensions: dimensions, ExactMax: st.exactMax, Vector: opt.vector})
+		s, err := cypher.New(driver, cypher.Config{Database: db, Dimensions: dimensions, Policy: vector.Policy{ExactMax: st.exactMax}, Vector: opt.vector})
 		if err != nil {
 			return err
 		}
@@ -236,14 +237,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Settings: Settings{
 			Queries: opt.queries, SwitchQueries: opt.switchQueries, Warmup: opt.warmup, TopK: topK,
 			Batch: opt.batch, Seed: opt.seed, Dimensions: dimensions, StoredEmbedder: b.embedder.Name(),
-			DefaultExactMax: cypher.DefaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
+			DefaultExactMax: vector.DefaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
 			VectorIndex: b.store.VectorIndex(),
 		},
 	}
 	b.report.Commit, b.report.Modified = gitState(ctx)
 	b.report.Notes = append(b.report.Notes,
 		fmt.Sprintf("The switch measurement's ANN store has ExactMax %d: cypher.New reads 0 as the default (%s).",
-			annExactMax, thousands(cypher.DefaultExactMax)))
+			annExactMax, thousands(vector.DefaultExactMax)))
 	if info.FilteredVectorSearch {
 		b.report.Notes = append(b.report.Notes, "Neo4j 2026.01+: the ANN path is the in-index filtered SEARCH (strategy \"search\"); the ANN floor is still db.index.vector.queryNodes.")
 	}
@@ -751,7 +752,7 @@ func floorName(strategy string) string {
 // measureSwitch runs the large tenant with a bucket filter selecting n
 // memories through the always-exact and the always-ANN store.
 func (b *bench) measureSwitch(ctx context.Context, size int, tv *tenantVectors, indexTotal int) (*SwitchResult, error) {
-	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal, DefaultExactMax: cypher.DefaultExactMax}
+	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal, DefaultExactMax: vector.DefaultExactMax}
 	qs := newCorpus(b.opt.seed, "queries-switch").queries(b.opt.switchQueries)
 	warm := b.opt.warmup
 	for _, n := range switchGrid {

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/neomem/neomem/cypher"
+	"github.com/neomem/neomem/vector"
 )
 
 // Report is everything one run measured; it is docs/benchmarks.json.
@@ -64,7 +64,7 @@ type Settings struct {
 	SwitchANNMax    int    `json:"switch_ann_store_exact_max"`
 	SwitchExactMax  int    `json:"switch_exact_store_exact_max"`
 	// VectorIndex is how the memory vector index was built.
-	VectorIndex cypher.VectorIndexConfig `json:"vector_index"`
+	VectorIndex vector.IndexConfig `json:"vector_index"`
 }
 
 // EmbeddingResult is the time to embed one query with the local model.

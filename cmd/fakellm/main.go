@@ -31,9 +31,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/llm/llmtest"
-	"github.com/neomem/neomem/llm/local"
+	"github.com/neomem/neomem/vector"
+	"github.com/neomem/neomem/vector/local"
 )
 
 func main() {
@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		model.queue(resps, delays)
 	}
-	var emb llm.Embedder
+	var emb vector.Embedder
 	switch *embedder {
 	case "hash":
 		emb = llmtest.NewHashEmbedder(*dims)

@@ -14,8 +14,9 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/neomem/neomem/cypher"
-	"github.com/neomem/neomem/llm/local"
 	"github.com/neomem/neomem/memory"
+	"github.com/neomem/neomem/vector"
+	"github.com/neomem/neomem/vector/local"
 )
 
 // config is everything the server reads from the environment, read once here.
@@ -85,8 +86,8 @@ func defaultConfig() config {
 		LogFormat:       "text",
 		StartupTimeout:  60 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
-		VectorHNSWM:     cypher.DefaultHNSWM,
-		VectorHNSWEf:    cypher.DefaultHNSWEfConstruction,
+		VectorHNSWM:     vector.DefaultHNSWM,
+		VectorHNSWEf:    vector.DefaultHNSWEfConstruction,
 	}
 }
 
@@ -115,8 +116,8 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
 	{"NEOMEM_SEARCH_EXACT_MAX", "2000", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index; see docs/benchmarks.md"},
 	{"NEOMEM_VECTOR_QUANTIZATION", "false", "true: the vector indexes traverse quantised vectors (int8 on Neo4j 5.x, binary on 2026.x: less memory, lower recall for tenants that are a small share of the index); search re-scores exactly either way. Changing it rebuilds the indexes at start-up"},
-	{"NEOMEM_VECTOR_HNSW_M", strconv.Itoa(cypher.DefaultHNSWM), "links per vector in the HNSW graph (1–512): more raises recall for large tenants, costs memory and insert time. Changing it rebuilds the indexes at start-up"},
-	{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION", strconv.Itoa(cypher.DefaultHNSWEfConstruction), "HNSW candidate list while inserting (1–3200): more builds a better graph, slower. Changing it rebuilds the indexes at start-up"},
+	{"NEOMEM_VECTOR_HNSW_M", strconv.Itoa(vector.DefaultHNSWM), "links per vector in the HNSW graph (1–512): more raises recall for large tenants, costs memory and insert time. Changing it rebuilds the indexes at start-up"},
+	{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION", strconv.Itoa(vector.DefaultHNSWEfConstruction), "HNSW candidate list while inserting (1–3200): more builds a better graph, slower. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_AUTH", "enabled", "enabled: every request needs an API key (neomem keys create); disabled: every request acts as an admin of NEOMEM_DEFAULT_TENANT — for local experiments only, logged loudly"},
 	{"NEOMEM_DEFAULT_TENANT", "default", "the tenant of every request when NEOMEM_AUTH=disabled"},
 	{"NEOMEM_INSTRUCTIONS", "", "custom instructions added to every extraction prompt (per deployment; requests add their own prompt)"},

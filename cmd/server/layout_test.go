@@ -20,27 +20,29 @@ var layout = map[string]struct {
 	internal []string
 	external []string // path prefixes; "*" allows any
 }{
-	"graph":       {},
-	"llm":         {internal: []string{"graph"}},
-	"llm/llmtest": {internal: []string{"llm", "graph"}},
-	"vector":      {internal: []string{"graph", "llm"}},
-	"prompts":     {internal: []string{"graph"}},
-	"entities":    {internal: []string{"graph", "llm", "prompts", "vector"}},
-	"relations":   {internal: []string{"graph", "llm", "prompts", "vector"}},
-	"memory":      {internal: []string{"graph", "llm", "prompts", "vector", "entities", "relations"}},
-	"cypher":      {internal: []string{"graph"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
+	"graph":        {},
+	"vector":       {internal: []string{"graph"}},
+	"vector/local": {internal: []string{"graph"}, external: []string{"github.com/yalue/onnxruntime_go", "golang.org/x/text"}},
+	"llm":          {internal: []string{"graph", "vector"}},
+	"llm/llmtest":  {internal: []string{"llm", "graph", "vector"}},
+	"prompts":      {internal: []string{"graph"}},
+	"entities":     {internal: []string{"graph", "llm", "prompts", "vector"}},
+	"relations":    {internal: []string{"graph", "llm", "prompts", "vector"}},
+	"memory":       {internal: []string{"graph", "llm", "prompts", "vector", "entities", "relations"}},
+	"cypher":       {internal: []string{"graph", "vector"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
 	"api": {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10",
 		"github.com/oapi-codegen/runtime", "github.com/getkin/kin-openapi", "github.com/swaggo/files/v2", "golang.org/x/time/rate"}},
 	"testcontainers":  {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
 	"cmd/server":      {internal: []string{"*"}, external: []string{"*"}},
-	"cmd/fakellm":     {internal: []string{"llm", "llm/llmtest", "llm/local"}},
+	"cmd/fakellm":     {internal: []string{"llm", "llm/llmtest", "vector", "vector/local"}},
 	"cmd/benchsearch": {internal: []string{"*"}, external: []string{"*"}},
 }
 
-// adapters are the llm/<provider> packages: each may import llm, graph and its SDK.
+// adapters are the llm/<provider> packages: each may import llm, graph,
+// vector (the embedder seam) and its SDK.
 func adapterRule(pkg string) ([]string, []string, bool) {
 	if strings.HasPrefix(pkg, "llm/") && pkg != "llm/llmtest" {
-		return []string{"llm", "graph"}, []string{"*"}, true
+		return []string{"llm", "graph", "vector"}, []string{"*"}, true
 	}
 	return nil, nil, false
 }
@@ -105,8 +107,9 @@ func TestImportDirections(t *testing.T) {
 }
 
 // TestAdaptersOnlyInCommands: the Neo4j adapter (cypher) and the model
-// adapters (llm/<provider>) are wired in commands only; every other package
-// declares the interfaces it needs.
+// adapters (llm/<provider>, the local embedding model vector/local) are
+// wired in commands only; every other package declares the interfaces it
+// needs.
 func TestAdaptersOnlyInCommands(t *testing.T) {
 	root := filepath.Join("..", "..")
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -129,7 +132,7 @@ func TestAdaptersOnlyInCommands(t *testing.T) {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			target := strings.TrimPrefix(p, module)
 			_, _, adapter := adapterRule(target)
-			if (target == "cypher" || adapter) && !strings.HasPrefix(pkg, "cmd/") {
+			if (target == "cypher" || target == "vector/local" || adapter) && !strings.HasPrefix(pkg, "cmd/") {
 				t.Errorf("%s imports the adapter %s: only cmd/ may", pkg, target)
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/memory"
+	"github.com/neomem/neomem/vector"
 )
 
 func main() {
@@ -104,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The vector indexes take the embedder's dimension; an existing index
 	// with another one stops start-up in Bootstrap.
 	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
-		ExactMax: cfg.SearchExactMax, OnceTTL: cfg.IdempotencyTTL, Vector: cypher.VectorIndexConfig{
+		Policy: vector.Policy{ExactMax: cfg.SearchExactMax}, OnceTTL: cfg.IdempotencyTTL, Vector: vector.IndexConfig{
 			Quantization: cfg.VectorQuantized, M: cfg.VectorHNSWM, EfConstruction: cfg.VectorHNSWEf}})
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/memory"
+	"github.com/neomem/neomem/vector"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own (so
@@ -98,7 +99,7 @@ func (c countedChat) Chat(ctx context.Context, req llm.Request) (llm.Response, e
 
 // countedEmbedder counts texts embedded.
 type countedEmbedder struct {
-	llm.Embedder
+	vector.Embedder
 	m *metrics
 }
 

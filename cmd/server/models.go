@@ -11,7 +11,8 @@ import (
 	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/llm/gemini"
 	"github.com/neomem/neomem/llm/langchain"
-	"github.com/neomem/neomem/llm/local"
+	"github.com/neomem/neomem/vector"
+	"github.com/neomem/neomem/vector/local"
 )
 
 // Defaults per provider; every one can be overridden by configuration.
@@ -36,7 +37,7 @@ type models struct {
 	chat llm.ChatModel
 	// vision describes images; nil when no vision-capable model is set.
 	vision   llm.ChatModel
-	embedder llm.Embedder
+	embedder vector.Embedder
 	closers  []io.Closer
 }
 
@@ -179,7 +180,7 @@ func chatModel(c langchain.Config) (llm.ChatModel, error) {
 	return m, nil
 }
 
-func newEmbedder(ctx context.Context, cfg config, m *models) (llm.Embedder, error) {
+func newEmbedder(ctx context.Context, cfg config, m *models) (vector.Embedder, error) {
 	p := embedderProvider(cfg)
 	dims := cfg.EmbeddingDims
 	switch p {
@@ -228,7 +229,7 @@ func newEmbedder(ctx context.Context, cfg config, m *models) (llm.Embedder, erro
 	return nil, fmt.Errorf("NEOMEM_EMBEDDER=%q is not an embedder", p)
 }
 
-func embedder(c langchain.Config) (llm.Embedder, error) {
+func embedder(c langchain.Config) (vector.Embedder, error) {
 	e, err := langchain.NewEmbedder(c)
 	if err != nil {
 		return nil, fmt.Errorf("%s embedder: %w", c.Provider, err)

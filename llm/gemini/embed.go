@@ -12,7 +12,7 @@ import (
 // maxBatch is the most texts Gemini embeds in one batchEmbedContents call.
 const maxBatch = 100
 
-// Embedder is the llm.Embedder of a Client's embedding model. Safe for
+// Embedder is the vector.Embedder of a Client's embedding model. Safe for
 // concurrent use.
 type Embedder struct {
 	model *genai.EmbeddingModel

@@ -1,6 +1,6 @@
 // Package gemini adapts Google's Gemini API to the llm seams: Client is an
 // llm.ChatModel (tools, tool choice, images, usage) and Client.Embedder an
-// llm.Embedder over batch embeddings. Provider failures come back as
+// vector.Embedder over batch embeddings. Provider failures come back as
 // *llm.ProviderError; nothing here retries (wrap with llm.WithRetry).
 //
 // It is the only package that imports github.com/google/generative-ai-go and
@@ -72,7 +72,7 @@ func (c Config) validate() error {
 }
 
 // Client talks to Gemini. It implements llm.ChatModel; Embedder returns its
-// llm.Embedder. Safe for concurrent use.
+// vector.Embedder. Safe for concurrent use.
 type Client struct {
 	sdk *genai.Client
 	cfg Config

@@ -17,6 +17,7 @@ import (
 
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm"
+	"github.com/neomem/neomem/vector"
 )
 
 const (
@@ -643,5 +644,5 @@ func TestNew(t *testing.T) {
 		t.Errorf("Embedder() without an embedding model = %v, want Invalid", err)
 	}
 	var _ llm.ChatModel = c
-	var _ llm.Embedder = (*Embedder)(nil)
+	var _ vector.Embedder = (*Embedder)(nil)
 }

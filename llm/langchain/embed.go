@@ -8,9 +8,10 @@ import (
 
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm"
+	"github.com/neomem/neomem/vector"
 )
 
-// Embedder is an llm.Embedder over langchaingo's OpenAI client, for OpenAI
+// Embedder is an vector.Embedder over langchaingo's OpenAI client, for OpenAI
 // and OpenAI-compatible servers. It is safe for concurrent use.
 type Embedder struct {
 	provider Provider
@@ -20,7 +21,7 @@ type Embedder struct {
 	llm      *openai.LLM
 }
 
-var _ llm.Embedder = (*Embedder)(nil)
+var _ vector.Embedder = (*Embedder)(nil)
 
 // NewEmbedder returns the embedder cfg describes. Errors are Invalid: an
 // Anthropic provider (Anthropic has no embeddings API), a missing key, base

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/neomem/neomem/llm"
+	"github.com/neomem/neomem/vector"
 )
 
 // OpenAIServer serves a ChatModel and an Embedder over the OpenAI HTTP API
@@ -22,7 +23,7 @@ import (
 // against the same deterministic model and vectors. Safe for concurrent use.
 type OpenAIServer struct {
 	Model    llm.ChatModel
-	Embedder llm.Embedder
+	Embedder vector.Embedder
 	// ModelName is reported in replies and /v1/models.
 	ModelName string
 

@@ -82,7 +82,7 @@ func New(cfg Config) (*Embedder, error) {
 	tokPath := filepath.Join(cfg.ModelDir, "tokenizer.json")
 	for _, p := range []string{model, tokPath, cfg.LibraryPath} {
 		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("local embedder: %s is missing (run `bash llm/local/fetch.sh`, or `make models`): %w", p, err)
+			return nil, fmt.Errorf("local embedder: %s is missing (run `bash vector/local/fetch.sh`, or `make models`): %w", p, err)
 		}
 	}
 	if cfg.MaxTokens == 0 {

@@ -37,9 +37,9 @@ func modelConfig(t testing.TB) Config {
 	for _, p := range []string{filepath.Join(cfg.ModelDir, "model.onnx"), cfg.LibraryPath} {
 		if _, err := os.Stat(p); err != nil {
 			if os.Getenv("NEOMEM_MODELS_REQUIRED") == "1" {
-				t.Fatalf("NEOMEM_MODELS_REQUIRED=1 but %s is missing (run bash llm/local/fetch.sh)", p)
+				t.Fatalf("NEOMEM_MODELS_REQUIRED=1 but %s is missing (run bash vector/local/fetch.sh)", p)
 			}
-			t.Skipf("%s is missing: run `bash llm/local/fetch.sh` (make test does)", p)
+			t.Skipf("%s is missing: run `bash vector/local/fetch.sh` (make test does)", p)
 		}
 	}
 	return cfg
@@ -94,9 +94,9 @@ func TestMatchesReference(t *testing.T) {
 	py := os.Getenv("NEOMEM_REFERENCE_PYTHON")
 	if py == "" {
 		if os.Getenv("NEOMEM_MODELS_REQUIRED") == "1" {
-			t.Fatal("NEOMEM_MODELS_REQUIRED=1 but NEOMEM_REFERENCE_PYTHON is not set (bash llm/local/reference/setup.sh prints it)")
+			t.Fatal("NEOMEM_MODELS_REQUIRED=1 but NEOMEM_REFERENCE_PYTHON is not set (bash vector/local/reference/setup.sh prints it)")
 		}
-		t.Skip("NEOMEM_REFERENCE_PYTHON is not set: `bash llm/local/reference/setup.sh` creates it (make test does)")
+		t.Skip("NEOMEM_REFERENCE_PYTHON is not set: `bash vector/local/reference/setup.sh` creates it (make test does)")
 	}
 	ss := sentences(t)
 	if len(ss) < 50 {

@@ -1,0 +1,87 @@
+package vector
+
+import "fmt"
+
+// Policy decides how a search's vector step runs: an exact scan of the
+// candidates (scope and filters applied) while they are few, else the
+// vector index with over-fetch (Neo4j 5.26: index-wide, then filtered;
+// 2026.01+: filtered inside the index with SEARCH), falling back to the exact
+// scan when the index brings too few candidates.
+type Policy struct {
+	// ExactMax is the number of candidates up to which the vector step
+	// scans them exactly (default DefaultExactMax).
+	ExactMax int
+	// ANNMax caps how many neighbours one vector-index call asks for
+	// (default 20000); past it, a search whose candidates are too sparse in
+	// the index falls back to an exact scan.
+	ANNMax int
+}
+
+const (
+	// DefaultExactMax is measured on this project's 2-core machine
+	// (docs/benchmarks.md): at 100k memories the exact scan is as fast up to
+	// about 2,000 candidates and the index path faster from 5,000 (3.9× at
+	// 20,000) with recall@10 ≥ 0.99.
+	DefaultExactMax = 2000
+	defaultANNMax   = 20000
+	// overfetch multiplies the index-share over-fetch of the ANN path.
+	overfetch = 4
+	// fetchFactor is how many vector candidates per requested hit enter
+	// the fusion; textFactor, how many full-text ones.
+	fetchFactor = 3
+	textFactor  = 12
+)
+
+// WithDefaults fills the zero settings.
+func (p Policy) WithDefaults() Policy {
+	if p.ExactMax <= 0 {
+		p.ExactMax = DefaultExactMax
+	}
+	if p.ANNMax <= 0 {
+		p.ANNMax = defaultANNMax
+	}
+	return p
+}
+
+// Overfetch multiplies the share of the index the candidates hold: the ANN
+// path asks for Fetch(topK) × Overfetch / share neighbours (capped by
+// ANNMax).
+func (p Policy) Overfetch() int { return overfetch }
+
+// Fetch is how many vector candidates a search of topK hits ranks (k_fetch).
+func (p Policy) Fetch(topK int) int { return topK * fetchFactor }
+
+// TextFetch is how many full-text candidates a search of topK hits ranks.
+func (p Policy) TextFetch(topK int) int { return topK * textFactor }
+
+// SearchLimit is the LIMIT of Neo4j 2026's in-index SEARCH, which must be
+// known before the query runs: the index already filters by tenant and
+// scope, so this covers validity and the caller's filters.
+func (p Policy) SearchLimit(topK int) int { return p.Fetch(topK) * overfetch * 4 }
+
+// Fusion weighs the vector and the full-text rankings of a search in
+// reciprocal rank fusion: score = Σ weight / (K + rank), normalised.
+type Fusion struct {
+	VectorWeight float64
+	TextWeight   float64
+	// K is the fusion's constant (default 60).
+	K int
+}
+
+// DefaultFusion weighs both rankings equally with the usual constant.
+var DefaultFusion = Fusion{VectorWeight: 1, TextWeight: 1, K: 60}
+
+// WithDefaults fills a zero Fusion (both weights 0: equal weights; K 0:
+// 60) and checks it.
+func (f Fusion) WithDefaults() (Fusion, error) {
+	if f.VectorWeight < 0 || f.TextWeight < 0 {
+		return f, fmt.Errorf("fusion weights must not be negative")
+	}
+	if f.VectorWeight == 0 && f.TextWeight == 0 {
+		f.VectorWeight, f.TextWeight = DefaultFusion.VectorWeight, DefaultFusion.TextWeight
+	}
+	if f.K <= 0 {
+		f.K = DefaultFusion.K
+	}
+	return f, nil
+}

@@ -1,0 +1,73 @@
+package vector_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
+)
+
+func TestCheckBatch(t *testing.T) {
+	v := func(n int) []float32 { return make([]float32, n) }
+	tests := []struct {
+		name  string
+		vs    [][]float32
+		texts int
+		dims  int
+		ok    bool
+	}{
+		{"one per text", [][]float32{v(3), v(3)}, 2, 3, true},
+		{"too few", [][]float32{v(3)}, 2, 3, false},
+		{"wrong dimension", [][]float32{v(3), v(4)}, 2, 3, false},
+		{"any dimension, all equal", [][]float32{v(5), v(5)}, 2, 0, true},
+		{"any dimension, unequal", [][]float32{v(5), v(4)}, 2, 0, false},
+		{"nothing asked", nil, 0, 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := vector.CheckBatch("embed", tt.vs, tt.texts, tt.dims)
+			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, graph.Other)) {
+				t.Fatalf("CheckBatch = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+	if fe := vector.CheckDims("memories[0].embedding", make([]float32, 2), 3); fe == nil || fe.Path != "memories[0].embedding" {
+		t.Fatalf("CheckDims = %+v", fe)
+	}
+	if fe := vector.CheckDims("v", make([]float32, 3), 3); fe != nil {
+		t.Fatalf("CheckDims of a right vector = %+v", fe)
+	}
+}
+
+func TestIndexConfigDefaults(t *testing.T) {
+	c, err := vector.IndexConfig{}.WithDefaults()
+	if err != nil || c.M != vector.DefaultHNSWM || c.EfConstruction != vector.DefaultHNSWEfConstruction || c.Quantization {
+		t.Fatalf("defaults = %+v, %v", c, err)
+	}
+	for _, bad := range []vector.IndexConfig{{M: 513}, {M: -1}, {EfConstruction: 3201}, {EfConstruction: -5}} {
+		if _, err := bad.WithDefaults(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+func TestPolicyAndFusion(t *testing.T) {
+	p := vector.Policy{}.WithDefaults()
+	if p.ExactMax != vector.DefaultExactMax || p.ANNMax <= p.ExactMax {
+		t.Fatalf("policy defaults = %+v", p)
+	}
+	if p.Fetch(10) != 30 || p.TextFetch(10) != 120 || p.SearchLimit(10) < p.Fetch(10)*p.Overfetch() {
+		t.Fatalf("fetch sizes for 10: %d %d %d", p.Fetch(10), p.TextFetch(10), p.SearchLimit(10))
+	}
+	f, err := vector.Fusion{}.WithDefaults()
+	if err != nil || f != vector.DefaultFusion {
+		t.Fatalf("fusion defaults = %+v, %v", f, err)
+	}
+	if f, _ := (vector.Fusion{TextWeight: 1}).WithDefaults(); f.VectorWeight != 0 || f.K != 60 {
+		t.Fatalf("text-only fusion = %+v", f)
+	}
+	if _, err := (vector.Fusion{VectorWeight: -1}).WithDefaults(); err == nil {
+		t.Fatal("a negative weight is accepted")
+	}
+}
