@@ -165,7 +165,7 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 		default:
 			keys[key] = path
 		}
-		if fe := vector.CheckDims(path + ".embedding", e.Embedding, s.cfg.Dimensions); fe != nil {
+		if fe := vector.CheckDims(path+".embedding", e.Embedding, s.cfg.Dimensions); fe != nil {
 			bad = append(bad, *fe)
 		}
 		props := scopeProps(plan.Scope)

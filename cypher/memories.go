@@ -129,7 +129,7 @@ func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, path string) (map[s
 	if !m.Kind.Valid() {
 		bad = append(bad, graph.FieldError{Path: path + ".kind", Message: "must be fact, raw or procedural"})
 	}
-	if fe := vector.CheckDims(path + ".embedding", m.Embedding, s.cfg.Dimensions); fe != nil {
+	if fe := vector.CheckDims(path+".embedding", m.Embedding, s.cfg.Dimensions); fe != nil {
 		bad = append(bad, *fe)
 	}
 	mdText, flat, err := encodeMetadata("", m.Metadata)
@@ -487,7 +487,7 @@ func (s *Store) checkPatch(op, prefix string, c graph.MemoryChange) []graph.Fiel
 	}
 	if p.Text != nil {
 		bad = append(bad, graph.FieldsOf(graph.CheckText(op, prefix+"text", *p.Text))...)
-		if fe := vector.CheckDims(prefix + "embedding", p.Embedding, s.cfg.Dimensions); fe != nil {
+		if fe := vector.CheckDims(prefix+"embedding", p.Embedding, s.cfg.Dimensions); fe != nil {
 			bad = append(bad, *fe)
 		}
 	}
