@@ -61,7 +61,9 @@ func (e *Engine) heartbeat(ctx context.Context, lease graph.Lease, done <-chan s
 			return
 		case <-tick.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, every)
+		// A renewal may take up to half the TTL (a loaded Neo4j) and still
+		// land before the lease runs out.
+		rctx, cancel := context.WithTimeout(ctx, max(e.cfg.LeaseTTL/2, every))
 		renewed, err := e.store.RenewLease(rctx, lease, e.cfg.LeaseTTL)
 		cancel()
 		switch {

@@ -31,18 +31,18 @@ func slowDecision(e *env, text string, d time.Duration, during func()) {
 // TestHeartbeatKeepsLeaseThroughSlowModel: an add whose model call takes
 // several lease TTLs keeps its scope's lock the whole time.
 func TestHeartbeatKeepsLeaseThroughSlowModel(t *testing.T) {
-	const ttl = 400 * time.Millisecond
+	const ttl = time.Second
 	e := newEnv(t, memory.Config{LeaseTTL: ttl})
 	e.model.Then(extraction([]fact{{Text: "alice likes tea"}}, nil, nil, ""))
 	e.add("I like tea")
 
 	var intruder error
-	slowDecision(e, "alice likes green tea", 4*ttl, func() {
+	slowDecision(e, "alice likes green tea", 3*ttl, func() {
 		_, intruder = e.store.AcquireLease(context.Background(), e.scope, "intruder", time.Minute, 0)
 	})
 	e.add("I like green tea")
 	if !errors.Is(intruder, graph.Unavailable) {
-		t.Fatalf("another holder took the lock %v into an add that heartbeats a %v lease: %v", 2*ttl, ttl, intruder)
+		t.Fatalf("another holder took the lock %v into an add that heartbeats a %v lease: %v", 3*ttl/2, ttl, intruder)
 	}
 }
 

@@ -186,7 +186,7 @@ func (e *Engine) heartbeatJob(ctx context.Context, q JobQueue, cfg WorkerConfig,
 			return
 		case <-t.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, every)
+		rctx, cancel := context.WithTimeout(ctx, max(cfg.LeaseTTL/2, every))
 		err := q.RenewJob(rctx, job, cfg.LeaseTTL)
 		cancel()
 		switch {
