@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -331,7 +332,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		p.Title = http.StatusText(p.Status)
 		if p.Status == http.StatusServiceUnavailable {
-			c.Response().Header().Set("Retry-After", "5")
+			// The provider's own wait when it gave one (rounded up to whole
+			// seconds), else 5 s.
+			wait := 5
+			if d := graph.RetryAfterOf(err); d > 0 {
+				wait = int((d + time.Second - 1) / time.Second)
+			}
+			c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
 		}
 		ct := "application/problem+json"
 		if path := c.Request().URL.Path; strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v3/") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error so callers can branch on it with errors.Is without
@@ -129,7 +130,7 @@ func InvalidFields(op string, fields ...FieldError) *Error {
 }
 
 // KindOf returns the kind of the first *Error in err's chain, or a bare Kind
-// in the chain, or Other.
+// in the chain, or the kind of a Classified error in it, or Other.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
@@ -139,7 +140,35 @@ func KindOf(err error) Kind {
 	if errors.As(err, &k) {
 		return k
 	}
+	var c Classified
+	if errors.As(err, &c) {
+		return c.ErrorKind()
+	}
 	return Other
+}
+
+// Classified is an error of another package (a model provider's, say) that
+// knows its kind.
+type Classified interface {
+	error
+	ErrorKind() Kind
+}
+
+// RetryHint is an error that knows how long the caller should wait before
+// trying again (a provider's Retry-After).
+type RetryHint interface {
+	error
+	RetryIn() time.Duration
+}
+
+// RetryAfterOf returns the wait an error in err's chain asks for, 0 when
+// none does.
+func RetryAfterOf(err error) time.Duration {
+	var h RetryHint
+	if errors.As(err, &h) {
+		return h.RetryIn()
+	}
+	return 0
 }
 
 // FieldsOf returns the field details of the first *Error in err's chain.

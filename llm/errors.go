@@ -43,6 +43,12 @@ func (e *ProviderError) Error() string {
 // Unwrap returns the cause.
 func (e *ProviderError) Unwrap() error { return e.Err }
 
+// ErrorKind is the graph kind of the failure (graph.KindOf reads it).
+func (e *ProviderError) ErrorKind() graph.Kind { return e.Kind }
+
+// RetryIn is the provider's Retry-After (graph.RetryAfterOf reads it).
+func (e *ProviderError) RetryIn() time.Duration { return e.RetryAfter }
+
 // Is makes errors.Is(err, graph.Unavailable) work.
 func (e *ProviderError) Is(target error) bool {
 	k, ok := target.(graph.Kind)

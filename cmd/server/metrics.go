@@ -55,15 +55,12 @@ func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, pro
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		err := next(c)
-		status := c.Response().Status
-		if err != nil {
-			if he, ok := err.(*echo.HTTPError); ok {
-				status = he.Code
-			} else {
-				status = 0 // decided by the error handler; label it apart
-			}
+		if err := next(c); err != nil {
+			// Answer the error here (the error handler writes the status),
+			// so the status recorded is the one the client got.
+			c.Error(err)
 		}
+		status := c.Response().Status
 		route, method := c.Path(), c.Request().Method
 		if route == "" {
 			// Unmatched requests: no client-chosen text in labels.
@@ -73,7 +70,7 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			method = "OTHER"
 		}
 		m.http.WithLabelValues(route, method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
-		return err
+		return nil
 	}
 }
 
