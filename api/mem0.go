@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -87,12 +89,13 @@ func (s *server) Mem0Add(c echo.Context) error {
 		if md, ok := body["metadata"].(map[string]any); ok {
 			req.Metadata = &md
 		}
-		if inf, ok := body["infer"].(bool); ok {
-			req.Infer = &inf
+		var fe *graph.FieldError
+		if req.Infer, fe = laxBool(body, "infer"); fe != nil {
+			bad = append(bad, *fe)
 		}
 		// Mem0's platform flag; neomem adds synchronously unless asked.
-		if as, ok := body["async_mode"].(bool); ok {
-			req.Async = &as
+		if req.Async, fe = laxBool(body, "async_mode"); fe != nil {
+			bad = append(bad, *fe)
 		}
 		if mt, ok := body["memory_type"].(string); ok && mt != "" {
 			t := AddRequestMemoryType(mt)
@@ -122,17 +125,18 @@ func (s *server) Mem0Search(c echo.Context) error {
 		bad = append(bad, graph.FieldError{Path: "query", Message: "must be a non-empty string"})
 	}
 	in := graph.SearchRequest{Scope: scopeOf(c, user, agent, run), Query: q, Filter: filter}
-	if k, ok := body["top_k"].(int64); ok {
-		if k < 1 || k > 100 {
+	if k, fe := laxInt(body, "top_k"); fe != nil {
+		bad = append(bad, *fe)
+	} else if k != nil {
+		if *k < 1 || *k > 100 {
 			bad = append(bad, graph.FieldError{Path: "top_k", Message: "must be between 1 and 100"})
 		}
-		in.TopK = int(k)
+		in.TopK = *k
 	}
-	switch th := body["threshold"].(type) {
-	case float64:
-		in.Threshold = th
-	case int64:
-		in.Threshold = float64(th)
+	if th, fe := laxFloat(body, "threshold"); fe != nil {
+		bad = append(bad, *fe)
+	} else if th != nil {
+		in.Threshold = *th
 	}
 	if in.Threshold < 0 || in.Threshold > 1 {
 		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
@@ -248,7 +252,11 @@ func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
 				return graph.InvalidFields("delete all", graph.FieldError{Path: "filters", Message: "must be a JSON object"})
 			}
 		}
-		u, a, r, _, bad := scopeIDs(map[string]any{"filters": m})
+		u, a, r, f, bad := scopeIDs(map[string]any{"filters": m})
+		if len(bad) == 0 && f != nil && !onlyScope(f) {
+			// Never delete more than asked: neomem deletes whole scopes only.
+			bad = append(bad, graph.FieldError{Path: "filters", Message: "only user_id, agent_id and run_id equalities can select what delete_all removes; delete other memories one by one or with /v1/batch/"})
+		}
 		if len(bad) > 0 {
 			return graph.InvalidFields("delete all", bad...)
 		}
@@ -373,4 +381,88 @@ func (s *server) Mem0BatchDelete(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, Message{Message: fmt.Sprintf("Successfully deleted %d memories", n)})
 	})
+}
+
+// Mem0's server reads its flags and numbers leniently (pydantic's lax mode:
+// "false" is false, "5" is 5); so do these, and anything else is a 400.
+
+var laxBools = map[string]bool{"true": true, "false": false, "1": true, "0": false, "yes": true, "no": false,
+	"on": true, "off": false, "t": true, "f": false, "y": true, "n": false}
+
+// laxBool reads body[key] as a boolean; nil when absent or null.
+func laxBool(body map[string]any, key string) (*bool, *graph.FieldError) {
+	switch v := body[key].(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		return &v, nil
+	case string:
+		if b, ok := laxBools[strings.ToLower(strings.TrimSpace(v))]; ok {
+			return &b, nil
+		}
+	case int64:
+		if v == 0 || v == 1 {
+			b := v == 1
+			return &b, nil
+		}
+	}
+	return nil, &graph.FieldError{Path: key, Message: "must be a boolean (true or false)"}
+}
+
+// laxInt reads body[key] as a whole number; nil when absent or null.
+func laxInt(body map[string]any, key string) (*int, *graph.FieldError) {
+	switch v := body[key].(type) {
+	case nil:
+		return nil, nil
+	case int64:
+		n := int(v)
+		return &n, nil
+	case float64:
+		if v == float64(int(v)) {
+			n := int(v)
+			return &n, nil
+		}
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return &n, nil
+		}
+	}
+	return nil, &graph.FieldError{Path: key, Message: "must be a whole number"}
+}
+
+// laxFloat reads body[key] as a number; nil when absent or null.
+func laxFloat(body map[string]any, key string) (*float64, *graph.FieldError) {
+	switch v := body[key].(type) {
+	case nil:
+		return nil, nil
+	case float64:
+		return &v, nil
+	case int64:
+		f := float64(v)
+		return &f, nil
+	case string:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return &f, nil
+		}
+	}
+	return nil, &graph.FieldError{Path: key, Message: "must be a number"}
+}
+
+// onlyScope reports whether a filter is nothing but equalities of scope ids
+// (possibly under AND): what a scope delete honours exactly.
+func onlyScope(f graph.Filter) bool {
+	switch x := f.(type) {
+	case graph.Cond:
+		_, isString := x.Value.(string)
+		return x.Op == graph.FilterEq && !x.Field.Metadata && isString &&
+			(x.Field.Name == "user_id" || x.Field.Name == "agent_id" || x.Field.Name == "run_id")
+	case graph.And:
+		for _, e := range x {
+			if !onlyScope(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
