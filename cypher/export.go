@@ -205,8 +205,10 @@ RETURN count(*) AS n`
 // Import writes an export into tenant, in one transaction: every item gets
 // the importing tenant (whatever the export said) and a new id, with every
 // reference (event targets, mentions, relation ends and provenance) following
-// it. Relations whose ends are not in the import are an Invalid error and
-// nothing is written. Errors: Invalid, Conflict (an entity key that exists in
+// it. Relations whose ends are not in the import, and events about items
+// that are not in it, are an Invalid error and nothing is written. Events
+// name the importer (audit) as their actor and request; the export's actor
+// and request ids are kept as imported_actor_id and imported_request_id. Errors: Invalid, Conflict (an entity key that exists in
 // the scope), Unavailable.
 func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportItem, audit graph.Audit) (graph.Imported, error) {
 	const op = "import"
@@ -266,13 +268,25 @@ func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportI
 		case it.Event != nil:
 			e := *it.Event
 			e.Scope.Tenant = tenant
-			e.TargetID = remap(e.TargetID)
 			if !graph.ValidID(e.ID) {
 				bad = append(bad, graph.FieldError{Path: path + ".id", Message: "must be a UUID"})
 				continue
 			}
+			// History may only be about what the import brings: an event of
+			// anything else would plant history on another item.
+			if _, ok := ids[e.TargetID]; !ok {
+				bad = append(bad, graph.FieldError{Path: path + ".target_id", Message: "is not an item of the import"})
+				continue
+			}
+			e.TargetID = remap(e.TargetID)
 			e.ID = graph.NewID()
-			evs = append(evs, eventProps(e))
+			// The importer is who wrote the events now; who wrote them
+			// before is kept apart, never as an actor of this tenant.
+			orig := e.Audit
+			e.Audit = graph.Audit{ActorID: audit.ActorID, RequestID: audit.RequestID, Role: orig.Role}
+			props := eventProps(e)
+			props["imported_actor_id"], props["imported_request_id"] = nullable(orig.ActorID), nullable(orig.RequestID)
+			evs = append(evs, props)
 		case it.Entity != nil:
 			e := *it.Entity
 			e.Scope.Tenant = tenant
