@@ -101,3 +101,61 @@ func TestErrorsAreProblemJSON(t *testing.T) {
 		}
 	}
 }
+
+// countingAuth knows one key and counts lookups.
+type countingAuth struct {
+	good    string
+	lookups int
+}
+
+func (a *countingAuth) Authenticate(_ context.Context, key string) (Principal, error) {
+	a.lookups++
+	if key == a.good {
+		return Principal{Tenant: "t", KeyID: "k"}, nil
+	}
+	return Principal{}, graph.E(graph.NotFound, "authenticate", "no such key")
+}
+
+// TestFailedAuthIsLimited: bad keys from one address are answered 401 up to
+// a burst, then 429; a bad key is looked up once, not on every attempt.
+func TestFailedAuthIsLimited(t *testing.T) {
+	auth := &countingAuth{good: "nm_good"}
+	e := New(Options{Logger: quiet(), Checker: checker{}, Auth: auth})
+	try := func(key, addr string) int {
+		req := httptest.NewRequest(http.MethodGet, "/memories?user_id=u", nil)
+		req.Header.Set("X-API-Key", key)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	codes := map[int]int{}
+	for range 30 {
+		codes[try("nm_guess", "198.51.100.7:4000")]++
+	}
+	if codes[401] != failureBurst || codes[429] != 30-failureBurst {
+		t.Fatalf("30 bad keys from one address: %v, want %d × 401 then 429", codes, failureBurst)
+	}
+	if auth.lookups != 1 {
+		t.Fatalf("one bad key looked up %d times, want once", auth.lookups)
+	}
+	// Another address is not affected.
+	if code := try("nm_other_guess", "198.51.100.8:4000"); code != 401 {
+		t.Fatalf("a bad key from another address: %d, want 401", code)
+	}
+	// A key that worked from the blocked address keeps working there
+	// (without a lookup); a new guess does not get one.
+	if code := try("nm_good", "198.51.100.9:4000"); code == 401 || code == 429 {
+		t.Fatalf("the good key: %d", code)
+	}
+	for range failureBurst + 1 {
+		try("nm_guess", "198.51.100.9:4000")
+	}
+	before := auth.lookups
+	if code := try("nm_good", "198.51.100.9:4000"); code == 401 || code == 429 {
+		t.Fatalf("a working key from a blocked address: %d", code)
+	}
+	if code := try("nm_new_guess", "198.51.100.9:4000"); code != 429 || auth.lookups != before {
+		t.Fatalf("a new guess from a blocked address: %d after %d lookups, want 429 and none", code, auth.lookups-before)
+	}
+}

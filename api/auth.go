@@ -1,9 +1,13 @@
 package api
 
 import (
+	"crypto/sha256"
 	"errors"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,8 +34,134 @@ func keyOf(r *http.Request) string {
 	return ""
 }
 
+// Failed authentication is rate limited per client address (the
+// connection's, not a header a client can forge): failureRate failures per
+// second with bursts of failureBurst; past it, the address gets 429 for any
+// key it has not used successfully in the last goodKeyTTL (so a client
+// behind the same address with a working key keeps working, and guesses cost
+// no lookups). A key found bad is remembered for badKeyTTL, so guessing does
+// not cost a Neo4j lookup per attempt either.
+const (
+	failureRate    = 1.0 / 6 // ten a minute
+	failureBurst   = 20
+	badKeyTTL      = 30 * time.Second
+	goodKeyTTL     = 5 * time.Minute
+	guardMaxTrack  = 10000 // addresses and bad keys remembered at most
+	guardIdleAfter = 10 * time.Minute
+)
+
+// authGuard holds the per-address failure budgets and the bad-key cache.
+// Safe for concurrent use.
+type authGuard struct {
+	mu       sync.Mutex
+	failures map[string]*failureBudget
+	badKeys  map[[32]byte]time.Time
+	goodKeys map[[32]byte]goodKey
+}
+
+// goodKey is a key that authenticated recently, consulted only for an
+// address over its failure budget.
+type goodKey struct {
+	p     Principal
+	until time.Time
+}
+
+type failureBudget struct {
+	limiter *xrate.Limiter
+	seen    time.Time
+}
+
+func newAuthGuard() *authGuard {
+	return &authGuard{failures: map[string]*failureBudget{}, badKeys: map[[32]byte]time.Time{}, goodKeys: map[[32]byte]goodKey{}}
+}
+
+// blocked reports whether addr has no failure budget left.
+func (g *authGuard) blocked(addr string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b := g.failures[addr]
+	return b != nil && b.limiter.TokensAt(now) < 1
+}
+
+// failed spends one of addr's failures and remembers key as bad.
+func (g *authGuard) failed(addr, key string, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.failures) >= guardMaxTrack || len(g.badKeys) >= guardMaxTrack {
+		g.sweep(now)
+	}
+	b := g.failures[addr]
+	if b == nil {
+		b = &failureBudget{limiter: xrate.NewLimiter(xrate.Limit(failureRate), failureBurst)}
+		g.failures[addr] = b
+	}
+	b.seen = now
+	b.limiter.AllowN(now, 1)
+	if len(g.badKeys) < guardMaxTrack {
+		g.badKeys[sha256.Sum256([]byte(key))] = now.Add(badKeyTTL)
+	}
+}
+
+// succeeded remembers that key authenticated as p.
+func (g *authGuard) succeeded(key string, p Principal, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.goodKeys) >= guardMaxTrack {
+		g.sweep(now)
+	}
+	if len(g.goodKeys) < guardMaxTrack {
+		g.goodKeys[sha256.Sum256([]byte(key))] = goodKey{p: p, until: now.Add(goodKeyTTL)}
+	}
+}
+
+// knownGood returns the principal of a key that authenticated less than
+// goodKeyTTL ago.
+func (g *authGuard) knownGood(key string, now time.Time) (Principal, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k, ok := g.goodKeys[sha256.Sum256([]byte(key))]
+	return k.p, ok && now.Before(k.until)
+}
+
+// knownBad reports whether key was found bad less than badKeyTTL ago.
+func (g *authGuard) knownBad(key string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	until, ok := g.badKeys[sha256.Sum256([]byte(key))]
+	return ok && now.Before(until)
+}
+
+// sweep forgets expired bad keys and idle addresses.
+func (g *authGuard) sweep(now time.Time) {
+	for k, until := range g.badKeys {
+		if !now.Before(until) {
+			delete(g.badKeys, k)
+		}
+	}
+	for a, b := range g.failures {
+		if now.Sub(b.seen) > guardIdleAfter {
+			delete(g.failures, a)
+		}
+	}
+	for k, good := range g.goodKeys {
+		if !now.Before(good.until) {
+			delete(g.goodKeys, k)
+		}
+	}
+}
+
+// clientAddr is the connection's address without the port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // authenticate binds every non-public request to the tenant of its API key.
 func authenticate(opt Options) echo.MiddlewareFunc {
+	guard := newAuthGuard()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			// Public routes, and paths no route matches (the router answers
@@ -47,13 +177,29 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 			if key == "" {
 				return echo.NewHTTPError(http.StatusUnauthorized, "an API key is required: X-API-Key, Authorization: Bearer or Authorization: Token")
 			}
+			addr, now := clientAddr(c.Request()), time.Now()
+			if guard.blocked(addr, now) {
+				p, ok := guard.knownGood(key, now)
+				if !ok {
+					c.Response().Header().Set("Retry-After", strconv.Itoa(int(1/failureRate)))
+					return echo.NewHTTPError(http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
+				}
+				c.Set(principalKey, p)
+				return next(c)
+			}
+			if guard.knownBad(key, now) {
+				guard.failed(addr, key, now)
+				return echo.NewHTTPError(http.StatusUnauthorized, "invalid or revoked API key")
+			}
 			p, err := opt.Auth.Authenticate(c.Request().Context(), key)
 			switch {
 			case errors.Is(err, graph.NotFound):
+				guard.failed(addr, key, now)
 				return echo.NewHTTPError(http.StatusUnauthorized, "invalid or revoked API key")
 			case err != nil:
 				return err
 			}
+			guard.succeeded(key, p, now)
 			c.Set(principalKey, p)
 			return next(c)
 		}
