@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -157,5 +158,35 @@ func TestFailedAuthIsLimited(t *testing.T) {
 	}
 	if code := try("nm_new_guess", "198.51.100.9:4000"); code != 429 || auth.lookups != before {
 		t.Fatalf("a new guess from a blocked address: %d after %d lookups, want 429 and none", code, auth.lookups-before)
+	}
+}
+
+// TestStrictBodies: what is not one JSON object of type application/json is
+// refused with what is wrong.
+func TestStrictBodies(t *testing.T) {
+	e := New(Options{Logger: quiet(), Checker: checker{}, AuthDisabled: true, DefaultTenant: "t", BodyLimit: "1K"})
+	tests := []struct {
+		name, ct, body string
+		want           int
+	}{
+		{"trailing garbage", "application/json", `{}}}`, 400},
+		{"two values", "application/json", `{} {}`, 400},
+		{"null", "application/json", `null`, 400},
+		{"empty", "application/json", ``, 400},
+		{"not json", "application/json", `{"a":`, 400},
+		{"jsonx", "application/jsonx", `{}`, 415},
+		{"text", "text/plain", `{}`, 415},
+		{"too large", "application/json", `{"user_id":"` + strings.Repeat("x", 2000) + `"}`, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/keys", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", tt.ct)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("POST /keys %q (%s) = %d %s, want %d", tt.body, tt.ct, rec.Code, rec.Body.String(), tt.want)
+			}
+		})
 	}
 }

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -13,26 +17,55 @@ import (
 )
 
 // bind decodes a JSON body strictly enough to say what is wrong: a body
-// that is not JSON, or of the wrong shape, is a 400 naming the problem.
+// that is not application/json (415), empty, null, not JSON, followed by
+// anything but white space, or of the wrong shape is a 400 naming the
+// problem.
 func bind(c echo.Context, into any) error {
-	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "the body must be application/json")
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "the body must be application/json")
+		}
 	}
 	dec := json.NewDecoder(c.Request().Body)
 	dec.UseNumber()
-	if err := dec.Decode(into); err != nil {
+	var raw json.RawMessage
+	err := dec.Decode(&raw)
+	if err == nil {
+		// One JSON value only: "{}}}" is not a body.
+		var extra json.RawMessage
+		if xerr := dec.Decode(&extra); !errors.Is(xerr, io.EOF) {
+			if tooLarge(xerr) {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is too large")
+			}
+			return graph.InvalidFields("decode body", graph.FieldError{Path: "body", Message: "has data after the JSON value"})
+		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return graph.InvalidFields("decode body", graph.FieldError{Path: "body", Message: "is null; a JSON object is required"})
+		}
+		inner := json.NewDecoder(bytes.NewReader(raw))
+		inner.UseNumber()
+		err = inner.Decode(into)
+	}
+	if err != nil {
 		var tErr *json.UnmarshalTypeError
 		switch {
-		case err.Error() == "EOF":
+		case errors.Is(err, io.EOF):
 			return graph.InvalidFields("decode body", graph.FieldError{Path: "body", Message: "is empty; a JSON object is required"})
 		case errorsAs(err, &tErr):
 			return graph.InvalidFields("decode body", graph.FieldError{Path: tErr.Field, Message: fmt.Sprintf("must be %s, not %s", tErr.Type, tErr.Value)})
-		case strings.Contains(err.Error(), "http: request body too large"):
+		case tooLarge(err):
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is too large")
 		}
 		return graph.InvalidFields("decode body", graph.FieldError{Path: "body", Message: "is not valid JSON: " + err.Error()})
 	}
 	return nil
+}
+
+// tooLarge reports whether reading the body stopped at the body limit.
+func tooLarge(err error) bool {
+	var mb *http.MaxBytesError
+	return err != nil && (errors.As(err, &mb) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge))
 }
 
 func str(p *string) string {

@@ -108,7 +108,7 @@ func fingerprint(c echo.Context) (string, error) {
 	if req.Body != nil {
 		b, err := io.ReadAll(req.Body)
 		if err != nil {
-			if strings.Contains(err.Error(), "request body too large") {
+			if tooLarge(err) {
 				return "", echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is too large")
 			}
 			return "", graph.Wrap(graph.Invalid, "read body", err)
