@@ -158,6 +158,12 @@ func New(opt Options) *echo.Echo {
 	if opt.RateLimit > 0 {
 		e.Use(rateLimit(opt.RateLimit, opt.RateBurst))
 	}
+	validator, err := validateRequests()
+	if err != nil {
+		// The document is embedded and checked by tests: this is a bug.
+		panic(err)
+	}
+	e.Use(validator)
 
 	s := &server{opt: opt}
 	RegisterHandlers(e, s)

@@ -190,3 +190,38 @@ func TestStrictBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestsMatchTheDocument: what openapi.yaml declares (types, ranges,
+// lengths) is enforced for every route before any handler runs, with the
+// bad field's path.
+func TestRequestsMatchTheDocument(t *testing.T) {
+	e := New(Options{Logger: quiet(), Checker: checker{}, AuthDisabled: true, DefaultTenant: "t"})
+	long := strings.Repeat("n", 257)
+	tests := []struct {
+		name, method, path, body, field string
+	}{
+		{"graph limit below", "GET", "/graph?user_id=u&limit=-3", "", "limit"},
+		{"graph limit above", "GET", "/graph?user_id=u&limit=5001", "", "limit"},
+		{"list limit zero", "GET", "/memories?user_id=u&limit=0", "", "limit"},
+		{"message name too long", "POST", "/memories", `{"user_id":"u","messages":[{"role":"user","content":"hi","name":"` + long + `"}]}`, "messages[0].name"},
+		{"top_k above", "POST", "/search", `{"user_id":"u","query":"q","top_k":1000}`, "top_k"},
+		{"role not allowed", "POST", "/memories", `{"user_id":"u","messages":[{"role":"robot","content":"hi"}]}`, "messages[0].role"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req := httptest.NewRequest(tt.method, tt.path, body)
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"path":"`+tt.field+`"`) {
+				t.Fatalf("%s %s = %d %s, want 400 naming %s", tt.method, tt.path, rec.Code, rec.Body.String(), tt.field)
+			}
+		})
+	}
+}
