@@ -96,3 +96,32 @@ func TestMem0Parity(t *testing.T) {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// TestUserEntityFromTriples: a structured triple naming the user (by id or
+// "I") writes the user's own entity, is_user true, as a model's add does.
+func TestUserEntityFromTriples(t *testing.T) {
+	srv := start(t, env(t, map[string]string{"NEOMEM_RATE_LIMIT": "0"}))
+	key, _ := newKey(t, false)
+	c := client{t: t, base: srv.base, key: key}
+	code, out := c.do("POST", "/relations", map[string]any{"user_id": "ann", "relations": []map[string]any{
+		{"source": "ann", "relationship": "works_at", "target": "Acme"},
+		{"source": "I", "relationship": "lives_in", "target": "Paris"},
+	}})
+	if code != 200 {
+		t.Fatalf("relations: %d %v", code, out)
+	}
+	code, g := c.do("GET", "/graph?user_id=ann", nil)
+	if code != 200 {
+		t.Fatalf("graph: %d %v", code, g)
+	}
+	users := 0
+	for _, n := range g["nodes"].([]any) {
+		node := n.(map[string]any)
+		if node["is_user"] == true {
+			users++
+		}
+	}
+	if users != 1 || len(g["nodes"].([]any)) != 3 {
+		t.Fatalf("graph after triples naming the user by id and as I: %d user entities among %v, want 1 of 3", users, g["nodes"])
+	}
+}
