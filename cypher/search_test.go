@@ -318,6 +318,37 @@ func load(t *testing.T, s *cypher.Store, scope graph.Scope, texts []string) []gr
 	return out
 }
 
+// awaitSearchable waits (up to a minute) until the vector index answers
+// with the memories just written: under load (every package's tests share
+// one Neo4j) the index can lag behind the nodes, and the recall tests measure
+// the index's search, not its lag. It samples memories across what was
+// written (the last ones among them), each of which must be among its own
+// nearest neighbours.
+func awaitSearchable(t *testing.T, mems []graph.Memory) {
+	t.Helper()
+	sample := mems[max(0, len(mems)-10):]
+	for i := 0; i < len(mems); i += max(1, len(mems)/30) {
+		sample = append(sample, mems[i])
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		found := 0
+		for _, m := range sample {
+			n := count(t, `CALL db.index.vector.queryNodes('memory_embedding', 5, $v) YIELD node
+				WHERE node.id = $id RETURN count(node) AS n`, map[string]any{"v": toFloat64(m.Embedding), "id": m.ID})
+			found += int(n)
+		}
+		if found == len(sample) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("the vector index finds %d of the %d last memories written after a minute", found, len(sample))
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // TestVectorRecall checks the vector step against exact search, in one index
 // holding one large tenant and many small ones: recall@10 ≥ 0.99 for both.
 // This is the reduced CI size (4,000 + 200×20 memories, the exact/ANN switch
@@ -352,6 +383,7 @@ func TestVectorRecall(t *testing.T) {
 			}
 		}
 	}
+	awaitSearchable(t, bigMems)
 	recall := func(scope graph.Scope, mems []graph.Memory, queries []string, wantStrategy string) float64 {
 		hits, total := 0, 0
 		for _, q := range queries {
