@@ -50,7 +50,9 @@ func TestHeartbeatKeepsLeaseThroughSlowModel(t *testing.T) {
 // server) blocks the scope for at most its TTL.
 func TestDeadHoldersLeaseLapses(t *testing.T) {
 	const ttl = 1500 * time.Millisecond
-	e := newEnv(t, memory.Config{LeaseTTL: ttl})
+	// The engine's own lease keeps its default: only the dead holder's is
+	// short.
+	e := newEnv(t, memory.Config{})
 	if _, err := e.store.AcquireLease(context.Background(), e.scope, "crashed", ttl, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +88,11 @@ func TestLostLeaseWritesNothing(t *testing.T) {
 	})
 	_, err := e.engine.Add(context.Background(), graph.AddRequest{Scope: e.scope, Infer: true,
 		Messages: []graph.Message{{Role: "user", Content: "I like green tea"}}})
-	if !errors.Is(err, graph.Conflict) {
-		t.Fatalf("add whose lease was taken over = %v, want Conflict", err)
+	// Conflict when the heartbeat or the write's fencing sees the
+	// successor; Unavailable when a loaded Neo4j let no renewal through for
+	// a whole TTL first. Either way the add stops.
+	if !errors.Is(err, graph.Conflict) && !errors.Is(err, graph.Unavailable) {
+		t.Fatalf("add whose lease was taken over = %v, want Conflict (or Unavailable)", err)
 	}
 	if n := e.count(`MATCH (m:Memory {tenant: $tenant}) WHERE m.text CONTAINS 'green' RETURN count(m) AS n`, nil); n != 0 {
 		t.Fatalf("%d memories written by an add that lost its lease", n)
