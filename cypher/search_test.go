@@ -306,18 +306,6 @@ func exactTop(mems []graph.Memory, v []float32, k int) []string {
 	return ids
 }
 
-func load(t *testing.T, s *cypher.Store, scope graph.Scope, texts []string) []graph.Memory {
-	var out []graph.Memory
-	for start := 0; start < len(texts); start += 1000 {
-		var batch []graph.Memory
-		for _, text := range texts[start:min(start+1000, len(texts))] {
-			batch = append(batch, mem(scope, text))
-		}
-		out = append(out, mustCreate(t, s, batch...)...)
-	}
-	return out
-}
-
 // rotation maps the hashing embedder's vectors by a random signed
 // permutation of their dimensions, new for every test run: cosine
 // similarities among the rotated vectors are unchanged, but they share no
