@@ -132,24 +132,8 @@ type Options struct {
 
 // New returns the HTTP handler with every route registered.
 func New(opt Options) *echo.Echo {
-	if opt.ReadyTimeout <= 0 {
-		opt.ReadyTimeout = 3 * time.Second
-	}
-	if opt.RequestTimeout <= 0 {
-		opt.RequestTimeout = 120 * time.Second
-	}
-	if opt.BodyLimit == "" {
-		opt.BodyLimit = "2M"
-	}
-	if opt.Logger == nil {
-		opt.Logger = slog.Default()
-	}
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(opt.Logger)
-	e.Use(middleware.RequestID())
-	e.Use(middleware.Recover())
+	opt = opt.withDefaults()
+	e := newEcho(opt)
 	e.Use(accessLog(opt.Logger))
 	e.Use(middleware.BodyLimit(opt.BodyLimit))
 	e.Use(opt.Middleware...)
@@ -175,23 +159,42 @@ func New(opt Options) *echo.Echo {
 // Probes returns the HTTP handler of a process without the API (the worker
 // role): /healthz, /readyz and /metrics only, from opt's Checker and Metrics.
 func Probes(opt Options) *echo.Echo {
+	opt = opt.withDefaults()
+	e := newEcho(opt)
+	e.Use(opt.Middleware...)
+	s := &server{opt: opt}
+	e.GET("/healthz", s.Healthz)
+	e.GET("/readyz", s.Readyz)
+	e.GET("/metrics", s.Metrics)
+	return e
+}
+
+// withDefaults fills the options left zero.
+func (opt Options) withDefaults() Options {
 	if opt.ReadyTimeout <= 0 {
 		opt.ReadyTimeout = 3 * time.Second
+	}
+	if opt.RequestTimeout <= 0 {
+		opt.RequestTimeout = 120 * time.Second
+	}
+	if opt.BodyLimit == "" {
+		opt.BodyLimit = "2M"
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	return opt
+}
+
+// newEcho is what every handler of neomem starts from: quiet, problem+json
+// errors, a request id, panics recovered.
+func newEcho(opt Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(opt.Logger)
 	e.Use(middleware.RequestID())
 	e.Use(middleware.Recover())
-	e.Use(opt.Middleware...)
-	s := &server{opt: opt}
-	e.GET("/healthz", s.Healthz)
-	e.GET("/readyz", s.Readyz)
-	e.GET("/metrics", s.Metrics)
 	return e
 }
 

@@ -184,7 +184,7 @@ func importItem(l exportLine) (graph.ExportItem, error) {
 	case l.Type == "memory" && l.Memory != nil:
 		m := l.Memory
 		mem := graph.Memory{ID: m.Id, Scope: scope(m.UserId, m.AgentId, m.RunId), Text: m.Memory, Kind: graph.MemoryKind(m.Kind),
-			Metadata: normalizeNumbers(m.Metadata).(map[string]any), ActorID: str(m.ActorId), Role: str(m.Role),
+			Metadata: graph.NormalizeNumbers(m.Metadata).(map[string]any), ActorID: str(m.ActorId), Role: str(m.Role),
 			CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, ExpiresAt: m.ExpiresAt, Embedding: l.Embedding,
 			Validity: graph.Validity{ValidFrom: m.ValidFrom, InvalidAt: m.InvalidAt}}
 		return graph.ExportItem{Memory: &mem, Mentions: l.Mentions}, nil

@@ -112,7 +112,7 @@ func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
 	in := graph.AddRequest{Scope: scopeOf(c, req.UserId, req.AgentId, req.RunId), Infer: req.Infer == nil || *req.Infer,
 		Prompt: str(req.Prompt), Audit: audit(c)}
 	if req.Metadata != nil {
-		in.Metadata = normalizeNumbers(*req.Metadata).(map[string]any)
+		in.Metadata = graph.NormalizeNumbers(*req.Metadata).(map[string]any)
 	}
 	if req.MemoryType != nil {
 		in.MemoryType = graph.MemoryType(*req.MemoryType)
@@ -224,29 +224,6 @@ func checkScopeIDs(user, agent, run *string) []graph.FieldError {
 	return bad
 }
 
-// normalizeNumbers turns json.Number (from UseNumber) into int64 or float64.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeNumbers(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeNumbers(e)
-		}
-		return x
-	}
-	return v
-}
-
 // ListMemories lists a scope's memories with a cursor.
 func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
 	q := graph.ListQuery{Cursor: str(p.Cursor)}
@@ -301,7 +278,7 @@ func (s *server) UpdateMemory(c echo.Context, id ID) error {
 		}
 		patch := graph.MemoryPatch{Text: req.Text}
 		if req.Metadata != nil {
-			patch.Metadata = normalizeNumbers(*req.Metadata).(map[string]any)
+			patch.Metadata = graph.NormalizeNumbers(*req.Metadata).(map[string]any)
 		}
 		var err error
 		if patch.IfVersion, err = ifMatch(c); err != nil {
@@ -399,7 +376,7 @@ func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error)
 		in.Threshold = *req.Threshold
 	}
 	if req.Filters != nil {
-		f, err := graph.ParseFilter(normalizeNumbers(*req.Filters).(map[string]any))
+		f, err := graph.ParseFilter(graph.NormalizeNumbers(*req.Filters).(map[string]any))
 		if err != nil {
 			bad = append(bad, graph.FieldsOf(err)...)
 		} else {

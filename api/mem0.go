@@ -34,7 +34,7 @@ func mem0Body(c echo.Context) (map[string]any, error) {
 	if body == nil {
 		body = map[string]any{}
 	}
-	return normalizeNumbers(body).(map[string]any), nil
+	return graph.NormalizeNumbers(body).(map[string]any), nil
 }
 
 // scopeIDs reads user_id, agent_id, run_id from the body's top level, else
@@ -344,7 +344,7 @@ func (s *server) Mem0BatchUpdate(c echo.Context) error {
 		for i, m := range b.Memories {
 			patch := graph.MemoryPatch{Text: m.Text}
 			if m.Metadata != nil {
-				patch.Metadata = normalizeNumbers(*m.Metadata).(map[string]any)
+				patch.Metadata = graph.NormalizeNumbers(*m.Metadata).(map[string]any)
 			}
 			if m.Text == nil && patch.Metadata == nil {
 				return 0, graph.InvalidFields("batch update", graph.FieldError{Path: fmt.Sprintf("memories[%d]", i), Message: "text or metadata is required"})

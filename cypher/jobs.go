@@ -255,7 +255,7 @@ func jobFrom(rec *neo4j.Record) (graph.Job, error) {
 	if err := unmarshalNumbers(str(p, "request"), &j.Request); err != nil {
 		return graph.Job{}, graph.Wrap(graph.Other, "read job request", err)
 	}
-	j.Request.Metadata = numbers(j.Request.Metadata).(map[string]any)
+	j.Request.Metadata = graph.NormalizeNumbers(j.Request.Metadata).(map[string]any)
 	j.Request.Scope = j.Scope
 	if r := str(p, "result"); r != "" {
 		var res graph.AddResult
@@ -273,26 +273,4 @@ func unmarshalNumbers(text string, v any) error {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	return dec.Decode(v)
-}
-
-// numbers turns the json.Numbers of decoded JSON into int64 (whole numbers
-// that fit) or float64, as a request's own decoding does.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode"
@@ -168,4 +169,27 @@ func CheckMetadata(op string, md map[string]any) error {
 		return InvalidFields(op, bad...)
 	}
 	return nil
+}
+
+// NormalizeNumbers turns the json.Numbers of JSON decoded with UseNumber
+// into int64 (whole numbers that fit) or float64, in place, so metadata keeps
+// integers exact wherever it was decoded (a request, a stored job).
+func NormalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = NormalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = NormalizeNumbers(e)
+		}
+	}
+	return v
 }

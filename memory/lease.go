@@ -33,7 +33,14 @@ func (e *Engine) hold(ctx context.Context, scope graph.Scope, holder string) (co
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		e.heartbeat(hctx, lease, done, cancel)
+		cur := lease
+		heartbeat(hctx, "add", e.cfg.LeaseTTL, func(rctx context.Context) error {
+			renewed, err := e.store.RenewLease(rctx, cur, e.cfg.LeaseTTL)
+			if err == nil {
+				cur = renewed
+			}
+			return err
+		}, done, cancel)
 	}()
 	release := func() {
 		close(done)
@@ -47,9 +54,14 @@ func (e *Engine) hold(ctx context.Context, scope graph.Scope, holder string) (co
 	return hctx, lease, release, nil
 }
 
-// heartbeat renews lease until done is closed or the lease is lost.
-func (e *Engine) heartbeat(ctx context.Context, lease graph.Lease, done <-chan struct{}, lost context.CancelCauseFunc) {
-	every := max(e.cfg.LeaseTTL/4, time.Millisecond)
+// heartbeat calls renew every ttl/4 until done is closed. A renewal may
+// take up to half the TTL (a loaded Neo4j) and still land in time. It ends
+// the holder's work (lost) when renew says the lease or claim was taken
+// over (Conflict), or when no renewal succeeded for a whole ttl: another
+// holder may own it by then. op names the work in the cause. Scope leases
+// and job claims share it.
+func heartbeat(ctx context.Context, op string, ttl time.Duration, renew func(context.Context) error, done <-chan struct{}, lost context.CancelCauseFunc) {
+	every := max(ttl/4, time.Millisecond)
 	lastOK := time.Now()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -61,19 +73,17 @@ func (e *Engine) heartbeat(ctx context.Context, lease graph.Lease, done <-chan s
 			return
 		case <-tick.C:
 		}
-		// A renewal may take up to half the TTL (a loaded Neo4j) and still
-		// land before the lease runs out.
-		rctx, cancel := context.WithTimeout(ctx, max(e.cfg.LeaseTTL/2, every))
-		renewed, err := e.store.RenewLease(rctx, lease, e.cfg.LeaseTTL)
+		rctx, cancel := context.WithTimeout(ctx, max(ttl/2, every))
+		err := renew(rctx)
 		cancel()
 		switch {
 		case err == nil:
-			lease, lastOK = renewed, time.Now()
+			lastOK = time.Now()
 		case errors.Is(err, graph.Conflict):
-			lost(graph.Wrap(graph.Conflict, "add", err))
+			lost(graph.Wrap(graph.Conflict, op, err))
 			return
-		case time.Since(lastOK) >= e.cfg.LeaseTTL:
-			lost(graph.E(graph.Unavailable, "add", "scope lock not renewed for %v: %v", e.cfg.LeaseTTL, err))
+		case time.Since(lastOK) >= ttl:
+			lost(graph.E(graph.Unavailable, op, "not renewed for %v: %v", ttl, err))
 			return
 		}
 	}

@@ -137,7 +137,11 @@ func (e *Engine) runJob(ctx context.Context, q JobQueue, cfg WorkerConfig, job g
 	defer cancelRun()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { e.heartbeatJob(jctx, q, cfg, job, done, cancel) })
+	wg.Go(func() {
+		heartbeat(jctx, "async add", cfg.LeaseTTL, func(rctx context.Context) error {
+			return q.RenewJob(rctx, job, cfg.LeaseTTL)
+		}, done, cancel)
+	})
 	res, err := e.runOnce(jctx, q, job)
 	close(done)
 	wg.Wait()
@@ -166,39 +170,6 @@ func (e *Engine) runJob(ctx context.Context, q JobQueue, cfg WorkerConfig, job g
 		// Lost claim or Neo4j down: the lease lapses and another run
 		// finds the write recorded under the job's key.
 		log.Warn("record job end", "err", err)
-	}
-}
-
-// heartbeatJob renews job's claim every LeaseTTL/4 until done is closed. It
-// ends the run (lost) when the claim was taken over, or when no renewal
-// succeeded for a whole LeaseTTL: another worker may own the job by then
-// (and the write's fence would refuse this run anyway).
-func (e *Engine) heartbeatJob(ctx context.Context, q JobQueue, cfg WorkerConfig, job graph.Job, done <-chan struct{}, lost context.CancelCauseFunc) {
-	every := max(cfg.LeaseTTL/4, time.Millisecond)
-	lastOK := time.Now()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		rctx, cancel := context.WithTimeout(ctx, max(cfg.LeaseTTL/2, every))
-		err := q.RenewJob(rctx, job, cfg.LeaseTTL)
-		cancel()
-		switch {
-		case err == nil:
-			lastOK = time.Now()
-		case errors.Is(err, graph.Conflict):
-			lost(graph.Wrap(graph.Conflict, "async add", err))
-			return
-		case time.Since(lastOK) >= cfg.LeaseTTL:
-			lost(graph.E(graph.Unavailable, "async add", "job claim not renewed for %v: %v", cfg.LeaseTTL, err))
-			return
-		}
 	}
 }
 

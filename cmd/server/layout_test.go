@@ -47,7 +47,10 @@ func adapterRule(pkg string) ([]string, []string, bool) {
 	return nil, nil, false
 }
 
-func TestImportDirections(t *testing.T) {
+// packageImports maps every package of the module (non-test files) to the
+// paths it imports.
+func packageImports(t *testing.T) map[string]map[string]bool {
+	t.Helper()
 	root := filepath.Join("..", "..")
 	imports := map[string]map[string]bool{} // package → imports
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -78,6 +81,12 @@ func TestImportDirections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return imports
+}
+
+func TestImportDirections(t *testing.T) {
+	root := filepath.Join("..", "..")
+	imports := packageImports(t)
 	if len(imports) < 5 {
 		t.Fatalf("found only %d packages under %s", len(imports), root)
 	}
@@ -111,35 +120,14 @@ func TestImportDirections(t *testing.T) {
 // wired in commands only; every other package declares the interfaces it
 // needs.
 func TestAdaptersOnlyInCommands(t *testing.T) {
-	root := filepath.Join("..", "..")
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, filepath.Dir(path))
-		pkg := filepath.ToSlash(rel)
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			target := strings.TrimPrefix(p, module)
+	for pkg, imps := range packageImports(t) {
+		for imp := range imps {
+			target := strings.TrimPrefix(imp, module)
 			_, _, adapter := adapterRule(target)
 			if (target == "cypher" || target == "vector/local" || adapter) && !strings.HasPrefix(pkg, "cmd/") {
 				t.Errorf("%s imports the adapter %s: only cmd/ may", pkg, target)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
