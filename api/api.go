@@ -84,22 +84,16 @@ type Store interface {
 	GetJob(ctx context.Context, tenant, id string) (graph.Job, error)
 }
 
-// Keys creates API keys (for the admin route).
+// Keys creates API keys (for the admin route): the secret text, shown once,
+// and the stored key. Errors: Invalid, Unavailable.
 type Keys interface {
-	CreateKey(ctx context.Context, tenant, name string, admin bool) (secret, id string, err error)
+	CreateAPIKey(ctx context.Context, tenant, name string, admin bool) (secret string, key graph.APIKey, err error)
 }
 
-// Principal is who a request acts as: an API key and its tenant.
-type Principal struct {
-	Tenant string
-	KeyID  string
-	Admin  bool
-}
-
-// Authenticator finds the principal of an API key. Errors: NotFound for an
+// Authenticator finds the key a request acts as. Errors: NotFound for an
 // unknown or revoked key, Unavailable.
 type Authenticator interface {
-	Authenticate(ctx context.Context, key string) (Principal, error)
+	Authenticate(ctx context.Context, key string) (graph.APIKey, error)
 }
 
 // Options configures the HTTP handler.

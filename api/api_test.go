@@ -109,12 +109,12 @@ type countingAuth struct {
 	lookups int
 }
 
-func (a *countingAuth) Authenticate(_ context.Context, key string) (Principal, error) {
+func (a *countingAuth) Authenticate(_ context.Context, key string) (graph.APIKey, error) {
 	a.lookups++
 	if key == a.good {
-		return Principal{Tenant: "t", KeyID: "k"}, nil
+		return graph.APIKey{Tenant: "t", ID: "k"}, nil
 	}
-	return Principal{}, graph.E(graph.NotFound, "authenticate", "no such key")
+	return graph.APIKey{}, graph.E(graph.NotFound, "authenticate", "no such key")
 }
 
 // TestFailedAuthIsLimited: bad keys from one address are answered 401 up to

@@ -62,7 +62,7 @@ type authGuard struct {
 // goodKey is a key that authenticated recently, consulted only for an
 // address over its failure budget.
 type goodKey struct {
-	p     Principal
+	p     graph.APIKey
 	until time.Time
 }
 
@@ -103,7 +103,7 @@ func (g *authGuard) failed(addr, key string, now time.Time) {
 }
 
 // succeeded remembers that key authenticated as p.
-func (g *authGuard) succeeded(key string, p Principal, now time.Time) {
+func (g *authGuard) succeeded(key string, p graph.APIKey, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.goodKeys) >= guardMaxTrack {
@@ -116,7 +116,7 @@ func (g *authGuard) succeeded(key string, p Principal, now time.Time) {
 
 // knownGood returns the principal of a key that authenticated less than
 // goodKeyTTL ago.
-func (g *authGuard) knownGood(key string, now time.Time) (Principal, bool) {
+func (g *authGuard) knownGood(key string, now time.Time) (graph.APIKey, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	k, ok := g.goodKeys[sha256.Sum256([]byte(key))]
@@ -170,7 +170,7 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 				return next(c)
 			}
 			if opt.AuthDisabled {
-				c.Set(principalKey, Principal{Tenant: opt.DefaultTenant, KeyID: "auth-disabled", Admin: true})
+				c.Set(principalKey, graph.APIKey{Tenant: opt.DefaultTenant, ID: "auth-disabled", Admin: true})
 				return next(c)
 			}
 			key := keyOf(c.Request())
@@ -206,14 +206,14 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 	}
 }
 
-func principal(c echo.Context) Principal {
-	p, _ := c.Get(principalKey).(Principal)
+func principal(c echo.Context) graph.APIKey {
+	p, _ := c.Get(principalKey).(graph.APIKey)
 	return p
 }
 
 // audit says who made a change, for history events.
 func audit(c echo.Context) graph.Audit {
-	return graph.Audit{ActorID: "key:" + principal(c).KeyID, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	return graph.Audit{ActorID: "key:" + principal(c).ID, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 }
 
 // rateLimit allows each API key rate requests per second with bursts of
@@ -222,10 +222,10 @@ func rateLimit(rate float64, burst int) echo.MiddlewareFunc {
 	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 		Rate: xrate.Limit(rate), Burst: burst, ExpiresIn: 3 * time.Minute})
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Skipper: func(c echo.Context) bool { return principal(c).KeyID == "" },
+		Skipper: func(c echo.Context) bool { return principal(c).ID == "" },
 		Store:   store,
 		IdentifierExtractor: func(c echo.Context) (string, error) {
-			return principal(c).Tenant + "/" + principal(c).KeyID, nil
+			return principal(c).Tenant + "/" + principal(c).ID, nil
 		},
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "1")

@@ -228,11 +228,11 @@ func (s *server) CreateKey(c echo.Context) error {
 		return err
 	}
 	admin := req.Admin != nil && *req.Admin
-	secret, id, err := s.opt.Keys.CreateKey(c.Request().Context(), p.Tenant, str(req.Name), admin)
+	secret, k, err := s.opt.Keys.CreateAPIKey(c.Request().Context(), p.Tenant, str(req.Name), admin)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, CreatedKey{Id: id, Tenant: p.Tenant, Name: req.Name, Admin: admin, Key: secret})
+	return c.JSON(http.StatusOK, CreatedKey{Id: k.ID, Tenant: k.Tenant, Name: req.Name, Admin: k.Admin, Key: secret})
 }
 
 // Metrics serves the Prometheus metrics the server registered.

@@ -8,23 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
-	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neomem/neomem/graph"
 )
-
-// APIKey describes a stored API key; the secret itself is never stored, only
-// its SHA-256.
-type APIKey struct {
-	ID        string
-	Tenant    string
-	Name      string
-	Admin     bool
-	CreatedAt time.Time
-	RevokedAt *time.Time
-}
 
 // keyPrefix starts every neomem key: "nm_<id>_<secret>".
 const keyPrefix = "nm_"
@@ -51,21 +39,21 @@ RETURN k.id AS id`
 
 // CreateAPIKey makes a key bound to tenant and returns its secret text —
 // shown once; only its hash is stored. Errors: Invalid, Unavailable.
-func (s *Store) CreateAPIKey(ctx context.Context, tenant, name string, admin bool) (string, APIKey, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, tenant, name string, admin bool) (string, graph.APIKey, error) {
 	const op = "create api key"
 	if err := (graph.Scope{Tenant: tenant}).Validate(op); err != nil {
-		return "", APIKey{}, err
+		return "", graph.APIKey{}, err
 	}
 	if len(name) > 200 {
-		return "", APIKey{}, graph.InvalidFields(op, graph.FieldError{Path: "name", Message: "is longer than 200 bytes"})
+		return "", graph.APIKey{}, graph.InvalidFields(op, graph.FieldError{Path: "name", Message: "is longer than 200 bytes"})
 	}
 	var idb [8]byte
 	var secret [32]byte
 	if _, err := rand.Read(idb[:]); err != nil {
-		return "", APIKey{}, graph.Wrap(graph.Other, op, err)
+		return "", graph.APIKey{}, graph.Wrap(graph.Other, op, err)
 	}
 	if _, err := rand.Read(secret[:]); err != nil {
-		return "", APIKey{}, graph.Wrap(graph.Other, op, err)
+		return "", graph.APIKey{}, graph.Wrap(graph.Other, op, err)
 	}
 	id := hex.EncodeToString(idb[:])
 	sec := base64.RawURLEncoding.EncodeToString(secret[:])
@@ -74,9 +62,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, tenant, name string, admin boo
 		"id": id, "tenant": tenant, "name": name, "hash": hashSecret(sec), "admin": admin, "now": t,
 	}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database))
 	if err != nil {
-		return "", APIKey{}, translate(op, err)
+		return "", graph.APIKey{}, translate(op, err)
 	}
-	return keyPrefix + id + "_" + sec, APIKey{ID: id, Tenant: tenant, Name: name, Admin: admin, CreatedAt: t}, nil
+	return keyPrefix + id + "_" + sec, graph.APIKey{ID: id, Tenant: tenant, Name: name, Admin: admin, CreatedAt: t}, nil
 }
 
 func hashSecret(secret string) string {
@@ -91,38 +79,38 @@ var errBadKey = graph.E(graph.NotFound, "authenticate", "invalid or revoked API 
 // Authenticate returns the key a secret text belongs to. The comparison of
 // hashes takes constant time. Errors: NotFound (unknown, malformed or
 // revoked key), Unavailable.
-func (s *Store) Authenticate(ctx context.Context, key string) (APIKey, error) {
+func (s *Store) Authenticate(ctx context.Context, key string) (graph.APIKey, error) {
 	rest, ok := strings.CutPrefix(key, keyPrefix)
 	id, secret, ok2 := strings.Cut(rest, "_")
 	if !ok || !ok2 || len(id) != 16 || secret == "" || len(key) > 200 {
-		return APIKey{}, errBadKey
+		return graph.APIKey{}, errBadKey
 	}
 	res, err := neo4j.ExecuteQuery(ctx, s.driver, findKey, map[string]any{"id": id},
 		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.cfg.Database), neo4j.ExecuteQueryWithReadersRouting())
 	if err != nil {
-		return APIKey{}, translate("authenticate", err)
+		return graph.APIKey{}, translate("authenticate", err)
 	}
 	want := hashSecret(secret)
 	if len(res.Records) != 1 {
 		// Compare anyway, so an unknown id costs the same as a wrong secret.
 		subtle.ConstantTimeCompare([]byte(want), []byte(want))
-		return APIKey{}, errBadKey
+		return graph.APIKey{}, errBadKey
 	}
 	rec := res.Records[0].AsMap()
 	stored, _ := rec["hash"].(string)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(stored)) != 1 {
-		return APIKey{}, errBadKey
+		return graph.APIKey{}, errBadKey
 	}
 	k := apiKeyFromMap(rec["key"])
 	if k.RevokedAt != nil {
-		return APIKey{}, errBadKey
+		return graph.APIKey{}, errBadKey
 	}
 	return k, nil
 }
 
 // APIKeys lists a tenant's keys (revoked ones included). Errors: Invalid,
 // Unavailable.
-func (s *Store) APIKeys(ctx context.Context, tenant string) ([]APIKey, error) {
+func (s *Store) APIKeys(ctx context.Context, tenant string) ([]graph.APIKey, error) {
 	const op = "list api keys"
 	scope := graph.Scope{Tenant: tenant}
 	if err := scope.Validate(op); err != nil {
@@ -134,7 +122,7 @@ func (s *Store) APIKeys(ctx context.Context, tenant string) ([]APIKey, error) {
 	if err != nil {
 		return nil, translate(op, err)
 	}
-	var out []APIKey
+	var out []graph.APIKey
 	for _, rec := range res {
 		v, _ := rec.Get("key")
 		out = append(out, apiKeyFromMap(v))
@@ -162,9 +150,9 @@ func (s *Store) RevokeAPIKey(ctx context.Context, tenant, id string) error {
 	return nil
 }
 
-func apiKeyFromMap(v any) APIKey {
+func apiKeyFromMap(v any) graph.APIKey {
 	p, _ := v.(map[string]any)
-	k := APIKey{ID: str(p, "id"), Tenant: str(p, "tenant"), Name: str(p, "name"), CreatedAt: timeOf(p, "created_at"), RevokedAt: timePtr(p, "revoked_at")}
+	k := graph.APIKey{ID: str(p, "id"), Tenant: str(p, "tenant"), Name: str(p, "name"), CreatedAt: timeOf(p, "created_at"), RevokedAt: timePtr(p, "revoked_at")}
 	k.Admin, _ = p["admin"].(bool)
 	return k
 }

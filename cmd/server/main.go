@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				"; never expose this server (NEOMEM_AUTH=disabled)", "tenant", cfg.DefaultTenant)
 		}
 		handler = api.New(api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: store,
-			Auth: authAPI{store}, Keys: authAPI{store}, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
+			Auth: store, Keys: store, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
 			RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 			Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}})
 	}
