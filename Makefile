@@ -67,7 +67,7 @@ CHAOS_FLAGS ?= -timeout 90m
 
 .PHONY: chaos
 chaos: ## long chaos tests: lost updates (30 s), Neo4j killed 5 times, a server killed mid-add 20 times, 1,000 async adds with a worker killed
-	@$(call with_neo4j,docker-ok) NEOMEM_CHAOS_UPDATE_SECONDS=30 go test -run 'TestConcurrentUpdatesLoseNothing' -count=1 -v $(CHAOS_FLAGS) ./cmd/server/
+	@$(call with_neo4j,docker-ok) NEOMEM_CHAOS_UPDATE_SECONDS=30 go test -run 'TestConcurrentUpdatesLoseNothing' -count=1 -v $(CHAOS_FLAGS) ./api/
 	NEOMEM_CHAOS=long NEO4J_REQUIRED=1 go test -run . -count=1 -v $(CHAOS_FLAGS) ./tests/chaos/
 
 .PHONY: models

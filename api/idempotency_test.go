@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -13,22 +13,12 @@ import (
 	"github.com/neomem/neomem/testcontainers"
 )
 
-// countOf runs a counting query (returning n) for tenant straight in Neo4j.
-func countOf(t *testing.T, q, tenant string) int64 {
-	t.Helper()
-	res, err := neo4j.ExecuteQuery(context.Background(), testcontainers.Driver(t), q, map[string]any{"tenant": tenant}, neo4j.EagerResultTransformer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _, _ := neo4j.GetRecordValue[int64](res.Records[0], "n")
-	return n
-}
-
 // TestIdempotencyKeys: every write route answers a retry with the same
 // Idempotency-Key with the first answer and writes nothing more; the same key
-// with another body is a 422.
+// with another body is a 422. The concurrent sends go to two replicas of the
+// API sharing the store, as retries behind a load balancer would.
 func TestIdempotencyKeys(t *testing.T) {
-	srv := start(t, env(t, map[string]string{"NEOMEM_RATE_LIMIT": "0"}))
+	srv := startServer(t, serverConfig{NoRateLimit: true, Replicas: 2})
 	key, tenant := newKey(t, false)
 	hc := &http.Client{Timeout: time.Minute}
 	do := func(method, path, idem string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
@@ -50,7 +40,8 @@ func TestIdempotencyKeys(t *testing.T) {
 	ids := make([]string, 10)
 	for i := range ids {
 		wg.Go(func() {
-			code, _, out, err := call(hc, srv.base, key, "POST", "/memories", map[string]string{"Idempotency-Key": "add-1"}, add)
+			base := srv.replicas[i%len(srv.replicas)]
+			code, _, out, err := call(hc, base, key, "POST", "/memories", map[string]string{"Idempotency-Key": "add-1"}, add)
 			if err != nil || code != 200 {
 				t.Errorf("add %d: %d %v %v", i, code, out, err)
 				return

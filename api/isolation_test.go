@@ -1,4 +1,4 @@
-package main
+package api_test
 
 // TestIsolationTwoTenants: two tenants, each with its own keys, run a seeded
 // random sequence of operations, interleaved, over the same user, agent and

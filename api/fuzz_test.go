@@ -1,4 +1,4 @@
-package main
+package api_test
 
 // Property and fuzz tests of request decoding: every route and method of
 // api/openapi.yaml (read at test time, so routes added to the spec are
@@ -42,9 +42,7 @@ package main
 // with NEOMEM_PROPERTY_N=<requests per route> (default 300).
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -52,7 +50,6 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -65,10 +62,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/llm/llmtest"
-	"github.com/neomem/neomem/testcontainers"
 )
 
 // ---------------------------------------------------------------------------
@@ -96,7 +91,7 @@ var fzAdminOps = map[string]bool{"reset": true, "createKey": true}
 // fzLoadRoutes reads api/openapi.yaml, the source of truth for the routes.
 func fzLoadRoutes(tb testing.TB) (*openapi3.T, []fzRoute) {
 	tb.Helper()
-	doc, err := openapi3.NewLoader().LoadFromFile("../../api/openapi.yaml")
+	doc, err := openapi3.NewLoader().LoadFromFile("openapi.yaml")
 	if err != nil {
 		tb.Fatalf("load api/openapi.yaml: %v", err)
 	}
@@ -182,41 +177,11 @@ func fzGeneric(req llm.Request) (llm.Response, error) {
 	return generic(req)
 }
 
-// fzLogs keeps the server's log lines.
-type fzLogs struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *fzLogs) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.lines) < 50000 {
-		l.lines = append(l.lines, s)
-	}
-}
-
-// about returns the log lines that mention a request id.
-func (l *fzLogs) about(id string) []string {
-	if id == "" {
-		return nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, s := range l.lines {
-		if strings.Contains(s, id) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// fzServer is a running run() with its fake model and log.
+// fzServer is a running test server with its fake model and log.
 type fzServer struct {
 	base  string
 	model *llmtest.Scripted
-	logs  *fzLogs
+	logs  *serverLogs
 	http  *http.Client
 	// modelMu: requests that can call the chat model hold it shared, a
 	// request sent alone to attribute a 503 holds it exclusively.
@@ -226,7 +191,6 @@ type fzServer struct {
 	countMu                 sync.Mutex
 	inFlight                int
 	windowStart, gatedCalls int
-	stop                    context.CancelFunc
 }
 
 // fzStart runs the server over the test Neo4j and a fake model answering
@@ -234,81 +198,11 @@ type fzServer struct {
 // as long as the process (for the fuzz target's once-per-process server).
 func fzStart(tb testing.TB, stop bool) *fzServer {
 	tb.Helper()
-	conn := testcontainers.Connection(tb)
 	model := llmtest.NewScripted().Respond(fzGeneric)
-	ms := httptest.NewServer(&llmtest.OpenAIServer{Model: model, Embedder: llmtest.NewHashEmbedder(384)})
-	vars := serverVars(conn, ms.URL+"/v1")
 	// Thousands of requests a second from one key: no rate limit.
-	vars["NEOMEM_RATE_LIMIT"] = "0"
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, nil, func(k string) string { return vars[k] }, pw)
-		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
-		done <- err
-	}()
-	s := &fzServer{stop: cancel, model: model, logs: &fzLogs{}, http: &http.Client{Timeout: 60 * time.Second,
+	srv := startServer(tb, serverConfig{Model: model, NoRateLimit: true, KeepRunning: !stop})
+	return &fzServer{base: srv.base, model: model, logs: srv.logs, http: &http.Client{Timeout: 60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}}
-	addr := make(chan string, 1)
-	go func() {
-		// Read the log for as long as the server runs: a reader that stops
-		// would block the server's logging.
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		sent := false
-		for sc.Scan() {
-			s.logs.add(sc.Text())
-			var line struct{ Msg, Addr string }
-			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addr <- line.Addr
-				sent = true
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-		if !sent {
-			close(addr)
-		}
-	}()
-	select {
-	case a, ok := <-addr:
-		if !ok {
-			cancel()
-			ms.Close()
-			tb.Fatalf("server stopped before listening: %v", <-done)
-		}
-		s.base = "http://" + a
-	case <-time.After(90 * time.Second):
-		cancel()
-		tb.Fatal("server did not start within 90s")
-	}
-	if stop {
-		tb.Cleanup(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				tb.Error("server did not stop within 30s")
-			}
-			ms.Close()
-		})
-	}
-	return s
-}
-
-// fzNewKey is newKey for any testing.TB (the fuzz target has a *testing.F).
-func fzNewKey(tb testing.TB, admin bool) (string, string) {
-	tb.Helper()
-	s, err := cypher.New(testcontainers.Driver(tb), cypher.Config{Dimensions: 384})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tenant := testcontainers.Tenant(tb)
-	key, _, err := s.CreateAPIKey(context.Background(), tenant, "fuzz", admin)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return key, tenant
 }
 
 // fzRequest is one request as sent (kept for reports).
@@ -1372,23 +1266,8 @@ func (g *fzGen) request(rt fzRoute, key string) fzRequest {
 // fzKeys returns a plain and an admin key of one fresh tenant.
 func fzKeys(tb testing.TB) (key, admin string) {
 	tb.Helper()
-	st, err := cypher.New(testcontainers.Driver(tb), cypher.Config{Dimensions: 384})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tenant := testcontainers.Tenant(tb)
-	for _, a := range []bool{false, true} {
-		k, _, err := st.CreateAPIKey(context.Background(), tenant, "property", a)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if a {
-			admin = k
-		} else {
-			key = k
-		}
-	}
-	return key, admin
+	key, tenant := newKey(tb, false)
+	return key, createKey(tb, tenant, true)
 }
 
 // fzSeed writes a little of everything with key — raw memories with
@@ -1639,7 +1518,7 @@ func FuzzRequestBodies(f *testing.F) {
 	if s == nil {
 		f.Skip("the server did not start in this process")
 	}
-	key, _ := fzNewKey(f, true)
+	key, _ := newKey(f, true)
 	add := func(body string) string {
 		resp, err := s.send(fzRequest{Method: "POST", Target: "/memories", Body: []byte(body),
 			Header: http.Header{"X-Api-Key": {key}, "Content-Type": {"application/json"}}}, true)

@@ -1,11 +1,9 @@
-package main
+package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"os"
@@ -20,58 +18,6 @@ import (
 
 	"github.com/neomem/neomem/testcontainers"
 )
-
-// call sends one request and returns the status, the headers and the decoded
-// JSON object body. Unlike client.do it returns errors instead of failing the
-// test, so goroutines other than the test's own may use it.
-func call(hc *http.Client, base, key, method, path string, hdr map[string]string, body any) (int, http.Header, map[string]any, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, r)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("X-API-Key", key)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s %s: read body: %w", method, path, err)
-	}
-	var out map[string]any
-	if len(raw) > 0 && raw[0] == '{' {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return 0, nil, nil, fmt.Errorf("%s %s: %w: %s", method, path, err, raw)
-		}
-	}
-	return resp.StatusCode, resp.Header, out, nil
-}
-
-// addRaw stores text as one memory of user u without inference and returns its id.
-func addRaw(t *testing.T, c client, u, text string) string {
-	t.Helper()
-	code, p := c.do("POST", "/memories", map[string]any{"user_id": u, "infer": false,
-		"messages": []map[string]any{{"role": "user", "content": text}}})
-	if code != 200 || len(p["results"].([]any)) != 1 {
-		t.Fatalf("add %q: %d %v", text, code, p)
-	}
-	return p["results"].([]any)[0].(map[string]any)["id"].(string)
-}
 
 // updater is what one concurrent client saw.
 type updater struct {
@@ -98,7 +44,9 @@ RETURN m.text AS text, m.metadata AS metadata, properties(m) AS props`
 // TestConcurrentUpdatesLoseNothing has 20 clients update one memory at once,
 // each update adding its own metadata key, then checks that no acknowledged
 // update was lost: not its metadata key, not its history event, and that the
-// history is one unbroken chain from the first text to the current one.
+// history is one unbroken chain from the first text to the current one. The
+// clients are spread over two replicas of the API sharing the store, as
+// several server processes would be.
 func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 	const clients, maxRequests = 20, 200
 	seconds := 5.0
@@ -110,7 +58,7 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 		seconds = f
 	}
 	// No rate limit: 20 clients on one key would otherwise meet 429s.
-	srv := start(t, env(t, map[string]string{"NEOMEM_RATE_LIMIT": "0"}))
+	srv := startServer(t, serverConfig{NoRateLimit: true, Replicas: 2})
 	key, tenant := newKey(t, false)
 	c := client{t: t, base: srv.base, key: key}
 	id := addRaw(t, c, "chaos", "v0")
@@ -124,12 +72,13 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 		wg.Go(func() {
 			r := &results[g]
 			r.retried = map[int]int{}
+			base := srv.replicas[g%len(srv.replicas)]
 			requests := 0
 			for n := 0; requests < maxRequests && time.Now().Before(deadline); n++ {
 				body := map[string]any{"text": fmt.Sprintf("c%d-%d", g, n), "metadata": map[string]any{fmt.Sprintf("c%d_%d", g, n): n}}
 				for requests < maxRequests && time.Now().Before(deadline) {
 					requests++
-					code, _, p, err := call(hc, srv.base, key, "PUT", "/memories/"+id, nil, body)
+					code, _, p, err := call(hc, base, key, "PUT", "/memories/"+id, nil, body)
 					if err != nil {
 						t.Errorf("client %d: %v", g, err)
 						return
@@ -270,7 +219,7 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 // TestUpdateIfMatch: GET returns an ETag; PUT and DELETE with If-Match
 // succeed only with the current one, and a stale one gets 412.
 func TestUpdateIfMatch(t *testing.T) {
-	srv := start(t, env(t, nil))
+	srv := startServer(t, serverConfig{})
 	key, _ := newKey(t, false)
 	c := client{t: t, base: srv.base, key: key}
 	id := addRaw(t, c, "etag", "v0")

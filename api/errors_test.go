@@ -1,59 +1,18 @@
-package main
+package api_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/neomem/neomem/llm/llmtest"
-	"github.com/neomem/neomem/testcontainers"
 )
-
-// TestModelFailureIs503: a provider that answers 429 with Retry-After makes
-// an add a 503 that passes the provider's wait on, and /metrics records the
-// status clients got (not 0).
-func TestModelFailureIs503(t *testing.T) {
-	models := &llmtest.OpenAIServer{Model: llmtest.NewScripted(), Embedder: llmtest.NewHashEmbedder(384)}
-	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/chat/completions") {
-			w.Header().Set("Retry-After", "7")
-			http.Error(w, `{"error":{"message":"rate limited"}}`, http.StatusTooManyRequests)
-			return
-		}
-		models.ServeHTTP(w, r)
-	}))
-	t.Cleanup(limited.Close)
-	vars := serverVars(testcontainers.Connection(t), limited.URL+"/v1")
-	vars["NEOMEM_MODEL_ATTEMPTS"] = "1"
-	srv := start(t, func(k string) string { return vars[k] })
-	key, _ := newKey(t, false)
-	hc := &http.Client{Timeout: time.Minute}
-	code, h, out, err := call(hc, srv.base, key, "POST", "/memories", nil, map[string]any{"user_id": "u", "infer": true,
-		"messages": []map[string]any{{"role": "user", "content": "I like tea"}}})
-	if err != nil || code != http.StatusServiceUnavailable || h.Get("Retry-After") != "7" {
-		t.Fatalf("add while the model is rate limited: %d, Retry-After %q, %v %v", code, h.Get("Retry-After"), out, err)
-	}
-	resp, err := http.Get(srv.base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(m), `route="/memories",status="503"`) || strings.Contains(string(m), `status="0"`) {
-		t.Fatalf("/metrics does not record the 503 the client got:\n%s", m)
-	}
-}
 
 // TestMem0Parity: Mem0's routes read flags and numbers as Mem0's server
 // does ("false" is false, "2" is 2), refuse what they cannot read, and a
 // delete_all whose filter selects less than a scope is refused rather than
 // deleting the whole scope.
 func TestMem0Parity(t *testing.T) {
-	srv := start(t, env(t, map[string]string{"NEOMEM_RATE_LIMIT": "0"}))
+	srv := startServer(t, serverConfig{NoRateLimit: true})
 	key, tenant := newKey(t, false)
 	hc := &http.Client{Timeout: time.Minute}
 	post := func(path string, body map[string]any) (int, map[string]any) {
@@ -100,7 +59,7 @@ func urlQuery(s string) string { return url.QueryEscape(s) }
 // TestUserEntityFromTriples: a structured triple naming the user (by id or
 // "I") writes the user's own entity, is_user true, as a model's add does.
 func TestUserEntityFromTriples(t *testing.T) {
-	srv := start(t, env(t, map[string]string{"NEOMEM_RATE_LIMIT": "0"}))
+	srv := startServer(t, serverConfig{NoRateLimit: true})
 	key, _ := newKey(t, false)
 	c := client{t: t, base: srv.base, key: key}
 	code, out := c.do("POST", "/relations", map[string]any{"user_id": "ann", "relations": []map[string]any{
