@@ -233,7 +233,12 @@ func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
 	if p.IncludeInvalid != nil {
 		q.IncludeInvalid = *p.IncludeInvalid
 	}
-	page, err := s.opt.Store.ListMemories(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), q)
+	f, err := queryFilter(p.Filters)
+	if err != nil {
+		return err
+	}
+	q.Filter = f
+	page, err := s.opt.Store.ListMemories(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId).Select(f), q)
 	if err != nil {
 		return err
 	}
@@ -247,8 +252,16 @@ func (s *server) ListMemories(c echo.Context, p ListMemoriesParams) error {
 // DeleteAllMemories deletes every memory and entity of a scope.
 func (s *server) DeleteAllMemories(c echo.Context, p DeleteAllMemoriesParams) error {
 	purge := p.Purge != nil && *p.Purge
+	f, err := queryFilter(p.Filters)
+	if err != nil {
+		return err
+	}
+	scope, err := deleteSelector(scopeOf(c, p.UserId, p.AgentId, p.RunId), f)
+	if err != nil {
+		return err
+	}
 	return idempotent(s, c, func(a graph.Audit) (int, error) {
-		return s.opt.Store.DeleteAll(c.Request().Context(), scopeOf(c, p.UserId, p.AgentId, p.RunId), graph.DeleteOptions{Purge: purge}, a)
+		return s.opt.Store.DeleteAll(c.Request().Context(), scope, graph.DeleteOptions{Purge: purge}, a)
 	}, func(n int) error {
 		return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted %d memories and entities", n), Deleted: n})
 	})
@@ -381,7 +394,7 @@ func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error)
 			bad = append(bad, graph.FieldsOf(err)...)
 		} else {
 			in.Filter = f
-			in.Scope = scopeFromFilter(in.Scope, f)
+			in.Scope = in.Scope.Select(f)
 		}
 	}
 	if len(bad) > 0 {
@@ -390,47 +403,31 @@ func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error)
 	return in, nil
 }
 
-// scopeFromFilter fills scope ids that the request did not give from
-// equality conditions at the top of the filter ({"user_id": "alice"} or
-// {"AND": [{"user_id": "alice"}, …]}), as Mem0's clients send them. The
-// filter still applies as a whole; this only narrows the scope.
-func scopeFromFilter(s graph.Scope, f graph.Filter) graph.Scope {
-	// The conditions that must all hold: the filter itself, or those under
-	// (nested) ANDs — {"AND": [{"user_id": "a", "agent_id": "b"}]} too.
-	var conds []graph.Cond
-	var walk func(graph.Filter)
-	walk = func(f graph.Filter) {
-		switch x := f.(type) {
-		case graph.Cond:
-			conds = append(conds, x)
-		case graph.And:
-			for _, e := range x {
-				walk(e)
-			}
-		}
+// queryFilter parses a filters query parameter (JSON); nil when absent.
+func queryFilter(raw *string) (graph.Filter, error) {
+	if raw == nil {
+		return nil, nil
 	}
-	walk(f)
-	for _, c := range conds {
-		v, ok := c.Value.(string)
-		if c.Op != graph.FilterEq || c.Field.Metadata || !ok {
-			continue
+	return graph.ParseFilterJSON([]byte(*raw))
+}
+
+// deleteSelector is what a delete of whole scopes removes: the request's
+// ids narrowed by a filter that holds nothing but scope ids (AND, OR, in);
+// any other condition is refused, so a delete never removes more than
+// asked. Without an id or such a filter it is Invalid: /reset deletes a
+// whole tenant.
+func deleteSelector(scope graph.Scope, f graph.Filter) (graph.Scope, error) {
+	const op = "delete all"
+	if f != nil {
+		if _, exact := graph.FilterScopes(f); !exact {
+			return graph.Scope{}, graph.InvalidFields(op, graph.FieldError{Path: "filters", Message: "only user_id, agent_id and run_id conditions (equalities, in, under AND and OR) can select what a delete of whole scopes removes; delete other memories one by one or in a batch"})
 		}
-		switch c.Field.Name {
-		case "user_id":
-			if s.UserID == "" {
-				s.UserID = v
-			}
-		case "agent_id":
-			if s.AgentID == "" {
-				s.AgentID = v
-			}
-		case "run_id":
-			if s.RunID == "" {
-				s.RunID = v
-			}
-		}
+		scope = scope.Select(f)
 	}
-	return s
+	if !scope.HasID() && scope.Any == nil {
+		return graph.Scope{}, graph.InvalidFields(op, graph.FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; use /reset to delete a whole tenant"})
+	}
+	return scope, scope.ValidateSet(op)
 }
 
 // Reset deletes everything of the key's tenant; admin keys only.

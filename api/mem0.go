@@ -37,39 +37,31 @@ func mem0Body(c echo.Context) (map[string]any, error) {
 	return graph.NormalizeNumbers(body).(map[string]any), nil
 }
 
-// scopeIDs reads user_id, agent_id, run_id from the body's top level, else
-// from its filters (the v3 client puts them there).
-func scopeIDs(body map[string]any) (user, agent, run *string, filter graph.Filter, bad []graph.FieldError) {
+// mem0Scope reads the scope from the body's top level (user_id, agent_id,
+// run_id) narrowed by its filters, where the v3 client puts the ids; an OR
+// of them is a shared room (graph.Scope.Select).
+func mem0Scope(c echo.Context, body map[string]any) (scope graph.Scope, filter graph.Filter, bad []graph.FieldError) {
 	get := func(k string) *string {
 		if v, ok := body[k].(string); ok && v != "" {
 			return &v
 		}
 		return nil
 	}
-	user, agent, run = get("user_id"), get("agent_id"), get("run_id")
+	user, agent, run := get("user_id"), get("agent_id"), get("run_id")
+	bad = checkScopeIDs(user, agent, run)
+	scope = scopeOf(c, user, agent, run)
 	if raw, ok := body["filters"]; ok && raw != nil {
 		m, isMap := raw.(map[string]any)
 		if !isMap {
-			return nil, nil, nil, nil, []graph.FieldError{{Path: "filters", Message: "must be an object"}}
+			return scope, nil, append(bad, graph.FieldError{Path: "filters", Message: "must be an object"})
 		}
 		f, err := graph.ParseFilter(m)
 		if err != nil {
-			return nil, nil, nil, nil, graph.FieldsOf(err)
+			return scope, nil, append(bad, graph.FieldsOf(err)...)
 		}
-		filter = f
-		s := scopeFromFilter(graph.Scope{}, f)
-		for _, x := range []struct {
-			dst **string
-			v   string
-		}{{&user, s.UserID}, {&agent, s.AgentID}, {&run, s.RunID}} {
-			if *x.dst == nil && x.v != "" {
-				v := x.v
-				*x.dst = &v
-			}
-		}
+		filter, scope = f, scope.Select(f)
 	}
-	bad = checkScopeIDs(user, agent, run)
-	return user, agent, run, filter, bad
+	return scope, filter, bad
 }
 
 // Mem0Add is the client's add: messages, scope top-level or in filters,
@@ -80,8 +72,11 @@ func (s *server) Mem0Add(c echo.Context) error {
 		if err != nil {
 			return addOutcome{}, err
 		}
-		user, agent, run, _, bad := scopeIDs(body)
-		req := AddRequest{UserId: user, AgentId: agent, RunId: run}
+		scope, _, bad := mem0Scope(c, body)
+		if scope.Any != nil {
+			bad = append(bad, graph.FieldError{Path: "filters", Message: "an add writes to one scope: give one user_id, agent_id or run_id, not alternatives"})
+		}
+		req := AddRequest{UserId: optional(scope.UserID), AgentId: optional(scope.AgentID), RunId: optional(scope.RunID)}
 		raw, _ := json.Marshal(body["messages"])
 		if err := json.Unmarshal(raw, &req.Messages); err != nil || len(req.Messages) == 0 {
 			bad = append(bad, graph.FieldError{Path: "messages", Message: "must be a non-empty list of {role, content}"})
@@ -119,12 +114,12 @@ func (s *server) Mem0Search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	user, agent, run, filter, bad := scopeIDs(body)
+	scope, filter, bad := mem0Scope(c, body)
 	q, _ := body["query"].(string)
 	if strings.TrimSpace(q) == "" {
 		bad = append(bad, graph.FieldError{Path: "query", Message: "must be a non-empty string"})
 	}
-	in := graph.SearchRequest{Scope: scopeOf(c, user, agent, run), Query: q, Filter: filter}
+	in := graph.SearchRequest{Scope: scope, Query: q, Filter: filter}
 	if k, fe := laxInt(body, "top_k"); fe != nil {
 		bad = append(bad, *fe)
 	} else if k != nil {
@@ -158,7 +153,7 @@ func (s *server) Mem0GetAll(c echo.Context, p Mem0GetAllParams) error {
 	if err != nil {
 		return err
 	}
-	user, agent, run, filter, bad := scopeIDs(body)
+	scope, filter, bad := mem0Scope(c, body)
 	page, size := 1, 100
 	if p.Page != nil {
 		page = *p.Page
@@ -172,7 +167,6 @@ func (s *server) Mem0GetAll(c echo.Context, p Mem0GetAllParams) error {
 	if len(bad) > 0 {
 		return graph.InvalidFields("get all", bad...)
 	}
-	scope := scopeOf(c, user, agent, run)
 	ctx := c.Request().Context()
 	count, err := s.opt.Store.CountMemories(ctx, scope, filter)
 	if err != nil {
@@ -241,7 +235,7 @@ func (s *server) Mem0History(c echo.Context, id ID) error { return s.MemoryHisto
 // client's delete_all() without one must not wipe the tenant). filters may
 // be JSON or the Python repr the client sends.
 func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
-	user, agent, run := p.UserId, p.AgentId, p.RunId
+	var f graph.Filter
 	if p.Filters != nil {
 		var m map[string]any
 		raw := *p.Filters
@@ -252,30 +246,18 @@ func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
 				return graph.InvalidFields("delete all", graph.FieldError{Path: "filters", Message: "must be a JSON object"})
 			}
 		}
-		u, a, r, f, bad := scopeIDs(map[string]any{"filters": m})
-		if len(bad) == 0 && f != nil && !onlyScope(f) {
-			// Never delete more than asked: neomem deletes whole scopes only.
-			bad = append(bad, graph.FieldError{Path: "filters", Message: "only user_id, agent_id and run_id equalities can select what delete_all removes; delete other memories one by one or with /v1/batch/"})
+		var err error
+		if f, err = graph.ParseFilter(graph.NormalizeNumbers(m).(map[string]any)); err != nil {
+			return err
 		}
-		if len(bad) > 0 {
-			return graph.InvalidFields("delete all", bad...)
-		}
-		user, agent, run = firstOf(user, u), firstOf(agent, a), firstOf(run, r)
 	}
-	scope := scopeOf(c, user, agent, run)
-	if !scope.HasID() {
-		return graph.InvalidFields("delete all", graph.FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; use /reset to delete a whole tenant"})
+	scope, err := deleteSelector(scopeOf(c, p.UserId, p.AgentId, p.RunId), f)
+	if err != nil {
+		return err
 	}
 	return idempotent(s, c, func(a graph.Audit) (int, error) {
 		return s.opt.Store.DeleteAll(c.Request().Context(), scope, graph.DeleteOptions{}, a)
 	}, func(int) error { return c.JSON(http.StatusOK, Message{Message: "Memories deleted successfully!"}) })
-}
-
-func firstOf(a, b *string) *string {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // Mem0Users is the client's users(): the key's tenant's users, agents and
@@ -446,23 +428,4 @@ func laxFloat(body map[string]any, key string) (*float64, *graph.FieldError) {
 		}
 	}
 	return nil, &graph.FieldError{Path: key, Message: "must be a number"}
-}
-
-// onlyScope reports whether a filter is nothing but equalities of scope ids
-// (possibly under AND): what a scope delete honours exactly.
-func onlyScope(f graph.Filter) bool {
-	switch x := f.(type) {
-	case graph.Cond:
-		_, isString := x.Value.(string)
-		return x.Op == graph.FilterEq && !x.Field.Metadata && isString &&
-			(x.Field.Name == "user_id" || x.Field.Name == "agent_id" || x.Field.Name == "run_id")
-	case graph.And:
-		for _, e := range x {
-			if !onlyScope(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }

@@ -561,6 +561,9 @@ type UpdateRequest struct {
 // AgentID defines model for AgentID.
 type AgentID = string
 
+// Filters defines model for Filters.
+type Filters = string
+
 // ID defines model for ID.
 type ID = string
 
@@ -601,15 +604,21 @@ type DeleteAllMemoriesParams struct {
 	AgentId *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
 	RunId   *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
 
+	// Filters Mem0's filter language as a JSON object.
+	Filters *Filters `form:"filters,omitempty" json:"filters,omitempty"`
+
 	// Purge Remove their history too (erasure).
 	Purge *bool `form:"purge,omitempty" json:"purge,omitempty"`
 }
 
 // ListMemoriesParams defines parameters for ListMemories.
 type ListMemoriesParams struct {
-	UserId         *UserID  `form:"user_id,omitempty" json:"user_id,omitempty"`
-	AgentId        *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
-	RunId          *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
+	UserId  *UserID  `form:"user_id,omitempty" json:"user_id,omitempty"`
+	AgentId *AgentID `form:"agent_id,omitempty" json:"agent_id,omitempty"`
+	RunId   *RunID   `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// Filters Mem0's filter language as a JSON object.
+	Filters        *Filters `form:"filters,omitempty" json:"filters,omitempty"`
 	Limit          *int     `form:"limit,omitempty" json:"limit,omitempty"`
 	Cursor         *string  `form:"cursor,omitempty" json:"cursor,omitempty"`
 	IncludeInvalid *bool    `form:"include_invalid,omitempty" json:"include_invalid,omitempty"`
@@ -993,6 +1002,13 @@ func (w *ServerInterfaceWrapper) DeleteAllMemories(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
 	}
 
+	// ------------- Optional query parameter "filters" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filters", ctx.QueryParams(), &params.Filters, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filters: %s", err))
+	}
+
 	// ------------- Optional query parameter "purge" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "purge", ctx.QueryParams(), &params.Purge, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
@@ -1030,6 +1046,13 @@ func (w *ServerInterfaceWrapper) ListMemories(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_id", ctx.QueryParams(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "filters" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filters", ctx.QueryParams(), &params.Filters, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filters: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
@@ -1557,93 +1580,96 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rbtu6lvCrEPo+oA5GiZ20OTPH+ZXdeHdndpoGaYI9QF04jLRssZFIbZJK4l0EmKeZB5snGfCim0XJ",
-	"dmKnPWfmVxWLIrkuXPfFfvcClqSMApXCG373IsAhcP04usIz9W8IIuAklYRRb+hdRYASSBifvxHoHrgg",
-	"jCIsEEZCckZnCKgkco4knh0hATRERKJbHNwhQtHpdPcjlkG05/meCCJIsFpAzlPwhp6QnNCZ9/T05Hsp",
-	"5jgBaXdyPAMqT0/UI1F7+DMDPvd8j+JEfYjV6wkJa5Mm+PEM6ExG3vDg8G9+YxHfq0yYYhmV8+mZOPyZ",
-	"EQ6hN5Q8g67t+t5lRtt3xzO6/t6uBfD2KTMBfN05nxRIImVUgMbpBWe3MSTqMWBUApXqEadpTAKsaN1P",
-	"zYh/+SYU4b9X1vr/HKbe0Pt//ZJ3+uat6Ofz6hXrrHNMEXDOOOpd/voe/f3d4b8iuwYKQWISi509Db2d",
-	"S5M+DC8h1hsSl/BnBkLvM+UsBS6JgaVggOV4UFiw02nsSkjEMpCuOEljUN8m+PHUfLE/GAx8LyE0/7tY",
-	"CXOO53ohQ/hV9pQTdCXeKDnzSwWYr8VQdvsNAqmm1cjbBM6wmNPAyIIpzmLpDac4FrBI4M+ScUAyAoTD",
-	"0AiFb+wWYRoiTMUDcHQwOEBYIkYDOEIPjN8BF4hnVAmJHqOARMBSeCPUd0JJDMZD4DtKXthN3TIWA6Zq",
-	"V4ROgdd2ZY5qc6QRWBPz4rsHNEsU9lLOAggzjuMK+kqoExACz2ANRsk4rbPJwVIuSUDiEEt9rnAYEoVK",
-	"HF9UaFUDqiRuylmSygXy/ZtmyybPvwIrFthq5UQjfZqsWDuRC1wahhCujP9cUryPMJ3pA7uIbULvcUxC",
-	"LDc6KwcF51pTmg/yqbsmncT4FuI6Ezaotvhxlm4WxgVaG7KUy9QR62IADiKL5epHyTCMOtQu6BSjNZlF",
-	"TRODAmMi2R3QKqoIlTADrr6G5BbCkNDZJMBx3DIojpOu1+bwdSyzgLByusVvfce2m3tsorShCAx+q/ot",
-	"R1T7gdRCcxGNcG+NgVxMHp+ceL53fXFyfDXyfO9kdDbSD+efzkdOwWnEh0OeKinsfJVyuCcsE5PWMQvw",
-	"auvHDvbtll1wvueAJfwO83ZFGCaEunRbU40Y86suGB3y9ql1H+HvMO/YgUPFuTF5Z6ZpWuYCAg7yCImI",
-	"PVCtZiuqs/w+B6QpR4BiQ/wV0G8Hm+34FgwXEU4gBiuN6pCH5YvmGbMKZflm8oF+MZ9rEyPtl3QbQk3D",
-	"JyZYwJrCNzC0nmCNyCnjiXrylHDclSQBb/UjQ8REKWQ3c1gucJwzWqjTJlpbaV8aCS0QOl5YBbAWqBUL",
-	"YwUm09stWMySo0RMBdoa4mtba2eHE+13OGRgwSxdSsqy1LOcinbVv4AFuxV/ia1v9nJGXCJuXeVbwtW5",
-	"s3xa53ZyJbLOYZMSklS28K1Vk2sy23POonZSnTvUeqbhRij9uJYaLN2KpgQPGL0HLjSlkcw4FYVD9aA8",
-	"KnEHIZoy7mv/Krij7CGGcAYh6qlxKWf3SiwHgNgUESlMsIaA0E7UauRXUH60QtVpmeaGw3ILzpj8mzYA",
-	"O0SVkJivS3AhscxElaQXo/OT0/MPnu9dXp+fm6fP1+/fj0YnI2UM/Xp8ejZyU337IrHChcXeK6dnTTmo",
-	"JjsOAkidGtqs1c3JbXRowenXZZ5ksWYFunypVhA+lntZ9AqK6FbzhCbug3gsJQ4iCJEZgHqUScQh1WhF",
-	"EXCohiRWUq4sXsGS0aP8YstOYB/TGBtzsQ6nkBxLmM1b7LpHOeGY3rllq34tAsahzrMsu40rDEuz5NZ8",
-	"cA+BZLxjRjtg9TkXMFH7vr5ebbtV0PwSBy7M/UogDke5bK8jr4uTdXB4KelsCLmLTz9wnEbnLHQw6XPM",
-	"v+fEBdoNf7eF12GR2eVdgP5GhGR8PqKSuwxuTcoWiJ+lr+9bz3eXI9q2BQoPkw5XlcVh12tu/My2yVeT",
-	"AxXvdlKK/LpkdyH+NEkZd8txZdLZZ0dI5D7P/7jcMGM/uN/WDN8lQZBipmJBv9zXMvv2IySDX7AMItfh",
-	"LXdYHAXHkHm7HntmDFbJnoWAwN8OD9+uECvNt+MCtdPoLoBtQ9In89e6oKhPL1oUaFY7XlV1Z+GnWRxj",
-	"JdbrszfjOysNdpmK65GlC4EGHLv3ys78Tn/mY3Hi1xBmnd7OsyTdY0o4iHW/yQ2GTqPfDnvyvQiLaB1x",
-	"amO/a+3qjtCwahxOcaCowfGDiZB252Vape+zT3KLXO52NdYwmATLeABNS/MPZUxqD89AhQKcAJpylgzR",
-	"N3Y7HGeDwdtAi0tEQv0XKPcPYYp0Vi7ijLJMaAex92F0hfpGtva/k/BJxwGFdQON11l3A1dNJGzIm/E9",
-	"wykKvtXns1UGTeS9V0dZVLD3RqBAZzDEkQZ6dIVnLkO9M5is2b/CSpZZ292qGlTtwsMtXZUYmgQZFy0h",
-	"h3X9ZiuoXhK7aXWl1o7IumavFB4sBoPzWJw7IrM6DiqWvjN80WmhlY6rw08iMn6J/Wx9djNNsZQLS5eA",
-	"Q0JBOGyZ9vAUoSE8dtpBrfZ/ytLMmF+TFHhgDepVBJvEcgXIrdNgRjuXW24JKZ3N3n1zYMQIeidgUxJL",
-	"4BBOco8SMA8it0fFAQeRMU1crytyaFlVRj5P6/ouaBuc1zJ9ERQx6Cjp7makhVSzIzqMRQvyCpM8Iqn7",
-	"sBRqrXkiMJ/BCqkkO8XCYsX3fr4/N3BtQG0yB/MM86Yw8Nf0z7tTNy8hh3nVmuBpI1b+qu3D59gH69sA",
-	"Ln1d8E0JWTsPlUDUll8vVLpQJLFqEKfq+6xXg/Eax6+OSzf+upCxmYzTytmwLrvlsxatm6p4m7Dps5ys",
-	"5WUERiUsdWvrtq7yz98IZL5FMaazDM+q2f0SD4QGcRbCxAqu1TZlSkydsYyE0PyX/ZcVl8mIg4hYXN/T",
-	"wHcYGgl+JInyDff1BszzwGGASJZO7mrz7Q+qn9sKvGKyplh9dsmbwVkXK65U8vbCE7J1H2FZaO5zYbcs",
-	"ZiTWsmecU2e3M47TyGXzrVOZ2YU9ysI1ZiqD+MvQZ+b17U5d0NnC4nbusHJ/kSuXHMhSK1Q+LAqWl39Z",
-	"JLiX1DlVlcy6K1mFvOJK65mMTlRnnHbmBjGdf5p6wy9NVdq031odlMaIr4ti/AoepY8YRxjFREjEpijF",
-	"XAp0832sPx57w7GOK489P38Y/vd//tfTDerXB+nc5CTjsR5Z+Wv4feyZB/Xd0w3qXV+eqTVDLDG6vjzT",
-	"MaDH3RnbrQhDPsUBfH9qq3Nz19LbqFkexbMlOVgIIqSpDRNzISFZnvRdIfV5rc2zVv3+KlH8ZhWmgCDj",
-	"RM4/KwFhLY2U2EI/3b1hemrK9o3/2D2+ON39XVc05QxkvnjyvVvA3GT8tMTRWtr8VAyOpEyN5rsDR1Ts",
-	"5kr9jkzk8A7mJmh4g3rWhAhiAlSaOKBre8eZjBgnfxmB2djik6m8Z82FtWjcnRIuJIoZne1K4Eke15wy",
-	"js7OPqJKh4nwEaPoXDmxe2h0D3yOOMskjCk8BpBK1I8AxzL6y0d9Djic/6VbCfosBYpTsvdNMIooQCgQ",
-	"puj44hTdwdxHDxEJInRLaCjGVEaAbMAHSYYYBWTKFofopqDDsIEsH93U0DBEv2gijGkDrYw3xroJsId0",
-	"SEogzGFMb9pabW7QA5ERwsW2SXiEbHE1YbaFRhjpAQppY3qLQzQlEId7Yzqmf3AiQaA5y1CAKeIg+Xxo",
-	"hqIH9c5gGUl8BxpzN6chJCmTQIO5QsfNmBqeQL19hbSDw0N0TwS5jQEdf35/eoqCCHMcKCPW1yhNgefb",
-	"PUIYXV+fniAiEB7TGWOhIsvOHrqKQD2pF0IyDqEBVFFIb+uNQMbiQITWfmUPdEwlx1TgQKNAccGdYhDF",
-	"VAfvUMQyLoYaZVIBmU8rcGKWVB/kP4xpjtgZ2OCxYVnbooJnmFDUsxgocSN3LyGN8RzCIVKC5GZnTNW8",
-	"DwbdlMmI0NlRfWFDSvWuxJDGDHp3cKCp9SmVJCFCkgAFjAYZ54oMCpgipH0zusKzG9RjFH0YXWlgLq6v",
-	"dtQ8RIoxtXGpPXST99flDA0Szwo+peorxa6mgFupHlxkHUzUHBGJGI3nY/oQkRjUn2qzEskIy7zbz0cQ",
-	"C0Dv9g/20B9ERiyTRWOfXwIhx9T405rhzbmHULMLniofRiFKI8ZHVP0aMyH3xrSIjw49CiyBxKtE3rzB",
-	"3v7eQKfhjRDwht7bvcHeW8/UaWjx268mu619opSAPj+noTf0lNM6KjPP1W7DL27zrxzSt715StsvGZn3",
-	"La4w1LQQamPD0fAXk4TIWrtfxdlZ8HaWuDvKJKk1Ah4MBh1NgOs1/1WKUB39f0oA5KTZ8/RrC4R71mKb",
-	"laZC3xNZkmDlqnrHRbdYQXA1oCC/ToG18sAHkKOytHarCLFVxl0omW8CIZ9oPpsRPEQKZA8jKl24p3UZ",
-	"XjHmV43YMrPYiVZbrLI9rOoF2tCpXm4CmyY168qzKts2FKhnKxp9ZItEfVTUiPrIlIjuaHGtCMGLatbn",
-	"Yv8xZVy2In6kX39WJ+KnEmnryZvHXRo2mcHRzFwnvOL8f//86RwZw1x7VxQ2KGQQFuj8RC/Ry0twCkOD",
-	"cBSZkje/EEV+eeJ2jFgqAhlt50bbzz+bOlosjEUJU6Z0RARKMJ0jHeUofInV9dZhTW8d/li9VYSZWmSK",
-	"sO83q7XyWVEvZxotLBoSe0cxn8azfm/iSZqlrH/UylS/2ffbRJ0J3rUgTlfyCIEE8HsQ6Lerq4u9mtfs",
-	"Db98rWLnjNyDTntr+EiSi7yUCQd8pt4xl3nWvv6FhfNNSJj6DRBPW8RhUbbpwOIfyvJ+wAIRO2gTPGgW",
-	"VLrNKBVEqGTaIL8D5XEYFxn1KDwgEmpZNgXlmIDQjteR/tRYGsrN0e4BPBIhhfFuAkanMQmkFX13MBft",
-	"VCx6NFem4XrobfSAvjJ5K72fLcfkDuamYMn0b2oXudLB+XKCmy1UwiTadTaNRQmhC2QvfhPaG7RErJbZ",
-	"mkbLJilNp+dxHH8sa31/YnV2CQm7h7oKR5Ix1AOORWbbPFyaLc247jh1aLaWFNtWFVjeYevgr9/Yg9HU",
-	"D8qctR2ym+Aps6YNLNk4gtZPRi7o8IKxnXpYohiwkNr7J+GOWr3VMf9ZWWfbjnnLErY2sOWun8P9A0eY",
-	"2j3TYl74p+HeSn1ki22f6lz3y3lW8VfOlm/K3kgfsTgEIU0k0M8jsBb1ujzOpbiOw7DCrNtQXZUbfF5Z",
-	"adXaN1vMkrwxNSRGoBwMDjbr4xd9ia4daBop13xYbKQMLeeXDx2hlMUxqhVG5/2FTxsx58OwYCNdt+3o",
-	"4K3rzyJ+0q1EP+b1yFs8drbFt4nck4qaeLd/sAZyNqVWcDVxpLMIPWUg5UpaSDwXR0XcWY9izlB6u7L5",
-	"API1kGxqLdyGn4FRGRmOi/dc09phfT3GTvrimKHFdC/3PBlHlft8dp4Zs/K9NHNg3WRxK4jfvNSsJ4pf",
-	"WXB2E9yWGG6C8K98Lk1ZYjUvJeFR+ZBhn3GUJ99Rj0PAeAghIhRVTuyqZ7UhKft2gtYgh0G47Tl96VFe",
-	"qQao1t/aLANyEt5CsQmVU0S5hTKyWXGA61bMCyLNCUhOAtGBcfN+Ka4Vh/SLysg14rl2hTwTfMFZAjKC",
-	"zDKdKRfsjiRVvsnh0cxlKglaYbs0r7coIMrWDgfgennNJIeDt6+z5Lm+28As24HPYg7U0yUbqOhy8PU5",
-	"L7LDuhsB6U6PPPRdK3dsdfwuKzeX/fSen/FyF29hLepYs8xckbWaZ2aqjZ0TdVbFb8HP+wfPQNfK0ltE",
-	"ccGNmw3nF9OWhlRGY3VgzKU9utbhgQjY6fQoq6dgay7lwo26P6Fv+YCFLq2RQDeSzNWFT0LyLJCZchCl",
-	"rr01OTyW6Vj42dnHSirGdoYoYzhRZguE6HaO1HEohJqAjtzEpX79g2N+Jmu0zcifrnpSdkgze+AOI5cN",
-	"eG68mdL5LTF/vUXkldl+oSnAqf11xb0Oo25USumbxWImlHVYRCvyqrhScGHOMvNj4uvblykgowg06e73",
-	"+7fqKPS7ohfFRR2GS7ZEyPI6kFd379qDJmwzJQcKNlulO0Qa4RODbB1I1/l3pWV3dMX7TNhbQQaest2d",
-	"LneBLOMY/x9JNkES48kvJYk9N0VNWpcbO1B2rNhyNGrQFmfXhQ7KlhEbx1im4DIXFFZVxBth3vhI9+ZZ",
-	"uZdR0YFH5feauEAnJv95ytA0ItMYS+USDNEMJMpvg2qe/uf5+/f7ZchlmWgvMrw/eaFSrRysZ5PdF3MZ",
-	"MYo4pBzVuiH0/1QiWrO9ecdmSxLu3eDvjmaRrz8+dL/JM2yYYoLjGPXyxC4RKBfz7Ue2Hs1bjb+azOUi",
-	"i91STOgdhK7/Uua10pc/iBguEdAlEX98nmPDaMib+18uBjssp60aTf9AqYpN2wQ5WleRGjZ63q3z/xel",
-	"AGqYjAq4N2gQpITOutF9odTclm3VT3mfZVvZXBluwAIxPtMmZMqZ+mzjiFY4MVZswKiJJTGubAgcx236",
-	"76DSjqKY5Kn/XWmvVRVh0aLiUof1/7bMXi7V/h+XLXbpzqx9nFFne65zEXuPU/siy25Q+Oe0ioyD00c6",
-	"Jmj+Jyv1k3VsEOPKrWljkbd169sdFrMq3Gl4OwsUcVt94v7z6tDUhBNB/oJNZgG2E4UopcbTD/KlN1mz",
-	"tmjxKBPc17PriLR6MFKvQqAlbIbDcAmrHYeh9xoE+tlL2jZJO31Fp3WcQoEkS3djuIfY1NvYq33EClLC",
-	"hNCXUHCrcfQfR8QfGESvEdPQoErPbhLWM+vlHRFfviqBm9/6YP6yFzt8+aqEpG6dsYI+47E39PrKSvuf",
-	"AAAA//8=",
+	"7D3rUtvImq/ylXarYmoVMCQ5u8ep/cEEZoYdQihCarYqTkEjfbY7SN2a7hbgSVG1T7MPtk+y1RfdrJZs",
+	"gyE5s/sLY0nd/d3v8rcg4mnGGTIlg9G3YIYkRmE+Hp6Tqf4bo4wEzRTlLBgF5zOEFFMu5i8k3KCQlDMg",
+	"EghIJTibAjJF1RwUmb4FiSwGquCKRNdAGRxNXr4nKpptB2EgoxmmRG+g5hkGo0AqQdk0uL+/D4OMCJKi",
+	"cifZnyJTRwf6I9Vn+CNHMQ/CgJFUP0j05QsaNxZNyd0xsqmaBaO9N38LW5uEwc80KTZogvge0+ELCRNz",
+	"HRLCpjmZogXyPz5+OAF+9RUjpYHwHWfi1u04zevh373HqcGXETWr1jOACfwjpwLjYKREjn3YC4OznHUj",
+	"S+RsfVR9kii6l8wlinXXvNcgyYwziYYCp4JfJZjqjxFnCpnSH0mWJTQimi47mb3jX75KTaRvtb3+WeAk",
+	"GAX/tFOx8o69KneKdc2OTTLvM0AhuIDB2c/v4O+v3/wruD0gRkVoIre2DfRuLcOJcXyGiTmQPMM/cpTm",
+	"nJngGQpFLSwlPy7Hg8aCW85gV2Eql4F0LmiWoH42JXdH9ond4XAYBillxf/lTkQIMjcbWcKvcqaCoCvx",
+	"RsWZn2vAfClvtcKilzXI2wTOiJyzyMrthOSJCkYTkkhcJPBHxQWCmiGQOLbi+5VfAWExECZvUcDecA+I",
+	"As4ifAu3XFyjkCBypnXWgDMEGfEMX0j9nNQKjIsYxZaWfHeoK84TJEyfirIJisaprKi277T688Je+BYg",
+	"y1ONvUzwCONckKSGvgrqFKUkU1yDUXLBmmyyt5RLUlQkJsrIFYljqlFJktMarRpAVcTNBE8ztUC+fzNs",
+	"2eb5Z2DFEludnGi1T5sVGxK5wKVxjPHK+C80xbsZYVMjsIvYpuyGJDQmaqOrCtRwrrWkfaBYum/Ri4Rc",
+	"YdJkwhbVFh/Os83CuEBrS5ZqmyZifQwgUOaJWl2ULMNoofZBpxmtzSx6mQQ1GBeKXyOro4oyhVMU+mlM",
+	"rzCOKZteRCRJOm5KkrTvshW+nm0WEFYtt/hs6Dl2+4xtlLYMgcVv3b4ViOoWSKM0F9GIN84ZKNTk/sFB",
+	"EAafTg/2zw+DMDg4PD40H04+nBx6FadVHx59qrWw91Im8IbyXF503rMAr/F+3M2hO7IPzncCicLfcN5t",
+	"COOUMp9ta5sR6341FaNH3953niP+Dec9J/CYOD8mr+0y7UBBYiRQvQU547fMmNma6ayeLwBp6xFkxBJ/",
+	"BfS7m+1xQgeGjwgHmKDTRk3I4+pCW8acQVl+mOLGsFzPd4hDEyb1O0JtxyehROKayjeytL4gBpETLlL9",
+	"KdDK8aWiKQariwyVF9og+5nDcYFHzlhpTtto7aR95SR0QOi54AzAWqDWPIwVmMwct2QxR44KMTVoG4hv",
+	"HK2bHQ5M3OHRgSWz9Bkpx1IPCiq6Tf8CFtxRwiW+vj3LMfWpuHWNbwVX78mKZb3HKYzIOsKmFKaZ6uBb",
+	"ZybXZLaHyKIJUr0nNHamFUZo+7iWGazCirYGjzi7QSENpUHlgskyoLrVEZW8xhgmXIQmvoquGb9NMJ5i",
+	"DAN9Xyb4jVbLEQKfAFXS5o4oShNErUZ+DeV7p1S9nmnhOCz34KzLv2kHsEdVSUXEugSXiqhc1kl6enhy",
+	"cHTySxAGZ59OTuynj5/evTs8PDjUztDP+0fHh36qP71KrHFhefaa9KypB/Vi+1GEmddC2736ObmLDh04",
+	"/bIskiz3rEFXbNUJwvvqLItRQZndakto6hfEfaVINMMY7A0wYFyBwMygFWYosJ6SWMm48mQFT8bcFZZH",
+	"9gJ7lyXEuotNOKUSROF03uHX3akLQdi1X7eayzLiAps8y/OrpMawLE+v7AM3GCkuelZ0N6y+5gImGs83",
+	"92sctw5aWOHAh7mfKSbxYaHbm8jr42STHF5KOpdC7uPTXwTJZic89jDpQ9y/h+QFuh1/v4fX45G57X2A",
+	"/kql4mJ+yJTwOdyGlB0QP8he33TKd18g2nUEhrcXPaEqT+K+y8LGmV2Lr6YHatHtRaXym5rdh/ijNOPC",
+	"r8e1S+c+e1IiN0U5yheGWf/Bf7Xh+C5JgpQrlRuG1bmW+bfvMR3+RFQ08wlvdcJSFDy3zLvt2ANzsFr3",
+	"LCQE/vbmzasVcqXFcXyg9jrdJbBdSPpg/1sXFP3oaYcBzRviVTd3Dn6WJwnRar25eju/s9LNPldxPbL0",
+	"IdCC485eO1nYG8+8LyV+DWXWG+08SNPdZVSgXPeZwmHodfrdbfdhMCNyto46dbnftU51TVlcdw4nJNLU",
+	"EOTWZkj76zKd2vfBktyhl/tDjTUcJslzEWHb0/xdO5MmwrNQQURShIng6Qi+8qvROB8OX0VGXQKNzX+o",
+	"wz8gDExVbiY447k0AeLgl8Nz2LG6decbje9NHlC6MNBGnc0wcNVCwoaimTCwnKLhW3091/TQRt47Lcqy",
+	"hr0XEiJTwZBvDdCH52Tqc9R7k8mG/Wus5Ji1O6xqQNWtPPzaVauhiygXsiPlsG7c7BTVY3I3naHU2hlZ",
+	"3+q1xoPFZHCRi/NnZFbHQc3T96Yvej20KnD1xElUJY/xn13Mbpcpt/Jh6QxJTBlKjy/TnZ6iLMa7Xj+o",
+	"0//PeJZb9+siQxE5h3oVxaaIWgFyFzTYu73bLfeEtM3mr796MGIVvRcw2xyE8UURUSIR0cwfUQkk0cy6",
+	"Jr7LNT20rCujWKdzfx+0Lc7rWL5Milh0VHT3M9JCqdmTHSayA3mlSz6jmV9YSrPWlggiprhCKcktsbBZ",
+	"+XxYnM8PXBdQm6zBPMC9KR38NePz/tLNY8hhL3UWeLqIVVzqevAh/sH6PoDPXpd8U0HWzUMVEI3t10uV",
+	"LjRJrJrEqcc+6/VgPIf4NXHpx18fMjZTcVq5Gtbnt3w0qnVTHW8XfPKgIGt5G8Gk6oPti1FW6ZGtObcV",
+	"HiiLkjzGC6e4VjuUbTH15jJSyopvdh/XXKZmAuWMJ80zDUOPo5GSO5rq2HDXHMB+HnocEMWzi+vGervD",
+	"+uOuA69crK1WH9zyZnHWx4ortbw9UkKePEZYlpr7WPotixWJtfwZ79L51VSQbObz+dbpzOzDHuPxGitV",
+	"Sfxl6LPrhu6kPuhcY3E3dzi9v8iVSwSysgq1B8uG5eVPlgXuJX1OdSOz7k7OIK+403ouoxfVuWC9tUHC",
+	"5h8mwehz25S2/bfOAKV1x5dFNX6OdyoELoBAQqUCPoGMCCXh8tvYPDwORmOTVx4HYfFh9D//9d/3l7DT",
+	"vMnUJi9ykZg7a/+Nvo0D+0E/d38Jg09nx3rPmCgCn86OTQ7o7uWUv6wpQzEhEX677+pz8/fSu6xZkcVz",
+	"LTlESiqV7Q2Tc6kwXV70XaH0+cm4Z532/Vmy+O0uTIlRLqiaf9QKwnkaGXWNfmZ6w474VOMb//ly//To",
+	"5W+mo6lgIPvEfRhcIRG24mc0jrHS9qvy5plSmbV81+jJil2e6+/BZg6vcW6ThpcwcC5ElFBkaqucplk8",
+	"3n6uZlzQP63CbB3x3nbe8/bGRjW+nFAhFSScTV8qFGmR15xwAcfH76E2YSJD4AxOdBC7DYc3KOYgeK5w",
+	"zPAuwkzBzgxJomZ/hrAjkMTzP80owQ7PkJGMbn+VnAFDjCUQBvunR3CN8xBuZzSawRVlsRwzNUNwCR9Q",
+	"HDhDsG2LI7gs6TBqISuEywYaRvCTIcKYtdDKRetePwG2waSkJBCBY3bZNWpzCbdUzYCUx6bxW3DN1ZS7",
+	"ERpptQdqpI3ZFYlhQjGJt8dszH4XVKGEOc8hIgwEKjEf2VvhVl+zWAZFrtFg7vIoxjTjClk01+i4HDPL",
+	"EzDY1Ujbe/MGbqikVwnC/sd3R0cQzYggkXZiQ4PSDEVx3LdA4NOnowOgEsiYTTmPNVm2tuF8hvqTviAV",
+	"FxhbQDWFzLFeSLAeB1DW+JbfsjFTgjBJIoMCzQXXmkE0U+29hhnPhRwZlCkNZLGsJKndUj9QfDFmBWKn",
+	"6JLHlmXdiAqZEspg4DBQ4Ua9PMMsIXOMR6AVyeXWmOl1by26GVczyqZvmxtbUuprFYYMZuD13p6h1odM",
+	"0ZRKRSOIOItyITQZNDBlSvvy8JxML2HAGfxyeG6AOf10vqXXoUqOmctLbcNlMe5XMDQqMi35lOmnNLva",
+	"Bm5tekhZdbBZc6AKOEvmY3Y7ownqf/VhFagZUcXwYQiYSITXu3vb8DtVM56rcs4wrIBQY2bjacPwVu4x",
+	"NuxCJjqG0YgyiAmB6W8TLtX2mJX50VHAkKeYBrXMWzDc3t0emjK8VQLBKHi1Pdx+Fdg+DaN+d+rFbuef",
+	"aCNg5OcoDkaBDloPq8pzffjxs9/9q27ZcbN52tovubMYo1zhVjtCaJwNz8BfQlOqGuN+tWBnIdpZEu5o",
+	"l6QxCLg3HPYMAa43/FdrQvXM/2kFUJBmOzCXHRD+Vctj1oYKw0DmaUp0qBrsl9NiJcH1DSX5TQmskwd+",
+	"QXVYtdY+KUJcl3EfSuabQMgHVqxmFQ9VEpwwQhXC3a/L8JoxvxjEVpXFXrS6ZpWnw6rZoAud+uImsGlL",
+	"s746q/ZtYwkD19EYgmsSDaHsEQ3BtohuGXWtCSHKbtaHYv8u40J1Iv7QXP6oJeKHUmnr6Zu7lyxuM4Nn",
+	"mLlJeM35tUlxE10x3KCSASLh5MBsMShacEpHgwqY2Za3sFRFYSVxW1YtlYmMLrkx/vOPZo4WG2Mh5dqV",
+	"nlEJKWFzMFmOrsn8Hrv1pmG33nxfu1WmmTp0inTXN2u1ilVhUDCNURYtjb2lmc/g2Vy3+STDUi4+6mSq",
+	"X931p0SdTd51IM508kgJEsUNSvj1/Px0uxE1B6PPX+rYOaY3aMreBj6aFiov49IDn+13LHSe869/4vF8",
+	"Exqm+QaI+yfEYdm26cHi79rzviUSqLtpEzxoN9S2zRoVoExx45Bfo444bIgMA4a3QGOjyyaoAxOUJvB6",
+	"ax61noYOc0x4gHdUKmmjm4izSUIj5VTfNc5lNxXLGc2VabgeelszoM9M3trsZ4eYXOPcNizZ+U0TItcm",
+	"OB9PcHuEWprEhM52sCilbIHs5XfSRIOOiPU2Wzto2TGDauwlleDqKiEUlTejvmy5yORAVXG3ZhlX2eKT",
+	"IpSGq1w564p/5CSxGlJigpGSMNg/OQjhw1kIlG2N3NPy37+Ngw9n42AEn7+Ni8KOyZaShEY41iat+f0V",
+	"vxprBwssSBKuuJqZo8sX7nDbsM/mNlTVjG0zixpAgZNcYgyD18Phlg7Z7RrA8MaE+ynXSi+1L8UwjuS1",
+	"lt9wgf/teOx+kryvGqR/KB9gyY3Fe33a7sKZQUHTRQLFOQxQEJm7MRqf55Dlwkz0ejyHjhLmkzoIxQSz",
+	"R35/5bfWE7rV4YKbQN6EzNo9XeLO5WmM/bd616RvrKwNiIIEiVQmu0LjLb27cwg2LZ9as1OGEhRvS93a",
+	"QpcYk1EXudK5HhCQMyIwBsF5utUWm2Mq1V9AYp4639OxhWs57XiF1JvdPU/1w7/SYrvBDyO0tbbbjpAx",
+	"My0UjxdVzYqFNL6oRm5D4EmMUtkEc1gk9h3qTdelzx/aj+MaXz+FR1R7MdQz+0KNqeAOb7eYd46p1aN7",
+	"w73Npo7KcVffCQyN5JxFo/IgVcWieKfVW8h4kkCj374YW73fSJQYx5UqnAieegbDm25ZmZarfDOfm/G+",
+	"aHN/QrFzk+Nt5B7UrOPr3b01kLMpa0rq9UhTnBpov7vwTaQic/m2LGeYu7i3QlO3sa1MznMg2bbw+OMJ",
+	"C6M2mZ7XS/qWdbftmHvcoo9ORTtMD4qEBhdQe03U1gNToWGQ5R6s2+aAGuI3rzWb/QfPrDj7Ce46VzdB",
+	"+GeWS9vtWi93KrxT2hPd4QKKng4YCIy4iDEGyqAmsavKaktT7rgFOnNnFuFulPmxorxSa1ljbLrdXeYl",
+	"vINiEyanLJ5IHVvwUoCbXswjChgpKkEj2YNxe30prjWH7JQNt2uUCdwORYPBqeApqhnmjulsF2p/grL2",
+	"TAGPYS7boNIJ25m9/IQKopoY8gButjdM8mb46nm2PDGvzLDb9uCzXAMGphMIyuGZ0Mh52XRghlzADBAV",
+	"FZVGF21nof+s9kK8H77Sb4P7xZf7lu3ReW7fvLZaZGab2L0L9Q5bPEGc9w/e2NCYduhQxSU3brZKVC5b",
+	"OVI5S7TA2HdBmbzkLZW41RtR1qXgyULKhRc1/4Cx5S2RpmNLIdtIj4Dpp5NK5JHKdYCoTEu3LQ3z3JRY",
+	"jo/f1yp8buBIO8Opdlswhqs5aHEolZrEnpLXmbn8nVOdthj5lAlPWwHgE09Ryl+dqOY6/XizExlPxPzN",
+	"yaNnZvuFWROv9TeDHDa9u0ktZV5Yl3CpvcMyW1E0W1aKiwie2y/T0LzUmyFYQ2BId7O7c6VFYacve1G+",
+	"/8VyyRMRsnrLzLOHd91JE76ZThYNm2v+HoFB+IWrVw2Ia+vQVnbLDFJMpXvZzDDQvrs35C6RZQPj/yfJ",
+	"JkhiI/mlJHFyU7Y69oWxQ+3HyifORg278uxlyUluHGOmZGTfe1k3ES9saUu6wpYsylqyB4867rV5gV5M",
+	"/nW6Gw0is4QoHRKMYIoKipeMtaX/YfH+zW6Vclmm2ssa+A/e/9boMhy4GunpXM04A4GZgMaQjfk9Hrm1",
+	"0R+u+fL9U/eblGHLFBckSUzFt6hNF2q+W2Sb2bzV+KvNXD6yuCMllF1j7PvhpOcqX34nYvhUQJ9G/P51",
+	"jg2joXhnxOPVYI/n9KRO0z9QqWLTPkGB1lW0hsue99v8/0MlgAYmZyXcG3QIMsqm/eg+1WbuiX3VD8X4",
+	"blc3ZpVuIBK4mBoXMhPc/gzdhhGtcWK92Igzm0viQvsQJEm67N9ebcpJM8n9zjdtvVY1hOXkk88cNn8N",
+	"z72zrPv38BaHv6fOP86Zd+rbu4l7PVj3JstezPHX9IpsgLMDJidofyBNf+UCG+BChzVdLPKq6X3702LO",
+	"hHsdb29fJulqy9x9WB+aXvBC0j9xk1WAp8lCVFrj/jvF0pvsWVv0eLQLHprVTUY6M7/AqbVejUBL2IzE",
+	"8RJW24/j4DkI9KO3tG2SdubNry5wiiUonr1M8AYT229T9OiuoCVsCn0JBZ80j/79iPgdk+gNYloa1OnZ",
+	"T8JmZb169cjnL1rhFi8Tsf+594V8/qKVpJnIcoo+F0kwCna0l/a/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -249,11 +249,12 @@ LIMIT $limit
 RETURN ` + memoryProjection
 
 // ListMemories returns one page of the scope's memories, oldest first;
-// expired memories are left out. The scope needs at least one id.
+// expired memories are left out. The scope needs at least one id, or a set
+// of scopes (Any).
 // Errors: Invalid (scope, limit, cursor), Unavailable.
 func (s *Store) ListMemories(ctx context.Context, scope graph.Scope, opt graph.ListQuery) (graph.Page[graph.Memory], error) {
 	const op = "list memories"
-	if err := scope.ValidateSelector(op); err != nil {
+	if err := scope.ValidateSet(op); err != nil {
 		return graph.Page[graph.Memory]{}, err
 	}
 	limit := opt.Limit
@@ -683,7 +684,7 @@ RETURN count(*) AS deleted`
 // calling again finishes it).
 func (s *Store) DeleteAll(ctx context.Context, scope graph.Scope, opt graph.DeleteOptions, audit graph.Audit) (int, error) {
 	const op = "delete all memories"
-	if err := scope.ValidateSelector(op); err != nil {
+	if err := scope.ValidateSet(op); err != nil {
 		return 0, err
 	}
 	if err := checkOnce(op, audit.Once); err != nil {

@@ -29,9 +29,19 @@ func scoped(q string, s graph.Scope, params map[string]any) string {
 	params["user_id"] = nullable(s.UserID)
 	params["agent_id"] = nullable(s.AgentID)
 	params["run_id"] = nullable(s.RunID)
+	if s.Any != nil {
+		for i, a := range *s.Any {
+			params[fmt.Sprintf("any%d_user_id", i)] = nullable(a.UserID)
+			params[fmt.Sprintf("any%d_agent_id", i)] = nullable(a.AgentID)
+			params[fmt.Sprintf("any%d_run_id", i)] = nullable(a.RunID)
+		}
+	}
 	return scopeToken.ReplaceAllStringFunc(q, func(tok string) string {
 		m := scopeToken.FindStringSubmatch(tok)
 		if m[1] == "exact_scope" {
+			if s.Any != nil {
+				panic("cypher: an exact scope cannot be a set of scopes: " + q)
+			}
 			return exactScopeWhere(m[2], s)
 		}
 		return scopeWhere(m[2], s)
@@ -51,19 +61,37 @@ func exactScopeWhere(v string, s graph.Scope) string {
 	return b.String()
 }
 
+// scopeWhere is the selector predicate. A set of scopes (Any) becomes an
+// OR of each alternative's ids (parameters any<i>_user_id …), which the
+// planner can answer with one index seek per alternative.
 func scopeWhere(v string, s graph.Scope) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s.tenant = $tenant", v)
-	if s.UserID != "" {
-		fmt.Fprintf(&b, " AND %s.user_id = $user_id", v)
-	}
-	if s.AgentID != "" {
-		fmt.Fprintf(&b, " AND %s.agent_id = $agent_id", v)
-	}
-	if s.RunID != "" {
-		fmt.Fprintf(&b, " AND %s.run_id = $run_id", v)
+	idsWhere(&b, v, s, "")
+	if s.Any != nil && len(*s.Any) == 0 {
+		b.WriteString(" AND false")
+	} else if s.Any != nil {
+		b.WriteString(" AND (")
+		for i, a := range *s.Any {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString("(true")
+			idsWhere(&b, v, a, fmt.Sprintf("any%d_", i))
+			b.WriteString(")")
+		}
+		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// idsWhere appends " AND v.<id> = $<prefix><id>" for each id s sets.
+func idsWhere(b *strings.Builder, v string, s graph.Scope, prefix string) {
+	for _, id := range []struct{ prop, val string }{{"user_id", s.UserID}, {"agent_id", s.AgentID}, {"run_id", s.RunID}} {
+		if id.val != "" {
+			fmt.Fprintf(b, " AND %[1]s.%[2]s = $%[3]s%[2]s", v, id.prop, prefix)
+		}
+	}
 }
 
 // scopeProps returns the properties that store a scope on a node.

@@ -2,6 +2,7 @@ package cypher
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -22,6 +23,10 @@ func TestScoped(t *testing.T) {
 			"MATCH (m) WHERE m.tenant = $tenant AND m.user_id = $user_id AND m.agent_id = $agent_id AND m.run_id = $run_id RETURN m"},
 		{"hostile values stay parameters", graph.Scope{Tenant: "t", AgentID: "x' OR 1=1 //"},
 			"MATCH (m) WHERE m.tenant = $tenant AND m.agent_id = $agent_id RETURN m"},
+		{"a set of scopes", graph.Scope{Tenant: "t", Any: &graph.Scopes{{UserID: "a"}, {UserID: "b", AgentID: "x"}}},
+			"MATCH (m) WHERE m.tenant = $tenant AND ((true AND m.user_id = $any0_user_id) OR (true AND m.user_id = $any1_user_id AND m.agent_id = $any1_agent_id)) RETURN m"},
+		{"an empty set matches nothing", graph.Scope{Tenant: "t", Any: &graph.Scopes{}},
+			"MATCH (m) WHERE m.tenant = $tenant AND false RETURN m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,6 +37,13 @@ func TestScoped(t *testing.T) {
 			}
 			if params["tenant"] != tt.scope.Tenant || params["agent_id"] != nullable(tt.scope.AgentID) {
 				t.Fatalf("scoped(%+v) params = %v", tt.scope, params)
+			}
+			if tt.scope.Any != nil {
+				for i, a := range *tt.scope.Any {
+					if params[fmt.Sprintf("any%d_user_id", i)] != nullable(a.UserID) || params[fmt.Sprintf("any%d_agent_id", i)] != nullable(a.AgentID) {
+						t.Fatalf("scoped(%+v) params = %v", tt.scope, params)
+					}
+				}
 			}
 		})
 	}

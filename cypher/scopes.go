@@ -18,7 +18,11 @@ RETURN count(m) AS n`
 // all). Errors: Invalid, Unavailable.
 func (s *Store) CountMemories(ctx context.Context, scope graph.Scope, filter graph.Filter) (int, error) {
 	const op = "count memories"
-	if err := scope.Validate(op); err != nil {
+	validate := scope.Validate
+	if scope.Any != nil {
+		validate = scope.ValidateSet
+	}
+	if err := validate(op); err != nil {
 		return 0, err
 	}
 	params := map[string]any{"now": now()}

@@ -229,7 +229,14 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 	text := searchQuery
 	ann, base := annIndex526, "total"
 	if info.FilteredVectorSearch {
-		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", q.Scope)), "scope_all"
+		// The index filters by the scope's ids; a set of scopes only by the
+		// tenant (SEARCH's WHERE takes no OR), and the over-fetch (n /
+		// scope_all) covers the rest.
+		in := q.Scope
+		if in.Any != nil {
+			in = graph.Scope{Tenant: in.Tenant}
+		}
+		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", in)), "scope_all"
 		params["ann_strategy"] = "search"
 		text = "CYPHER 25\n" + text
 	}
@@ -252,7 +259,7 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 }
 
 func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
-	if err := q.Scope.ValidateSelector(op); err != nil {
+	if err := q.Scope.ValidateSet(op); err != nil {
 		return err
 	}
 	var bad []graph.FieldError

@@ -83,6 +83,25 @@ func luceneQuery(field, text string, s graph.Scope) string {
 	for _, t := range strings.Fields(searchTags(s)) {
 		b.WriteString(" +search_tags:" + t)
 	}
+	if s.Any != nil {
+		// A set of scopes: one of the alternatives' tag groups must match.
+		b.WriteString(" +(")
+		for i, a := range *s.Any {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			a.Tenant = s.Tenant
+			b.WriteString("(")
+			for j, t := range strings.Fields(searchTags(a))[1:] {
+				if j > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString("+search_tags:" + t)
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(")")
+	}
 	return b.String()
 }
 

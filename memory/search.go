@@ -15,7 +15,7 @@ import (
 // around the entities they mention. Errors: Invalid, Unavailable.
 func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.SearchResponse, error) {
 	const op = "search"
-	if err := req.Scope.ValidateSelector(op); err != nil {
+	if err := req.Scope.ValidateSet(op); err != nil {
 		return graph.SearchResponse{}, err
 	}
 	q := strings.TrimSpace(req.Query)

@@ -34,6 +34,7 @@ CHECKS = [
     "add_infer_true",
     "add_scope_in_filters",
     "search_filters",
+    "shared_room",
     "get_all_pagination",
     "get",
     "update",
@@ -271,6 +272,19 @@ def run_all(args):
             if "user_id" in item:
                 need(item["user_id"] == alice, f"result with user_id {item['user_id']!r}: {short(item)}")
 
+    def shared_room():
+        # Mem0's shared-room pattern: one search over several users of the
+        # project, which the client can only send as an OR filter.
+        c = st["c"]
+        room = {"OR": [{"user_id": alice}, {"user_id": carol}]}
+        res = results_of(c.search("programming language and cats", filters=room, top_k=10), "search")
+        users = {item.get("user_id") for item in res}
+        need(users == {alice, carol}, f"shared-room search found users {short(sorted(map(str, users)))}, expected {alice} and {carol}")
+        listed = results_of(c.get_all(filters=room), "get_all")
+        need({m.get("user_id") for m in listed} == {alice, carol},
+             f"shared-room get_all found {short([m.get('user_id') for m in listed])}")
+        need(len(listed) == 3, f"shared-room get_all gave {len(listed)} memories, expected alice's 2 and carol's 1")
+
     def get_all_pagination():
         c = st["c"]
         created = []
@@ -373,6 +387,7 @@ def run_all(args):
     r.run("add_infer_true", add_infer_true, ["construct"])
     r.run("add_scope_in_filters", add_scope_in_filters, ["construct"])
     r.run("search_filters", search_filters, ["add_infer_false"])
+    r.run("shared_room", shared_room, ["add_infer_false", "add_scope_in_filters"])
     r.run("get_all_pagination", get_all_pagination, ["construct"])
     r.run("get", get, ["add_infer_false"])
     r.run("update", update, ["add_infer_false"])
