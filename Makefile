@@ -42,9 +42,27 @@ if command -v python3 >/dev/null 2>&1; then export NEOMEM_REFERENCE_PYTHON="$$(b
 else echo "make: no python3, the embedding reference and Mem0 client tests will skip"; fi;
 endef
 
+# run builds bin/neomem (the binary every other command of the README uses)
+# and runs it, after saying where the API, its docs and Neo4j are and how to
+# get an API key (on stderr; the server logs on stdout).
 .PHONY: run
-run: ## run the server (starts a local Neo4j when NEO4J_URI is not set)
-	@$(call with_neo4j,) $(with_models) go run ./cmd/server
+run: ## build bin/neomem and run the server (starts a local Neo4j when NEO4J_URI is not set)
+	@own_neo4j=$${NEO4J_URI:-}; $(call with_neo4j,) $(with_models) \
+	  go build -o bin/neomem ./cmd/server; \
+	  port=$${NEOMEM_ADDR:-:8080}; port=$${port##*:}; \
+	  { echo "make run: the API is http://localhost:$$port, its docs http://localhost:$$port/docs/"; \
+	    if [ -z "$$own_neo4j" ]; then \
+	      echo "make run: Neo4j Browser is http://localhost:$${NEO4J_HTTP_PORT:-7474}/browser/ (connect to $$NEO4J_URI as neo4j, password $$NEO4J_PASSWORD)"; \
+	    else echo "make run: Neo4j is $$NEO4J_URI"; fi; \
+	    echo "make run: an API key, in another terminal: KEY=\$$(make -s key TENANT=demo)"; } >&2; \
+	  exec bin/neomem
+
+# key creates an admin API key of TENANT and prints it alone on stdout, so
+# KEY=$(make -s key TENANT=acme) keeps it (Neo4j keeps only its hash).
+TENANT ?= demo
+.PHONY: key
+key: ## print a new admin API key of TENANT (default demo): KEY=$(make -s key TENANT=acme)
+	@$(call with_neo4j,) go build -o bin/neomem ./cmd/server && bin/neomem keys create -tenant '$(TENANT)' -admin
 
 .PHONY: test
 test: ## run all tests, integration tests included, against a real Neo4j

@@ -27,29 +27,10 @@ func (s *server) addRelations(c echo.Context, a graph.Audit) (graph.AddResult, e
 	if err := bind(c, &req); err != nil {
 		return graph.AddResult{}, err
 	}
-	bad := checkScopeIDs(req.UserId, req.AgentId, req.RunId)
-	if len(req.Relations) == 0 || len(req.Relations) > 1000 {
-		bad = append(bad, graph.FieldError{Path: "relations", Message: "must hold 1 to 1000 triples"})
-	}
 	triples := make([]graph.Triple, 0, len(req.Relations))
-	for i, t := range req.Relations {
-		p := fmt.Sprintf("relations[%d]", i)
-		for _, f := range []struct{ path, v, rule, msg string }{
-			{p + ".source", t.Source, "required,max=1000", "is required, at most 1000 bytes"},
-			{p + ".target", t.Target, "required,max=1000", "is required, at most 1000 bytes"},
-			{p + ".relationship", t.Relationship, "required,max=256", "is required, at most 256 bytes"},
-			{p + ".source_type", str(t.SourceType), "max=200", "is longer than 200 bytes"},
-			{p + ".target_type", str(t.TargetType), "max=200", "is longer than 200 bytes"},
-		} {
-			if validate.Var(f.v, f.rule) != nil {
-				bad = append(bad, graph.FieldError{Path: f.path, Message: f.msg})
-			}
-		}
+	for _, t := range req.Relations {
 		triples = append(triples, graph.Triple{Source: t.Source, SourceType: str(t.SourceType), Relationship: t.Relationship,
 			Target: t.Target, TargetType: str(t.TargetType)})
-	}
-	if len(bad) > 0 {
-		return graph.AddResult{}, graph.InvalidFields("add relations", bad...)
 	}
 	return s.opt.Engine.AddRelations(c.Request().Context(), scopeOf(c, req.UserId, req.AgentId, req.RunId), triples, a)
 }

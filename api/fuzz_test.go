@@ -38,6 +38,12 @@ package api_test
 // without tools (procedural summaries), so that almost no add ends in a 503
 // at all and the excused ones stay rare and visible in the log.
 //
+// The property test also checks that no out-of-range value is accepted: a
+// request the document refuses (a type, a minimum or maximum, a length, an
+// enum, a required field; fzOracle validates it on the test side) or a lax
+// Mem0 field out of its range (top_k 1–100, threshold 0–1, numbers or
+// numeric strings in Mem0's free-form bodies) must not get a 2xx.
+//
 // Reproduce a run with NEOMEM_PROPERTY_SEED=<seed> (logged) and scale it
 // with NEOMEM_PROPERTY_N=<requests per route> (default 300).
 
@@ -49,6 +55,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math/rand"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -61,6 +68,9 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/neomem/neomem/llm"
 	"github.com/neomem/neomem/llm/llmtest"
@@ -1352,6 +1362,7 @@ func fzEnvInt(t *testing.T, name string, def int64) int64 {
 func TestPropertyRequestDecoding(t *testing.T) {
 	doc, routes := fzLoadRoutes(t)
 	s := fzStart(t, true)
+	oracle := newFzOracle(t)
 	seed := fzEnvInt(t, "NEOMEM_PROPERTY_SEED", 20260501)
 	n := int(fzEnvInt(t, "NEOMEM_PROPERTY_N", 300))
 	t.Logf("seed %d, %d requests for each of %d routes (NEOMEM_PROPERTY_SEED, NEOMEM_PROPERTY_N)", seed, n, len(routes))
@@ -1442,6 +1453,11 @@ func TestPropertyRequestDecoding(t *testing.T) {
 					}
 				}
 				problem, excused := fzCheck(rt, resp)
+				if problem == "" && resp.Status/100 == 2 {
+					if why := oracle.breaks(req); why != "" {
+						problem = "accepted (" + strconv.Itoa(resp.Status) + ") a request with a value out of its range: " + why
+					}
+				}
 				if excused {
 					res.excused++
 					t.Logf("excused (the model was called): %s", fzDescribe(s, req, &resp, nil))
@@ -1491,6 +1507,77 @@ func TestPropertyRequestDecoding(t *testing.T) {
 		}
 	}
 	s.checkModelCalls(t)
+}
+
+// fzOracle says whether a request holds a value out of its range, on the
+// test side: the OpenAPI document (validated here with kin-openapi, as a
+// client-side check would be) and the ranges of the lax fields Mem0's
+// free-form bodies carry.
+type fzOracle struct{ router routers.Router }
+
+func newFzOracle(tb testing.TB) *fzOracle {
+	doc, err := openapi3.NewLoader().LoadFromFile("openapi.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	doc.Servers = nil
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fzOracle{router: router}
+}
+
+// fzLaxRanges are the Mem0 body fields parsed laxly (a number or a numeric
+// string), by operation, with their ranges.
+var fzLaxRanges = map[string]map[string][2]float64{
+	"mem0Search": {"top_k": {1, 100}, "threshold": {0, 1}},
+}
+
+// breaks returns why r holds a value out of its range, or "".
+func (o *fzOracle) breaks(r fzRequest) string {
+	var body io.Reader = http.NoBody
+	if !r.NoBody {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequest(r.Method, "http://oracle"+r.Target, body)
+	if err != nil {
+		return ""
+	}
+	req.Header = r.Header.Clone()
+	route, params, err := o.router.FindRoute(req)
+	if err != nil {
+		return ""
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, SkipSettingDefaults: true}
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt != "application/json" {
+		opts.ExcludeRequestBody = true
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: params, Route: route, Options: opts}); err != nil {
+		return "the document refuses it: " + fzClip(err.Error(), 300)
+	}
+	var m map[string]any
+	if json.Unmarshal(r.Body, &m) != nil {
+		return ""
+	}
+	for field, rng := range fzLaxRanges[route.Operation.OperationID] {
+		var f float64
+		switch v := m[field].(type) {
+		case float64:
+			f = v
+		case string:
+			if f, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+				continue
+			}
+		default:
+			continue
+		}
+		if f < rng[0] || f > rng[1] || field == "top_k" && f != float64(int64(f)) {
+			return fmt.Sprintf("%s %v is outside [%v, %v]", field, m[field], rng[0], rng[1])
+		}
+	}
+	return ""
 }
 
 // ---------------------------------------------------------------------------

@@ -118,16 +118,6 @@ func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
 		in.MemoryType = graph.MemoryType(*req.MemoryType)
 	}
 	var bad []graph.FieldError
-	bad = append(bad, checkScopeIDs(req.UserId, req.AgentId, req.RunId)...)
-	if len(req.Messages) == 0 {
-		bad = append(bad, graph.FieldError{Path: "messages", Message: "at least one message is required"})
-	}
-	if len(req.Messages) > 200 {
-		bad = append(bad, graph.FieldError{Path: "messages", Message: "at most 200 messages"})
-	}
-	if len(str(req.Prompt)) > 8000 {
-		bad = append(bad, graph.FieldError{Path: "prompt", Message: "is longer than 8000 bytes"})
-	}
 	for i, t := range req.Messages {
 		m, fields := turn(i, t)
 		bad = append(bad, fields...)
@@ -145,9 +135,6 @@ func turn(i int, t Turn) (graph.Message, []graph.FieldError) {
 	path := fmt.Sprintf("messages[%d]", i)
 	m := graph.Message{Role: string(t.Role), Name: str(t.Name)}
 	var bad []graph.FieldError
-	if err := validate.Var(m.Role, "oneof=user assistant system"); err != nil {
-		bad = append(bad, graph.FieldError{Path: path + ".role", Message: "must be user, assistant or system"})
-	}
 	parts, ok := t.Content.([]any)
 	if !ok {
 		if one, isObj := t.Content.(map[string]any); isObj {
@@ -209,19 +196,6 @@ func image(url string) (graph.Image, error) {
 		return graph.Image{}, fmt.Errorf("must be an http(s) URL or a base64 data URL")
 	}
 	return graph.Image{URL: url}, nil
-}
-
-func checkScopeIDs(user, agent, run *string) []graph.FieldError {
-	var bad []graph.FieldError
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"user_id", user}, {"agent_id", agent}, {"run_id", run}} {
-		if f.v != nil && validate.Var(*f.v, "max=256") != nil {
-			bad = append(bad, graph.FieldError{Path: f.name, Message: "is longer than 256 bytes"})
-		}
-	}
-	return bad
 }
 
 // ListMemories lists a scope's memories with a cursor.
@@ -375,17 +349,11 @@ func searchResponse(res graph.SearchResponse) SearchResponse {
 func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error) {
 	in := graph.SearchRequest{Scope: scopeOf(c, req.UserId, req.AgentId, req.RunId), Query: req.Query,
 		AsOf: req.AsOf, Explain: req.Explain != nil && *req.Explain, IncludeInvalid: req.IncludeInvalid != nil && *req.IncludeInvalid}
-	bad := checkScopeIDs(req.UserId, req.AgentId, req.RunId)
+	var bad []graph.FieldError
 	if req.TopK != nil {
-		if validate.Var(*req.TopK, "min=1,max=100") != nil {
-			bad = append(bad, graph.FieldError{Path: "top_k", Message: "must be between 1 and 100"})
-		}
 		in.TopK = *req.TopK
 	}
 	if req.Threshold != nil {
-		if validate.Var(*req.Threshold, "gte=0,lte=1") != nil {
-			bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
-		}
 		in.Threshold = *req.Threshold
 	}
 	if req.Filters != nil {

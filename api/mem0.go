@@ -41,15 +41,7 @@ func mem0Body(c echo.Context) (map[string]any, error) {
 // run_id) narrowed by its filters, where the v3 client puts the ids; an OR
 // of them is a shared room (graph.Scope.Select).
 func mem0Scope(c echo.Context, body map[string]any) (scope graph.Scope, filter graph.Filter, bad []graph.FieldError) {
-	get := func(k string) *string {
-		if v, ok := body[k].(string); ok && v != "" {
-			return &v
-		}
-		return nil
-	}
-	user, agent, run := get("user_id"), get("agent_id"), get("run_id")
-	bad = checkScopeIDs(user, agent, run)
-	scope = scopeOf(c, user, agent, run)
+	scope = scopeOf(c, bodyString(body, "user_id"), bodyString(body, "agent_id"), bodyString(body, "run_id"))
 	if raw, ok := body["filters"]; ok && raw != nil {
 		m, isMap := raw.(map[string]any)
 		if !isMap {
@@ -62,6 +54,14 @@ func mem0Scope(c echo.Context, body map[string]any) (scope graph.Scope, filter g
 		filter, scope = f, scope.Select(f)
 	}
 	return scope, filter, bad
+}
+
+// bodyString is a non-empty string field of a free-form body, else nil.
+func bodyString(body map[string]any, k string) *string {
+	if v, ok := body[k].(string); ok && v != "" {
+		return &v
+	}
+	return nil
 }
 
 // Mem0Add is the client's add: messages, scope top-level or in filters,
@@ -101,6 +101,8 @@ func (s *server) Mem0Add(c echo.Context) error {
 				req.Prompt = &p
 			}
 		}
+		// Held to the native route's shape and ranges.
+		bad = append(bad, checkSchema("AddRequest", req)...)
 		if len(bad) > 0 {
 			return addOutcome{}, graph.InvalidFields("add", bad...)
 		}
@@ -108,36 +110,38 @@ func (s *server) Mem0Add(c echo.Context) error {
 	}, renderMem0Add(c))
 }
 
-// Mem0Search is the client's search: scope ids in filters.
+// Mem0Search is the client's search: scope ids at the top or in filters,
+// top_k and threshold as numbers or numeric strings. The body becomes the
+// native search request, held to its shape and ranges, and runs as one.
 func (s *server) Mem0Search(c echo.Context) error {
 	body, err := mem0Body(c)
 	if err != nil {
 		return err
 	}
-	scope, filter, bad := mem0Scope(c, body)
-	q, _ := body["query"].(string)
-	if strings.TrimSpace(q) == "" {
-		bad = append(bad, graph.FieldError{Path: "query", Message: "must be a non-empty string"})
-	}
-	in := graph.SearchRequest{Scope: scope, Query: q, Filter: filter}
-	if k, fe := laxInt(body, "top_k"); fe != nil {
-		bad = append(bad, *fe)
-	} else if k != nil {
-		if *k < 1 || *k > 100 {
-			bad = append(bad, graph.FieldError{Path: "top_k", Message: "must be between 1 and 100"})
+	var bad []graph.FieldError
+	req := SearchRequest{UserId: bodyString(body, "user_id"), AgentId: bodyString(body, "agent_id"), RunId: bodyString(body, "run_id")}
+	req.Query, _ = body["query"].(string)
+	if raw, ok := body["filters"]; ok && raw != nil {
+		if m, isMap := raw.(map[string]any); isMap {
+			req.Filters = &m
+		} else {
+			bad = append(bad, graph.FieldError{Path: "filters", Message: "must be an object"})
 		}
-		in.TopK = *k
 	}
-	if th, fe := laxFloat(body, "threshold"); fe != nil {
+	var fe *graph.FieldError
+	if req.TopK, fe = laxInt(body, "top_k"); fe != nil {
 		bad = append(bad, *fe)
-	} else if th != nil {
-		in.Threshold = *th
 	}
-	if in.Threshold < 0 || in.Threshold > 1 {
-		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
+	if req.Threshold, fe = laxFloat(body, "threshold"); fe != nil {
+		bad = append(bad, *fe)
 	}
+	bad = append(bad, checkSchema("SearchRequest", req)...)
 	if len(bad) > 0 {
 		return graph.InvalidFields("search", bad...)
+	}
+	in, err := searchInput(c, req)
+	if err != nil {
+		return err
 	}
 	res, err := s.opt.Engine.Search(c.Request().Context(), in)
 	if err != nil {

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -22,16 +24,78 @@ import (
 // before any handler runs. What a value means (a filter, a scope, a message
 // with content) is the engine's to check.
 
-// validateRequests returns the middleware that checks requests against the
-// OpenAPI document; a request that breaks it is a 400 listing every bad
-// field by its path.
-func validateRequests() (echo.MiddlewareFunc, error) {
+// document is the OpenAPI document the middleware and checkSchema use.
+var document = sync.OnceValues(func() (*openapi3.T, error) {
 	spec, err := GetSwagger()
 	if err != nil {
 		return nil, err
 	}
 	// Match requests by path whatever host they were sent to.
 	spec.Servers = nil
+	return spec, nil
+})
+
+// checkSchema checks a wire value against the named schema of the document:
+// Mem0's routes take free-form bodies, parse them laxly into the native
+// wire type, and are then held to the same shape and ranges as the native
+// route (one set of rules, in the document).
+func checkSchema(name string, v any) []graph.FieldError {
+	spec, err := document()
+	if err != nil {
+		panic(err) // the document is embedded and checked by tests
+	}
+	ref := spec.Components.Schemas[name]
+	if ref == nil || ref.Value == nil {
+		panic("api: no schema " + name + " in openapi.yaml")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []graph.FieldError{{Path: "body", Message: err.Error()}}
+	}
+	var generic any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return []graph.FieldError{{Path: "body", Message: err.Error()}}
+	}
+	err = ref.Value.VisitJSON(generic, openapi3.MultiErrors())
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		errs = me
+	}
+	var out []graph.FieldError
+	for _, e := range errs {
+		out = append(out, schemaField("body", e))
+	}
+	return out
+}
+
+// schemaField names a schema error by its field path ("messages[0].role").
+func schemaField(path string, err error) graph.FieldError {
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return graph.FieldError{Path: path, Message: err.Error()}
+	}
+	if ptr := se.JSONPointer(); len(ptr) > 0 {
+		path = fieldPath(ptr)
+	}
+	msg := se.Reason
+	if msg == "" {
+		msg = "is invalid"
+	}
+	return graph.FieldError{Path: path, Message: msg}
+}
+
+// validateRequests returns the middleware that checks requests against the
+// OpenAPI document; a request that breaks it is a 400 listing every bad
+// field by its path.
+func validateRequests() (echo.MiddlewareFunc, error) {
+	spec, err := document()
+	if err != nil {
+		return nil, err
+	}
 	router, err := legacy.NewRouter(spec)
 	if err != nil {
 		return nil, fmt.Errorf("openapi router: %w", err)

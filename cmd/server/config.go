@@ -304,27 +304,38 @@ func envName(field string) string {
 	return field
 }
 
-// LogValue masks secrets when the configuration is logged.
+// LogValue masks secrets when the configuration is logged. It names the
+// chat provider and embedder as resolved from the keys and leaves out the
+// settings that are not set (the "models" line then logs the effective
+// models and dimension).
 func (c config) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("addr", c.Addr),
-		slog.String("neo4j_uri", c.Neo4jURI),
-		slog.String("neo4j_username", c.Neo4jUsername),
-		slog.String("neo4j_password", mask(c.Neo4jPassword)),
-		slog.String("neo4j_database", c.Neo4jDatabase),
-		slog.Int("embedding_dims", c.EmbeddingDims),
-		slog.String("llm_provider", c.LLMProvider),
-		slog.String("llm_model", c.LLMModel),
-		slog.String("llm_base_url", c.LLMBaseURL),
-		slog.String("vision_model", c.VisionModel),
-		slog.String("embedder", c.Embedder),
-		slog.String("embedding_model", c.EmbeddingModel),
-		slog.String("gemini_api_key", mask(c.GeminiAPIKey)),
-		slog.String("openai_api_key", mask(c.OpenAIAPIKey)),
-		slog.String("anthropic_api_key", mask(c.AnthropicAPIKey)),
-		slog.String("llm_api_key", mask(c.LLMAPIKey)),
-		slog.String("auth", c.Auth),
-		slog.String("log_level", c.LogLevel),
+	var attrs []slog.Attr
+	str := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	str("addr", c.Addr)
+	str("neo4j_uri", c.Neo4jURI)
+	str("neo4j_username", c.Neo4jUsername)
+	str("neo4j_password", mask(c.Neo4jPassword))
+	str("neo4j_database", c.Neo4jDatabase)
+	str("llm_provider", chatProvider(c))
+	str("llm_model", c.LLMModel)
+	str("llm_base_url", c.LLMBaseURL)
+	str("vision_model", c.VisionModel)
+	str("embedder", embedderProvider(c))
+	str("embedding_model", c.EmbeddingModel)
+	if c.EmbeddingDims > 0 {
+		attrs = append(attrs, slog.Int("embedding_dims", c.EmbeddingDims))
+	}
+	str("gemini_api_key", mask(c.GeminiAPIKey))
+	str("openai_api_key", mask(c.OpenAIAPIKey))
+	str("anthropic_api_key", mask(c.AnthropicAPIKey))
+	str("llm_api_key", mask(c.LLMAPIKey))
+	str("auth", c.Auth)
+	str("log_level", c.LogLevel)
+	attrs = append(attrs,
 		slog.Duration("lease_ttl", c.LeaseTTL),
 		slog.Int("workers", c.Workers),
 		slog.Duration("idempotency_ttl", c.IdempotencyTTL),
@@ -332,6 +343,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("startup_timeout", c.StartupTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 	)
+	return slog.GroupValue(attrs...)
 }
 
 // AuthDisabled reports whether requests need no API key.

@@ -13,15 +13,16 @@ import (
 )
 
 // runKeys is the `neomem keys` subcommand: create, list and revoke API keys,
-// each bound to one tenant. The secret is printed once, at creation; Neo4j
-// keeps only its hash.
-func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// each bound to one tenant. The secret is printed once, at creation, alone
+// on stdout (KEY=$(neomem keys create …) keeps it; the rest goes to
+// stderr); Neo4j keeps only its hash.
+func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	usage := errors.New("usage: neomem keys create -tenant T [-name N] [-admin] | list -tenant T | revoke -tenant T -id ID")
 	if len(args) == 0 {
 		return usage
 	}
 	fs := flag.NewFlagSet("neomem keys "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(stderr)
 	tenant := fs.String("tenant", "", "tenant the key is bound to")
 	name := fs.String("name", "", "a label for the key")
 	admin := fs.Bool("admin", false, "an admin key (may reset its tenant and manage keys)")
@@ -51,7 +52,8 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created key %s for tenant %s (admin: %v)\n%s\nStore it now: it is not shown again.\n", k.ID, k.Tenant, k.Admin, secret)
+		fmt.Fprintf(stderr, "created key %s for tenant %s (admin: %v); store it now, it is not shown again\n", k.ID, k.Tenant, k.Admin)
+		fmt.Fprintln(stdout, secret)
 	case "list":
 		keys, err := store.APIKeys(ctx, *tenant)
 		if err != nil {
@@ -71,7 +73,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		if err := store.RevokeAPIKey(ctx, *tenant, *id); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "revoked key %s\n", *id)
+		fmt.Fprintf(stderr, "revoked key %s\n", *id)
 	default:
 		return usage
 	}

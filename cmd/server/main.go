@@ -32,7 +32,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "neomem:", err)
 		os.Exit(1)
 	}
@@ -40,10 +40,11 @@ func main() {
 
 // run starts the server and blocks until ctx is done, then shuts down
 // gracefully. Tests call it with NEOMEM_ADDR=127.0.0.1:0; the address actually
-// bound is logged as "listening" with addr=...
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// bound is logged as "listening" with addr=... The log goes to stdout; a
+// subcommand prints its result to stdout and everything else to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "keys" {
-		return runKeys(ctx, args[1:], getenv, stdout)
+		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	}
 	// "worker" runs asynchronous adds only, without the HTTP API: the
 	// scale-out role of the same binary.

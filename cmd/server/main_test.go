@@ -83,7 +83,7 @@ func startArgs(t *testing.T, args []string, getenv func(string) string) *server 
 	pr, pw := io.Pipe()
 	s := &server{done: make(chan error, 1), stop: cancel}
 	go func() {
-		err := run(ctx, args, getenv, pw)
+		err := run(ctx, args, getenv, pw, io.Discard)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		s.done <- err
 	}()
@@ -238,7 +238,7 @@ func TestServerStopsOnDimensionMismatch(t *testing.T) {
 	// An embedder that really produces 768 dimensions passes the probe and
 	// then meets the 384-dimension index.
 	_, base := fakeModels(t, 768)
-	err := run(context.Background(), nil, env(t, map[string]string{"NEOMEM_EMBEDDING_DIMS": "768", "NEOMEM_EMBEDDING_BASE_URL": base}), io.Discard)
+	err := run(context.Background(), nil, env(t, map[string]string{"NEOMEM_EMBEDDING_DIMS": "768", "NEOMEM_EMBEDDING_BASE_URL": base}), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "DROP INDEX") || !strings.Contains(err.Error(), "NEOMEM_EMBEDDING_DIMS") {
 		t.Fatalf("run with 768 dimensions = %v, want a message saying what to do", err)
 	}
@@ -246,7 +246,7 @@ func TestServerStopsOnDimensionMismatch(t *testing.T) {
 
 func TestServerFailsFastOnWrongPassword(t *testing.T) {
 	begin := time.Now()
-	err := run(context.Background(), nil, env(t, map[string]string{"NEO4J_PASSWORD": "wrong-password"}), io.Discard)
+	err := run(context.Background(), nil, env(t, map[string]string{"NEO4J_PASSWORD": "wrong-password"}), io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("run with a wrong password succeeded")
 	}
@@ -261,7 +261,7 @@ func TestServerUnreachableNeo4j(t *testing.T) {
 		return map[string]string{"NEO4J_URI": "bolt://127.0.0.1:1", "NEOMEM_STARTUP_TIMEOUT": "2s", "NEOMEM_ADDR": "127.0.0.1:0",
 			"NEOMEM_EMBEDDER": "openai-compatible", "NEOMEM_EMBEDDING_MODEL": "hash", "NEOMEM_EMBEDDING_DIMS": "384",
 			"NEOMEM_EMBEDDING_BASE_URL": base}[k]
-	}, io.Discard)
+	}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 2s") {
 		t.Fatalf("run against a closed port = %v", err)
 	}
@@ -295,6 +295,30 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("loadConfig(%v) = %v, want an error naming %s", tt.env, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestConfigLogShowsResolvedModels: the first log line names the chat
+// provider and embedder resolved from the keys, and no setting that is not
+// set (no embedder="" or embedding_dims=0 before the real ones).
+func TestConfigLogShowsResolvedModels(t *testing.T) {
+	c, err := loadConfig(func(k string) string { return map[string]string{"NEOMEM_LOG_FORMAT": "json"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	newLogger(&b, c).Info("starting neomem", "config", c)
+	var line struct{ Config map[string]any }
+	if err := json.Unmarshal([]byte(b.String()), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Config["embedder"] != "local" || line.Config["llm_provider"] != "none" {
+		t.Errorf("logged embedder %v and llm_provider %v, want local and none", line.Config["embedder"], line.Config["llm_provider"])
+	}
+	for k, v := range line.Config {
+		if v == "" || v == 0.0 && k == "embedding_dims" {
+			t.Errorf("logged an unset setting: %s=%v", k, v)
+		}
 	}
 }
 
@@ -339,7 +363,7 @@ func logsOf(t *testing.T, getenv func(string) string) string {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, getenv, pw); pw.Close() }()
+	go func() { done <- run(ctx, nil, getenv, pw, io.Discard); pw.Close() }()
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		buf.Write(sc.Bytes())
@@ -408,7 +432,7 @@ func TestServerModelConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run(context.Background(), nil, env(t, tt.env), io.Discard)
+			err := run(context.Background(), nil, env(t, tt.env), io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run = %v, want an error naming %s", err, tt.want)
 			}
@@ -419,23 +443,31 @@ func TestServerModelConfigErrors(t *testing.T) {
 func TestKeysSubcommand(t *testing.T) {
 	getenv := env(t, nil)
 	tenant := testcontainers.Tenant(t)
-	var out strings.Builder
-	if err := run(context.Background(), []string{"keys", "create", "-tenant", tenant, "-name", "ci", "-admin"}, getenv, &out); err != nil {
+	var out, errOut strings.Builder
+	if err := run(context.Background(), []string{"keys", "create", "-tenant", tenant, "-name", "ci", "-admin"}, getenv, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(out.String(), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[1], "nm_") {
-		t.Fatalf("create printed %q", out.String())
+	// The key alone on stdout, so KEY=$(neomem keys create …) works.
+	key := strings.TrimSuffix(out.String(), "\n")
+	if !strings.HasPrefix(key, "nm_") || strings.ContainsAny(key, " \n") {
+		t.Fatalf("create printed %q on stdout, want the key alone", out.String())
 	}
-	id := strings.Fields(lines[0])[2]
+	fields := strings.Fields(errOut.String())
+	if len(fields) < 3 || fields[0] != "created" {
+		t.Fatalf("create printed %q on stderr", errOut.String())
+	}
+	id := fields[2]
+	if !strings.Contains(key, id) {
+		t.Fatalf("stderr names key %s, stdout printed %s", id, key)
+	}
 	out.Reset()
-	if err := run(context.Background(), []string{"keys", "list", "-tenant", tenant}, getenv, &out); err != nil || !strings.Contains(out.String(), id) {
+	if err := run(context.Background(), []string{"keys", "list", "-tenant", tenant}, getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), id) {
 		t.Fatalf("list = %q, %v", out.String(), err)
 	}
-	if err := run(context.Background(), []string{"keys", "revoke", "-tenant", tenant, "-id", id}, getenv, &out); err != nil {
+	if err := run(context.Background(), []string{"keys", "revoke", "-tenant", tenant, "-id", id}, getenv, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(context.Background(), []string{"keys", "bogus"}, getenv, &out); err == nil {
+	if err := run(context.Background(), []string{"keys", "bogus"}, getenv, &out, &errOut); err == nil {
 		t.Fatal("unknown keys subcommand accepted")
 	}
 }
