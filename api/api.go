@@ -122,6 +122,14 @@ type Options struct {
 	ReadyTimeout   time.Duration
 	RequestTimeout time.Duration
 	BodyLimit      string
+	// MCP, when set, serves the Model Context Protocol at /mcp, behind the
+	// same API-key authentication; the request's context carries the key
+	// (graph.KeyFromContext).
+	MCP http.Handler
+	// Browser, when set, serves Neo4j Browser's style and guide under
+	// /browser/: public (they hold no data) and readable from any origin,
+	// as Neo4j Browser fetches them cross-origin.
+	Browser http.Handler
 }
 
 // New returns the HTTP handler with every route registered.
@@ -147,6 +155,12 @@ func New(opt Options) *echo.Echo {
 	RegisterHandlers(e, s)
 	e.GET("/openapi.json", serveSpec)
 	docs(e)
+	if opt.MCP != nil {
+		e.Any("/mcp", echo.WrapHandler(opt.MCP))
+	}
+	if opt.Browser != nil {
+		e.Any("/browser/*", echo.WrapHandler(http.StripPrefix("/browser", opt.Browser)))
+	}
 	return e
 }
 

@@ -166,11 +166,12 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			// Public routes, and paths no route matches (the router answers
 			// 404; the routes are public in /openapi.json anyway).
-			if publicPaths[c.Request().URL.Path] || c.Path() == "" || strings.HasPrefix(c.Request().URL.Path, "/docs") {
+			path := c.Request().URL.Path
+			if publicPaths[path] || c.Path() == "" || strings.HasPrefix(path, "/docs") || strings.HasPrefix(path, "/browser/") {
 				return next(c)
 			}
 			if opt.AuthDisabled {
-				c.Set(principalKey, graph.APIKey{Tenant: opt.DefaultTenant, ID: "auth-disabled", Admin: true})
+				actAs(c, graph.APIKey{Tenant: opt.DefaultTenant, ID: "auth-disabled", Admin: true})
 				return next(c)
 			}
 			key := keyOf(c.Request())
@@ -184,7 +185,7 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 					c.Response().Header().Set("Retry-After", strconv.Itoa(int(1/failureRate)))
 					return echo.NewHTTPError(http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
 				}
-				c.Set(principalKey, p)
+				actAs(c, p)
 				return next(c)
 			}
 			if guard.knownBad(key, now) {
@@ -200,10 +201,17 @@ func authenticate(opt Options) echo.MiddlewareFunc {
 				return err
 			}
 			guard.succeeded(key, p, now)
-			c.Set(principalKey, p)
+			actAs(c, p)
 			return next(c)
 		}
 	}
+}
+
+// actAs binds the request to key: in echo's context for the handlers, and
+// in the request's context for handlers mounted beside them (MCP).
+func actAs(c echo.Context, key graph.APIKey) {
+	c.Set(principalKey, key)
+	c.SetRequest(c.Request().WithContext(graph.ContextWithKey(c.Request().Context(), key)))
 }
 
 func principal(c echo.Context) graph.APIKey {

@@ -268,9 +268,9 @@ func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 	}
 	switch {
 	case q.TopK == 0:
-		q.TopK = DefaultTopK
-	case q.TopK < 0 || q.TopK > MaxTopK:
-		bad = append(bad, graph.FieldError{Path: "top_k", Message: fmt.Sprintf("must be between 1 and %d", MaxTopK)})
+		q.TopK = graph.DefaultTopK
+	case q.TopK < 0 || q.TopK > graph.MaxTopK:
+		bad = append(bad, graph.FieldError{Path: "top_k", Message: fmt.Sprintf("must be between 1 and %d", graph.MaxTopK)})
 	}
 	if q.Threshold < 0 || q.Threshold > 1 {
 		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
@@ -282,7 +282,7 @@ func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 	q.VectorWeight, q.TextWeight, q.RRFK = f.VectorWeight, f.TextWeight, f.K
 	switch {
 	case q.RelationLimit == 0:
-		q.RelationLimit = defaultRelations
+		q.RelationLimit = graph.DefaultRelations
 	case q.RelationLimit < 0 || q.RelationLimit > MaxPageSize:
 		bad = append(bad, graph.FieldError{Path: "relation_limit", Message: fmt.Sprintf("must be between 1 and %d", MaxPageSize)})
 	}

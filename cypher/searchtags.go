@@ -11,13 +11,6 @@ import (
 	"github.com/neomem/neomem/graph"
 )
 
-// Search defaults and bounds.
-const (
-	DefaultTopK      = 10
-	MaxTopK          = 100
-	defaultRelations = 50
-)
-
 // searchTags returns the tokens that tag a node with its tenant and scope
 // ids in the full-text indexes ("t…", "u…", "a…", "r…": hex of a hash, so
 // the analyzer keeps each one token whatever the id contains). A full-text

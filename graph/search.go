@@ -2,6 +2,16 @@ package graph
 
 import "time"
 
+// Search defaults and bounds, the engine's (the API document states the
+// same).
+const (
+	DefaultTopK = 10
+	MaxTopK     = 100
+	// DefaultRelations is how many relations a search returns, and how
+	// many existing relations an add shows the model for its decisions.
+	DefaultRelations = 50
+)
+
 // SearchRequest is one search: the query, the caller's filter, and how to
 // rank and cut the results. The engine embeds the query (Vector) and fills
 // the fusion settings from its configuration before the store runs it.

@@ -103,7 +103,7 @@ func (c *Config) defaults() {
 		c.EntityMinScore = 0.95
 	}
 	if c.RelationLimit <= 0 {
-		c.RelationLimit = 50
+		c.RelationLimit = graph.DefaultRelations
 	}
 
 	if c.LeaseTTL <= 0 {

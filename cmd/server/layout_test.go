@@ -32,10 +32,14 @@ var layout = map[string]struct {
 	"cypher":       {internal: []string{"graph", "vector"}, external: []string{"github.com/neo4j/neo4j-go-driver/v5"}},
 	"api": {internal: []string{"graph"}, external: []string{"github.com/labstack/echo/v4", "github.com/go-playground/validator/v10",
 		"github.com/oapi-codegen/runtime", "github.com/getkin/kin-openapi", "github.com/swaggo/files/v2", "golang.org/x/time/rate"}},
-	"testcontainers":  {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
-	"cmd/server":      {internal: []string{"*"}, external: []string{"*"}},
-	"cmd/fakellm":     {internal: []string{"llm", "llm/llmtest", "vector", "vector/local"}},
-	"cmd/benchsearch": {internal: []string{"*"}, external: []string{"*"}},
+	"testcontainers":        {external: []string{"github.com/neo4j/neo4j-go-driver/v5", "github.com/testcontainers/testcontainers-go"}},
+	"testcontainers/neomem": {internal: []string{"testcontainers"}},
+	"client":                {external: []string{"github.com/oapi-codegen/runtime"}},
+	"browser":               {},
+	"mcp":                   {internal: []string{"graph"}, external: []string{"github.com/modelcontextprotocol/go-sdk", "github.com/google/jsonschema-go"}},
+	"cmd/server":            {internal: []string{"*"}, external: []string{"*"}},
+	"cmd/fakellm":           {internal: []string{"llm", "llm/llmtest", "vector", "vector/local"}},
+	"cmd/benchsearch":       {internal: []string{"*"}, external: []string{"*"}},
 }
 
 // adapters are the llm/<provider> packages: each may import llm, graph,
