@@ -153,10 +153,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Warn("AUTHENTICATION IS DISABLED: every request acts as an admin of tenant "+cfg.DefaultTenant+
 				"; never expose this server (NEOMEM_AUTH=disabled)", "tenant", cfg.DefaultTenant)
 		}
-		handler = api.New(api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: store,
+		opts := api.Options{Logger: log, Checker: readiness{store}, Engine: engine, Store: store,
 			Auth: store, Keys: store, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
 			RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
-			Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}})
+			Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}}
+		handler = api.New(opts)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
