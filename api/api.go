@@ -71,6 +71,7 @@ type Store interface {
 	History(ctx context.Context, scope graph.Scope, id string) ([]graph.Event, error)
 	Entities(ctx context.Context, scope graph.Scope, limit int) ([]graph.Entity, error)
 	GetEntity(ctx context.Context, scope graph.Scope, id string) (graph.Entity, error)
+	DeleteEntity(ctx context.Context, scope graph.Scope, id string, audit graph.Audit) (int, error)
 	Relations(ctx context.Context, scope graph.Scope, q graph.RelationQuery) ([]graph.Relation, error)
 	CountMemories(ctx context.Context, scope graph.Scope, filter graph.Filter) (int, error)
 	Scopes(ctx context.Context, tenant string, limit int) ([]graph.ScopeSummary, error)

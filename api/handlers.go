@@ -447,6 +447,15 @@ func (s *server) GetEntity(c echo.Context, id ID) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// DeleteEntity deletes an entity of the key's tenant with its relations.
+func (s *server) DeleteEntity(c echo.Context, id ID) error {
+	return idempotent(s, c, func(a graph.Audit) (int, error) {
+		return s.opt.Store.DeleteEntity(c.Request().Context(), scopeOf(c, nil, nil, nil), id, a)
+	}, func(n int) error {
+		return c.JSON(http.StatusOK, Deleted{Message: fmt.Sprintf("deleted the entity and %d relations", n), Deleted: 1 + n})
+	})
+}
+
 // ListRelations lists a scope's relations.
 func (s *server) ListRelations(c echo.Context, p ListRelationsParams) error {
 	q := graph.RelationQuery{AsOf: p.AsOf}

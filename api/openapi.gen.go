@@ -697,6 +697,9 @@ type ServerInterface interface {
 	// ListEntities A scope's entities
 	// (GET /entities)
 	ListEntities(ctx echo.Context, params ListEntitiesParams) error
+	// DeleteEntity Delete an entity with its relations (each keeps a DELETE event; memories that mention it stay)
+	// (DELETE /entities/{id})
+	DeleteEntity(ctx echo.Context, id ID) error
 	// GetEntity One entity with its current relations
 	// (GET /entities/{id})
 	GetEntity(ctx echo.Context, id ID) error
@@ -842,6 +845,22 @@ func (w *ServerInterfaceWrapper) ListEntities(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListEntities(ctx, params)
+	return err
+}
+
+// DeleteEntity converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteEntity(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteEntity(ctx, id)
 	return err
 }
 
@@ -1549,6 +1568,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/search", wrapper.Search, options.OperationMiddlewares["search"]...)
 	router.POST(options.BaseURL+"/reset", wrapper.Reset, options.OperationMiddlewares["reset"]...)
 	router.GET(options.BaseURL+"/entities", wrapper.ListEntities, options.OperationMiddlewares["listEntities"]...)
+	router.DELETE(options.BaseURL+"/entities/:id", wrapper.DeleteEntity, options.OperationMiddlewares["deleteEntity"]...)
 	router.GET(options.BaseURL+"/entities/:id", wrapper.GetEntity, options.OperationMiddlewares["getEntity"]...)
 	router.GET(options.BaseURL+"/relations", wrapper.ListRelations, options.OperationMiddlewares["listRelations"]...)
 	router.POST(options.BaseURL+"/relations", wrapper.AddRelations, options.OperationMiddlewares["addRelations"]...)
@@ -1637,41 +1657,41 @@ var swaggerSpec = []string{
 	"E4nwem9/F36nasZzVc49hhUQasRsfG8Y3uohjA27kImOqTSiDGJCYPrbhEu1O2JlvnYYMOQppkEtExgM",
 	"dvd2B6YtwCqfYBi82h3svgps34gxB/168d35S9ooGfk5joNhoIPoo6oSXh/G/Ox3R6tb+m5WUHsfK+4s",
 	"xjrXuNWONBrnxzOAmNCUqsb4YS34Woi+VoRf2kVqDCbuDwYdQ4mbDSPWmmI984haARSk2Q3MZQeEf9Xy",
-	"mLUhxzCQeZoSHToHB+X0WklwfUNJflOSa+WBX1AdVa2+T4oQ1/XchZL5NhDygRWrWcVDlQQnjFCFlPeb",
-	"MrxmzC8GsVWlsxOtrnnm6bBqNmhDp764DWzaUrGv7qt97VhCz3VYhuCaVkMoe1ZDsC2rO0Zda0KIsrv2",
-	"odi/y7hQrYg/Mpc/aon4oVTaZvrm7iWLl5nBM1zdJLzm/Nrkuon2GG5RyQCRcHpotugVLUGlo0EFzGwL",
-	"XliqorCSuB2rlsrESpvcGH/+RzNHi426kHLtes+ohJSwOZisS9ubAjrs1puG3Xrzfe1WmfZq0SnSXd+u",
-	"1SpWhV7BNEZZLGnsHc18Bs/mus1vGZZy4VkrU/3qrj8l6mwysQVxprNISpAoblDCrxcXZ7uNKD4Yfv5S",
-	"x84JvUFThjfw0bRQeRmXHvhs/2Wh85x//ROP59vQMM03Utw/IQ7LNlIPFn/XnvctkUDdTdvgQbuhtm3W",
-	"qABlihuH/Bp1xFGE1AxvgcZGl01QByYoTeD11jxqPQ0d5pjwAO+oVNJGNxFnk4RGyqm+a5zLdiqWM6Nr",
-	"03Az9C7NpD4zeWuzqC1ico1z20Bl50lNiFybKH08we0RoMqqmNDZDjqllC2QvfxOmmjQEbHe9msHP1tm",
-	"Yo29pBJcnSeEohJo1JctX5mcrCru1izjKm18UoTSMM6Vs674R04SqyElJhgpCb2D08MQPpyHQNnO0D0t",
-	"//3bKPhwPgqG8PnbqCg0mewtSWiEI23Smt+P+XikHSywIEkYczUzR5cv3OF24YDNbaiqGdtmOjWAAie5",
-	"xBh6rweDHR2y2zWA4Y0J91OulV5qX9JhHMlrLb/hAv/bcd2DJHlfNWz/UD7AihuL9wwtuwvnBgVNFwkU",
-	"59BDQWTuxnp8nkOWCzNh7PEcWkqqT+ogFBPVHvn9ld9aT+hWhwtuInobMmv3dIk7l6cx9t/qXZO+sbLW",
-	"IwoSJFKZ7AqNd/TuziHYtnxqzU4ZSlB8Weo2FrrEmIy6yJXOdY+AnBGBMQjO051lsTmhUv0FJOap8z0t",
-	"W7gW2JZXWr3Z2/dUY/wrLbY//DBCW2sDbgkZM9PS8XhR1axYSOOLagQ4BJ7EKJVNMIdFYt+h3nSB+vyh",
-	"gziu8fVTeES1F1U9sy/UmFJu8XaL+euYWj26P9jfbuqoHL/1ncDQSM5ZNCwPUlUsindsvYWMJwk0+v+L",
-	"Mdr7rUSJcVypwongqWdQvemWlWm5yjfzuRnvi7b7JxQ7N8m+jNzDmnV8vbe/AXK2ZU1JvT5qilM97XcX",
-	"volUZC7fluUMcxf3VmjqNnYpk/McSLYtRf54wsKoTabndZe+Zd1tfXOPW/TRqWiH6V6R0OACaq+t2nlg",
-	"KjQMstyDddusUEP89rVmsx/imRVnN8FdJ+02CP/Mcmm7b+vlToV3SnuifS6g6DGBnsCIixhjoAxqEruu",
-	"rC5pyr5boDV3ZhHuRqsfK8prtbo1xriXu928hHdQbMPklMUTqWMLXgpw04t5RAHDdY50YNxeX4lrzSH9",
-	"sgF4gzKB26FoMDgTPEU1w9wxne2K7U5Q1p4p4DHMZftjWmE7t5efUEFUE0wewM32hkneDF49z5an5hUe",
-	"dtsOfJZrQM/2CpXDPKGR87LpwAzdgBloKioqja7e1kL/ee0FfT98pd8G94svGy7btfPcvgluvcjMNtV7",
-	"F+oc/niCOO8fvLGhMX3RoopLbtxulahctnKkcpZogbHvpjJ5yVsqcaczoqxLwZOFlAsvjv4BY8tbIk3H",
-	"lkK2lR4B008nlcgjlesAUZkWc1sa5rkpsZycvK9V+NwAlHaGU+22YAzjOWhxKJWaxI6S17m5/J1TnbYY",
-	"+ZQJT1sB4BNPUcpfnajmTP14sxMiT8T8zUmoZ2b7hdkXr/U3gyU2vbtNLWVeoJdwqb3DMltRNFtWiosI",
-	"ntsv09C8ZJwhWENgSHez1x9rUeh3ZS/K99FYLnkiQlZvvXn28K49acK308miYXPN6EMwCL909aoecW0d",
-	"2srumMGOqXQvvxkE2nf3htwlsmxg/P8k2QZJbCS/kiRObspWx64wdqD9WPnE2ahBW569LDnJrWPMlIxs",
-	"43/dRLywpS3pCluyKGvJDjzquNfmBTox+dfpbjSIzBKidEgwhCkqKF56tiz9D4v3b/aqlMsq1V7WwH/w",
-	"/rdGl2HP1UjP5mrGGQjMBDSGfszvA8mdrf6Qzpfvn7rfpgxbprgkSWIqvkVtulDz7SLbzOatx1/LzOUj",
-	"iztSQtk1xr4fcnqu8uV3IoZPBXRpxO9f59gyGop3WDxeDXZ4Tk/qNP0DlSq27RMUaF1Ha7jsebfN/z9U",
-	"AmhgclbCvUWHIKNs2o3uM23mnthX/VCME7d1Y1bpBiKBi6lxITPB7c/ibRnRGifWi404s7kkLrQPQZKk",
-	"zf7t16acNJPc979p67WuISwnn3zmsPnrfO4dau2/z7c4jD51/nHOvFPo3k3c68raN1n1opC/pldkA5w+",
-	"mJyg/cE2/ZULbIALHda0scirpvftT4s5E+51vL19maStLXPvYX1oesFLSf/EbVYBniYLUWmN++8US2+z",
-	"Z23R49EueGhWNxnpzPwiqNZ6NQKtYDMSxytY7SCOg+cg0I/e0rZN2pk30brAKZagePYywRtMbL9N0aO7",
-	"hpawKfQVFHzSPPr3I+J3TKI3iGlpUKdnNwmblfXqVSifv2iFW7zcxP7n3l/y+YtWkmYiyyn6XCTBMOhr",
-	"L+1/AwAA//8=",
+	"mLUhxzCQeZoSHToHB+X0WklwfUNJflOSq9rel9nA9skfVQ2/T4SWoh/fgxN3aRvosEtphe4mlI3yoUqr",
+	"Vee2Qw9JNINrxEzrIKcITAHzbdm4aoXdZUa1CpCKzHf0Ab2y9Auqp8dgo3u8i7Xm28DkB4ZLOHRKrcJl",
+	"cL+p4tAC/sUwaFUxblVRGq2uCenpsGo2aEOnvrgNbNqSu69+rmOWWELPdaqG4Jp/Qyh7f0Owrb87xuxZ",
+	"Zi66lB+K/buMC9WK+CNz+aPWLD+UadhMb9+9ZPEyM3iG1JuE15xfewOAiZoZblFZA5Fwemi26JUKp3DY",
+	"qICZbWUMS5UeVhK3Y9V7maBqkxsTF/1oZn2x4RlSrkOYGZWQEjYHk71qe+NCh/1/07D/b76v/S/Thy06",
+	"Rbrr27X+xarQK5jGKIsljb2jmc/g2Vy3eULDUi7MbWWqX931p0SdTcq2IM50aEkJEsUNSvj14uJst5EN",
+	"CYafv9Sxc0Jv0LQzGPhoWqi8jEsPfLaPtdB5Lk75icfzbWiY5ps97p8Qh2U7rgeLv2un5pZIoO6mbfCg",
+	"3dC4XMZqAGWKm8DmGnXkVqQmGN4CjY0um6AO8FCaAPZtzVvT4aLxvPCOSiVtlBhxNklopJzqu8a5bKdi",
+	"OXu7Ng03Q+/SbO8zk7c209siJtc4t41odi7XpBpqk7mPJ7g9AlTZKZOCsANjKWULZC+/kyaqdkSst09X",
+	"kYlHWRp7SSW4elkIRUXVqC9bBjS5bVXcrVnGVSz5pEhJwDhXzrriHzlJrIaUmGCkJPQOTg9D+HAeAmU7",
+	"Q/e0/Pdvo+DD+SgYwudvo6JgZ7LgJKERjrRJa34/5uORdrDAgiRhzNXMHF2+cIfbhQM2tyG/ZmybMdYA",
+	"CpzkEmPovR4MdoZA3BrA8MakTVKulV5qX3ZiHMlrLb+hN5w7SJL3VeP7D+UDrLixeF/TsrtwblDQdJFA",
+	"cQ49FETmbjzK5zlkuTCT2h7PoaU0/aQOQkck/Cu/tZ7QrQ4X4q3HxTYB6vJdxv5bvWvSYFbWekRBgkQq",
+	"k6WicT3o3bZ8as1OmY62+bLUbSx0iTEZdZErneseATkjAmMQnKc7y2JzQqX6C0jMU+fNWrZwrcQtrwZ7",
+	"s7fvqWr5V1psI/lhhLbWTt0SMmamNebxoqpZsZDGF9UodQg8iVEqm6gPiwKJQ73ppvX5QwdxXOPrp/CI",
+	"ai/8emZfqDHt3eLtFnPsMbV6dH+wv93UUTnG7DuBoZGcs2hYHqSq/BTvKnsLGU8SaMxRFOPI91uJEuO4",
+	"UoUTwVPPwH/TLVsza/y+GF94QrFzbwTozhq/3tvfADlbyzLX68ymyNfTfnfhm0hF5vJtWRYyd3Fvpasz",
+	"sfwcSLatWf54wsKoTabntaG+Zd1tfXOPW/TRqWiH6V6R0OACaq//2nlgKjQMstyDddv0UUP89rVms6/k",
+	"mRVnN8FdR/I2CP/Mcmm7mOtlY4V3SnuifS6g6NWBnsCIixhjoAxqEruurC5pyr5boDV3ZhHuRtQfK8pr",
+	"tQw2xuGXuwa9hHdQbMPklMUTqWMLXgpw04t5RAHDdeB0YNxeX4lrzSH9spF6gzKB26Fo1DgTPEU1w9wx",
+	"ne0u7k5Q1p4p4DHMZfuMWmE7t5efUEFUk2AewM32hkneDF49z5an5lUodtsOfJZrQM/2XJVDUaGR87J5",
+	"wwwvgRkMKyoqje7o1oaJ89qLDn/4jgkb3C++tLlse89z+0a99SIzO5zgXahziOYJ4rx/8AaRxhRLiyou",
+	"uXG7VaJaE0ThSOUs0QJj3/Fl8pK3VOJOZ0RZl4InCykXXsD9A8aWt0SazjeFbCs9AqYvUSqRRyrXAaIy",
+	"rfq2NMxzU2I5OXlfq/C5QTLtDKfabcEYxnPQ4lAqNYkdJa9zc/k7pzptMfIpE562AsAnnqKUvzpRzev6",
+	"8WYnbZ6I+ZsTZc/M9gszRF7rbwZ0bHp3m1rKvIgw4VJ7h2W2omharRQXETy3X6aheVk7Q7CGwJDuZq8/",
+	"1qLQ78pelO/1sVzyRISs3h707OFde9KEb6eTRcPmmvqHYBB+6epVPeLaOrSV3TEDMlPpXiI0CLTv7g25",
+	"S2TZwPj/SbINkthIfiVJnNyULaNdYexA+7HyibNRg7Y8e1lyklvHmCkZ2QGKuol4YUtb0hW2ZFHWkh14",
+	"1HGvzQt0YvKv091oEJklROmQYAhTVFC8PG5Z+h8W79/sVSmXVaq9rIH/4P1vjS7DnquRns3VjDMQmAlo",
+	"DE+Z31mSO1v9QaIv3z91v00ZtkxxSZLEVHyL2nSh5ttFtpnNW4+/lpnLRxZ3pISya4x9P4j1XOXL70QM",
+	"nwro0ojfv86xZTQU7wJ5vBrs8Jye1Gn6BypVbNsnKNC6jtZw2fNum/9/qATQwOSshHuLDkFG2bQb3Wfa",
+	"zD2xr/qhGMtu68as0g1EAhdT40JmgtufF9wyojVOrBcbcWZzSVxoH4IkSZv9269Ni2kmue9/09ZrXUNY",
+	"Tj75zGHzVw7du+jaf+dwcah/6vzjnHmn+b2buNe+tW+y6oUrf02vyAY4fTA5QfvDd/orF9gAFzqsaWOR",
+	"V03v258Wcybc63h7+zJJW1vm3sP60PSCl5L+idusAjxNFqLSGvffKZbeZs/aosejXfDQrG4y0pn5ZVWt",
+	"9WoEWsFmJI5XsNpBHAfPQaAfvaVtm7Qzb/R1gVMsQfHsZYI3mNh+m6JHdw0tYVPoKyj4pHn070fE75hE",
+	"bxDT0qBOz24SNivr1StlPn/RCrd4SYz9z70H5vMXrSTNRJZT9LlIgmHQ117a/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

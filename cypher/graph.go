@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
 	"github.com/neomem/neomem/graph"
 )
 
-// This file holds the reads of the entity–relationship graph and the record
-// mapping of entities and relations shared by Candidates and Apply.
+// This file holds the reads of the entity–relationship graph, the delete of
+// one entity, and the record mapping of entities and relations shared by
+// Candidates and Apply.
 
 // entityMap projects the entity e without its embedding.
 const entityMap = `e {.id, .tenant, .user_id, .agent_id, .run_id, .name, .key, .type, .aliases,
@@ -234,4 +237,69 @@ func (s *Store) GetEntity(ctx context.Context, scope graph.Scope, id string) (gr
 	v, _ := recs[0].Get("e")
 	p, _ := v.(map[string]any)
 	return entityFromMap(p), nil
+}
+
+// deleteEntity locks the entity, records a DELETE event for it and for each
+// relation it takes with it (the relations' history stays), and deletes it;
+// memories that mentioned it stay.
+const deleteEntity = `
+MATCH (e:__Entity__ {id: $id})
+WHERE {{scope e}}
+SET e.updated_at = $now
+WITH e
+OPTIONAL MATCH (e)-[r]-(o:__Entity__)
+WHERE type(r) <> 'MENTIONS'
+WITH e, collect(DISTINCT {id: r.id, old: CASE WHEN startNode(r) = e THEN e.name + ' ' + type(r) + ' ' + o.name
+  ELSE o.name + ' ' + type(r) + ' ' + e.name END}) AS rels
+CREATE (ev:Event)
+SET ev = $event, ev.target_id = e.id, ev.user_id = e.user_id, ev.agent_id = e.agent_id, ev.run_id = e.run_id, ev.old = e.name
+WITH e, [x IN rels WHERE x.id IS NOT NULL] AS rels
+FOREACH (x IN rels |
+  CREATE (re:Event)
+  SET re = $rel_event, re.id = randomUUID(), re.target_id = x.id, re.old = x.old,
+      re.user_id = e.user_id, re.agent_id = e.agent_id, re.run_id = e.run_id)
+DETACH DELETE e
+RETURN size(rels) AS relations`
+
+// DeleteEntity deletes one entity of the scope with its relations (each
+// gets a DELETE event; the memories that mentioned it stay). It returns how
+// many relations went with it. Errors: Invalid, NotFound, Conflict
+// (audit.Once was used: graph.IsDone), Unavailable.
+func (s *Store) DeleteEntity(ctx context.Context, scope graph.Scope, id string, audit graph.Audit) (int, error) {
+	const op = "delete entity"
+	if err := checkScopeAndID(op, scope, id); err != nil {
+		return 0, err
+	}
+	if err := checkOnce(op, audit.Once); err != nil {
+		return 0, err
+	}
+	res, err := s.write(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		if err := s.claim(ctx, tx, op, scope, audit.Once); err != nil {
+			return nil, err
+		}
+		t := now()
+		ev := func(kind graph.TargetKind) map[string]any {
+			p := eventProps(graph.Event{ID: graph.NewID(), Scope: graph.Scope{Tenant: scope.Tenant}, TargetID: id,
+				TargetKind: kind, Op: graph.OpDelete, At: t, Audit: audit})
+			delete(p, "user_id")
+			delete(p, "agent_id")
+			delete(p, "run_id")
+			return p
+		}
+		params := map[string]any{"id": id, "now": t, "event": ev(graph.TargetEntity), "rel_event": ev(graph.TargetRelation)}
+		recs, err := collect(ctx, tx, scoped(deleteEntity, scope, params), params)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return nil, graph.E(graph.NotFound, op, "entity %s not found", id)
+		}
+		n, _ := recs[0].Get("relations")
+		count, _ := n.(int64)
+		return int(count), record(ctx, tx, scope.Tenant, audit.Once, int(count))
+	})
+	if err != nil {
+		return 0, translate(op, err)
+	}
+	return res.(int), nil
 }
