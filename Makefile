@@ -35,11 +35,13 @@ endef
 
 # with_reference creates the pinned Python environments (PyPI) the local
 # embedder is checked against and Mem0's own client runs in, when python3 is
-# available.
+# available, and installs the pinned third-party MCP client (npm).
 define with_reference
 if command -v python3 >/dev/null 2>&1; then export NEOMEM_REFERENCE_PYTHON="$$(bash vector/local/reference/setup.sh)"; \
   export NEOMEM_MEM0COMPAT_PYTHON="$$(bash tests/mem0compat/setup.sh)"; \
-else echo "make: no python3, the embedding reference and Mem0 client tests will skip"; fi;
+else echo "make: no python3, the embedding reference and Mem0 client tests will skip"; fi; \
+if command -v npm >/dev/null 2>&1; then export NEOMEM_MCPCLIENT="$$(bash tests/mcpclient/setup.sh)"; \
+else echo "make: no npm, the third-party MCP client test will skip"; fi;
 endef
 
 # run builds bin/neomem (the binary every other command of the README uses)

@@ -230,7 +230,7 @@ func (s *server) DeleteAllMemories(c echo.Context, p DeleteAllMemoriesParams) er
 	if err != nil {
 		return err
 	}
-	scope, err := deleteSelector(scopeOf(c, p.UserId, p.AgentId, p.RunId), f)
+	scope, err := scopeOf(c, p.UserId, p.AgentId, p.RunId).SelectWhole("delete all", f)
 	if err != nil {
 		return err
 	}
@@ -379,24 +379,6 @@ func queryFilter(raw *string) (graph.Filter, error) {
 	return graph.ParseFilterJSON([]byte(*raw))
 }
 
-// deleteSelector is what a delete of whole scopes removes: the request's
-// ids narrowed by a filter that holds nothing but scope ids (AND, OR, in);
-// any other condition is refused, so a delete never removes more than
-// asked. Without an id or such a filter it is Invalid: /reset deletes a
-// whole tenant.
-func deleteSelector(scope graph.Scope, f graph.Filter) (graph.Scope, error) {
-	const op = "delete all"
-	if f != nil {
-		if _, exact := graph.FilterScopes(f); !exact {
-			return graph.Scope{}, graph.InvalidFields(op, graph.FieldError{Path: "filters", Message: "only user_id, agent_id and run_id conditions (equalities, in, under AND and OR) can select what a delete of whole scopes removes; delete other memories one by one or in a batch"})
-		}
-		scope = scope.Select(f)
-	}
-	if !scope.HasID() && scope.Any == nil {
-		return graph.Scope{}, graph.InvalidFields(op, graph.FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; use /reset to delete a whole tenant"})
-	}
-	return scope, scope.ValidateSet(op)
-}
 
 // Reset deletes everything of the key's tenant; admin keys only.
 func (s *server) Reset(c echo.Context) error {

@@ -255,7 +255,7 @@ func (s *server) Mem0DeleteAll(c echo.Context, p Mem0DeleteAllParams) error {
 			return err
 		}
 	}
-	scope, err := deleteSelector(scopeOf(c, p.UserId, p.AgentId, p.RunId), f)
+	scope, err := scopeOf(c, p.UserId, p.AgentId, p.RunId).SelectWhole("delete all", f)
 	if err != nil {
 		return err
 	}

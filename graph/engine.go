@@ -96,7 +96,7 @@ type RejectedRelation struct {
 	Reason       string `json:"reason"`
 }
 
-// Relations is what an add did to the
+// Relations is what an add did to the relations of the graph.
 type Relations struct {
 	Added       []RelationResult   `json:"added"`
 	Updated     []RelationResult   `json:"updated"`

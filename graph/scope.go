@@ -331,3 +331,22 @@ func confineCond(c Cond) (alts []Scope, confined, exact bool) {
 	}
 	return nil, false, false
 }
+
+// SelectWhole is the selector of a delete of whole scopes: s's ids
+// narrowed by a filter that holds nothing but scope ids (equalities and in
+// lists under AND and OR, FilterScopes' exact case); any other condition is
+// Invalid, so such a delete never removes more than asked. Without an id or
+// such a filter it is Invalid too: deleting a whole tenant is another
+// operation.
+func (s Scope) SelectWhole(op string, f Filter) (Scope, error) {
+	if f != nil {
+		if _, exact := FilterScopes(f); !exact {
+			return Scope{}, InvalidFields(op, FieldError{Path: "filters", Message: "only user_id, agent_id and run_id conditions (equalities, in, under AND and OR) can select what a delete of whole scopes removes; delete other memories one by one or in a batch"})
+		}
+		s = s.Select(f)
+	}
+	if !s.HasID() && s.Any == nil {
+		return Scope{}, InvalidFields(op, FieldError{Path: "user_id", Message: "at least one of user_id, agent_id, run_id is required; a whole tenant is deleted by a reset"})
+	}
+	return s, s.ValidateSet(op)
+}

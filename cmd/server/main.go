@@ -19,12 +19,14 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	neo4jconfig "github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
 	"github.com/neomem/neomem/api"
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/mcp"
 	"github.com/neomem/neomem/memory"
 	"github.com/neomem/neomem/vector"
 )
@@ -46,6 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "keys" {
 		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "mcp" {
+		return runMCP(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	}
 	// "worker" runs asynchronous adds only, without the HTTP API: the
 	// scale-out role of the same binary.
 	workerOnly := len(args) > 0 && args[0] == "worker"
@@ -56,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "", "HTTP listen address (overrides NEOMEM_ADDR)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n       neomem worker    (asynchronous adds only, no HTTP API)\n       neomem keys create -tenant T [-name N] [-admin] | list -tenant T | revoke -tenant T -id ID\n\nenvironment:")
+		fmt.Fprintln(stdout, "usage: neomem [-addr host:port]\n       neomem worker    (asynchronous adds only, no HTTP API)\n       neomem mcp       (the MCP server on standard input and output, as NEOMEM_API_KEY)\n       neomem keys create -tenant T [-name N] [-admin] | list -tenant T | revoke -tenant T -id ID\n\nenvironment:")
 		for _, v := range configVars {
 			fmt.Fprintf(stdout, "  %-24s %s (default %q)\n", v.name, v.help, v.def)
 		}
@@ -77,66 +82,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stdout, cfg)
 	log.Info("starting neomem", "config", cfg)
 
-	loadStart := time.Now()
-	mods, err := newModels(ctx, cfg)
+	st, err := openStack(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	loaded := time.Since(loadStart)
-	defer mods.Close()
-	chatName := "none (infer=true adds need NEOMEM_LLM_PROVIDER or a provider key)"
-	if mods.chat != nil {
-		chatName = mods.chat.Name()
-	}
-	visionName := "none (images in messages are refused)"
-	if mods.vision != nil {
-		visionName = mods.vision.Name()
-	}
-	log.Info("models", "chat", chatName, "vision", visionName, "embedder", mods.embedder.Name(),
-		"dimensions", mods.embedder.Dimensions(), "load_time", loaded)
-	if err := mods.probe(ctx, log); err != nil {
-		return err
-	}
-
-	driver, err := newDriver(cfg)
-	if err != nil {
-		return err
-	}
-	defer driver.Close(context.Background())
-	// The vector indexes take the embedder's dimension; an existing index
-	// with another one stops start-up in Bootstrap.
-	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
-		Policy: vector.Policy{ExactMax: cfg.SearchExactMax}, OnceTTL: cfg.IdempotencyTTL, Vector: vector.IndexConfig{
-			Quantization: cfg.VectorQuantized, M: cfg.VectorHNSWM, EfConstruction: cfg.VectorHNSWEf}})
-	if err != nil {
-		return err
-	}
-	if err := waitForNeo4j(ctx, log, store, cfg.StartupTimeout); err != nil {
-		return err
-	}
-	if err := store.Bootstrap(ctx); err != nil {
-		return fmt.Errorf("neo4j schema: %w", err)
-	}
-	info, err := store.Server(ctx)
-	if err != nil {
-		return err
-	}
-	log.Info("neo4j ready", "uri", cfg.Neo4jURI, "version", info.Version, "edition", info.Edition,
-		"filtered_vector_search", info.FilteredVectorSearch)
-
-	met := newMetrics()
-	models := memory.Models{Embedder: countedEmbedder{mods.embedder, met}}
-	if mods.chat != nil {
-		models.Chat = countedChat{mods.chat, met}
-	}
-	if mods.vision != nil {
-		models.Vision = countedChat{mods.vision, met}
-	}
-	engine, err := memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL,
-		Holder: holderName()})
-	if err != nil {
-		return err
-	}
+	defer st.Close()
+	engine, store, met := st.engine, st.store, st.met
 	// Background work: asynchronous adds and the purge of expired
 	// idempotency keys, stopped (and waited for) at shutdown.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -157,6 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Auth: store, Keys: store, AuthDisabled: cfg.AuthDisabled(), DefaultTenant: cfg.DefaultTenant,
 			RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 			Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}}
+		opts.MCP = mcp.Handler(st.mcpOptions(log))
 		handler = api.New(opts)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -300,3 +252,147 @@ func holderName() string {
 	id := graph.NewID()
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), id[len(id)-8:])
 }
+
+// stack is what the server, the worker role and the MCP command share: the
+// models, one driver, the store (schema bootstrapped) and the engine.
+type stack struct {
+	mods   *models
+	driver neo4j.DriverWithContext
+	store  *cypher.Store
+	engine *memory.Engine
+	met    *metrics
+}
+
+// openStack loads the models, connects to Neo4j (waiting for it up to the
+// start-up timeout), bootstraps the schema and builds the engine.
+func openStack(ctx context.Context, cfg config, log *slog.Logger) (_ *stack, err error) {
+	st := &stack{}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	loadStart := time.Now()
+	mods, err := newModels(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	st.mods = mods
+	loaded := time.Since(loadStart)
+	chatName := "none (infer=true adds need NEOMEM_LLM_PROVIDER or a provider key)"
+	if mods.chat != nil {
+		chatName = mods.chat.Name()
+	}
+	visionName := "none (images in messages are refused)"
+	if mods.vision != nil {
+		visionName = mods.vision.Name()
+	}
+	log.Info("models", "chat", chatName, "vision", visionName, "embedder", mods.embedder.Name(),
+		"dimensions", mods.embedder.Dimensions(), "load_time", loaded)
+	if err := mods.probe(ctx, log); err != nil {
+		return nil, err
+	}
+
+	driver, err := newDriver(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st.driver = driver
+	// The vector indexes take the embedder's dimension; an existing index
+	// with another one stops start-up in Bootstrap.
+	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
+		Policy: vector.Policy{ExactMax: cfg.SearchExactMax}, OnceTTL: cfg.IdempotencyTTL, Vector: vector.IndexConfig{
+			Quantization: cfg.VectorQuantized, M: cfg.VectorHNSWM, EfConstruction: cfg.VectorHNSWEf}})
+	if err != nil {
+		return nil, err
+	}
+	if err := waitForNeo4j(ctx, log, store, cfg.StartupTimeout); err != nil {
+		return nil, err
+	}
+	if err := store.Bootstrap(ctx); err != nil {
+		return nil, fmt.Errorf("neo4j schema: %w", err)
+	}
+	info, err := store.Server(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("neo4j ready", "uri", cfg.Neo4jURI, "version", info.Version, "edition", info.Edition,
+		"filtered_vector_search", info.FilteredVectorSearch)
+
+	met := newMetrics()
+	models := memory.Models{Embedder: countedEmbedder{mods.embedder, met}}
+	if mods.chat != nil {
+		models.Chat = countedChat{mods.chat, met}
+	}
+	if mods.vision != nil {
+		models.Vision = countedChat{mods.vision, met}
+	}
+	st.store, st.met = store, met
+	st.engine, err = memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL,
+		Holder: holderName()})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close releases the driver and the models.
+func (st *stack) Close() {
+	if st.driver != nil {
+		st.driver.Close(context.Background())
+	}
+	if st.mods != nil {
+		st.mods.Close()
+	}
+}
+
+// mcpOptions are the MCP server's engine and store.
+func (st *stack) mcpOptions(log *slog.Logger) mcp.Options {
+	return mcp.Options{Engine: st.engine, Store: st.store, Version: version, Logger: log}
+}
+
+// version is neomem's version as reported to MCP clients.
+const version = "0.1.0"
+
+// runMCP is `neomem mcp`: the MCP server on stdin and stdout for an agent
+// runtime that starts neomem as a subprocess. It acts as the API key in
+// NEOMEM_API_KEY (or, with NEOMEM_AUTH=disabled, as an admin of
+// NEOMEM_DEFAULT_TENANT); logs go to stderr, since stdout carries the
+// protocol.
+func runMCP(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("neomem mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg)
+	st, err := openStack(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key := graph.APIKey{Tenant: cfg.DefaultTenant, ID: "auth-disabled", Admin: true}
+	if !cfg.AuthDisabled() {
+		secret := getenv("NEOMEM_API_KEY")
+		if secret == "" {
+			return errors.New("neomem mcp needs NEOMEM_API_KEY: an API key (neomem keys create) binds the MCP server to its tenant")
+		}
+		if key, err = st.store.Authenticate(ctx, secret); err != nil {
+			return fmt.Errorf("NEOMEM_API_KEY: %w", err)
+		}
+	}
+	log.Info("mcp on standard input and output", "tenant", key.Tenant, "key", key.ID)
+	err = mcp.NewServer(st.mcpOptions(log), key).Run(ctx, &sdk.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
+	if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("mcp: %w", err)
+	}
+	return nil
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
