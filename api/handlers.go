@@ -134,6 +134,9 @@ func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
 func turn(i int, t Turn) (graph.Message, []graph.FieldError) {
 	path := fmt.Sprintf("messages[%d]", i)
 	m := graph.Message{Role: string(t.Role), Name: str(t.Name)}
+	if t.Metadata != nil {
+		m.Metadata = graph.NormalizeNumbers(*t.Metadata).(map[string]any)
+	}
 	var bad []graph.FieldError
 	parts, ok := t.Content.([]any)
 	if !ok {

@@ -20,6 +20,12 @@ type Message struct {
 	Content string
 	// Images are attached pictures, described by the vision model.
 	Images []Image
+	// Metadata is this message's own metadata (its turn id, its date…):
+	// an infer=false add stores it, over the request's, on the memory the
+	// message becomes, so a whole session is one request and each memory
+	// keeps its provenance. Inferred facts come from several messages, so
+	// an add with infer refuses it.
+	Metadata map[string]any `json:",omitempty"`
 }
 
 // MemoryType selects what an add produces.

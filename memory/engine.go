@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/neomem/neomem/graph"
@@ -238,6 +239,16 @@ func (e *Engine) validate(req graph.AddRequest) error {
 		if len(m.Content) > graph.MaxMemoryText {
 			bad = append(bad, graph.FieldError{Path: fmt.Sprintf("messages[%d].content", i), Message: "is longer than 65536 bytes"})
 		}
+		if m.Metadata != nil {
+			if req.Infer || req.MemoryType == graph.TypeProcedural {
+				bad = append(bad, graph.FieldError{Path: fmt.Sprintf("messages[%d].metadata", i),
+					Message: "is for infer=false adds (each message becomes one memory); an inferred fact comes from several messages: give shared metadata at the top level"})
+			}
+			for _, fe := range graph.FieldsOf(graph.CheckMetadata(op, m.Metadata)) {
+				fe.Path = fmt.Sprintf("messages[%d].%s", i, fe.Path)
+				bad = append(bad, fe)
+			}
+		}
 	}
 	if len(req.Messages) > 0 && !hasContent {
 		bad = append(bad, graph.FieldError{Path: "messages", Message: "no user or assistant message has content"})
@@ -299,7 +310,7 @@ func (e *Engine) addRaw(ctx context.Context, req graph.AddRequest, msgs []graph.
 			continue
 		}
 		mems = append(mems, graph.Memory{ID: graph.NewID(), Scope: req.Scope, ActorID: m.Name, Role: m.Role, Text: m.Content,
-			Kind: graph.KindRaw, Metadata: req.Metadata, Source: req.Sources()})
+			Kind: graph.KindRaw, Metadata: mergeMetadata(req.Metadata, m.Metadata), Source: req.Sources()})
 		texts = append(texts, m.Content)
 	}
 	vs, err := e.embed(ctx, texts, &res.Usage)
@@ -316,6 +327,18 @@ func (e *Engine) addRaw(ctx context.Context, req graph.AddRequest, msgs []graph.
 	}
 	_, err = e.store.CreateMemories(ctx, mems, audit)
 	return err
+}
+
+// mergeMetadata is the request's metadata with a message's own keys over
+// it; nil maps when neither has any.
+func mergeMetadata(shared, own map[string]any) map[string]any {
+	if len(own) == 0 {
+		return shared
+	}
+	out := make(map[string]any, len(shared)+len(own))
+	maps.Copy(out, shared)
+	maps.Copy(out, own)
+	return out
 }
 
 // finish gives a result's lists their empty value instead of nil, so every
