@@ -4,24 +4,46 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"sync"
 	"time"
 )
 
 // NewID returns a new identifier: a UUID version 7 in its canonical text
 // form. Version 7 starts with the creation time in milliseconds, so ids sort
-// roughly by creation, which keeps index pages local and pagination stable.
+// by creation, which keeps index pages local and pagination stable. Within
+// one process they strictly increase (RFC 9562's 12-bit counter in rand_a,
+// started at a random value each millisecond), so the memories of one add,
+// which share a creation time, list in the order of their messages.
 func NewID() string {
 	var b [16]byte
-	ms := uint64(time.Now().UnixMilli())
-	binary.BigEndian.PutUint64(b[:8], ms<<16)
 	if _, err := rand.Read(b[6:]); err != nil {
 		// crypto/rand never fails on supported platforms (Go 1.24+ panics
 		// inside Read instead of returning an error).
 		panic("graph: crypto/rand: " + err.Error())
 	}
-	b[6] = 0x70 | b[6]&0x0f // version 7
+	idClock.Lock()
+	now := uint64(time.Now().UnixMilli())
+	if now > idClock.ms {
+		// A random start in the lower half leaves room to count.
+		idClock.ms, idClock.seq = now, uint16(b[6]&0x07)<<8|uint16(b[7])
+	} else if idClock.seq++; idClock.seq > 0x0fff {
+		// 4,096 ids in one millisecond: borrow the next one.
+		idClock.ms, idClock.seq = idClock.ms+1, 0
+	}
+	ms, seq := idClock.ms, idClock.seq
+	idClock.Unlock()
+	binary.BigEndian.PutUint64(b[:8], ms<<16)
+	b[6] = 0x70 | byte(seq>>8)&0x0f // version 7, then the counter's high bits
+	b[7] = byte(seq)
 	b[8] = 0x80 | b[8]&0x3f // variant 10
 	return formatUUID(b)
+}
+
+// idClock is the last millisecond and counter NewID used.
+var idClock struct {
+	sync.Mutex
+	ms  uint64
+	seq uint16
 }
 
 func formatUUID(b [16]byte) string {

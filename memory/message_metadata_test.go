@@ -40,6 +40,12 @@ func TestPerMessageMetadata(t *testing.T) {
 			t.Errorf("metadata of %q (-want +got):\n%s", m.Text, diff)
 		}
 	}
+	// They list in the order of the messages (they share a creation time;
+	// ids increase).
+	all, err := e.store.ListMemories(ctx, e.scope, graph.ListQuery{})
+	if err != nil || len(all.Items) != 3 || all.Items[0].Text != "I moved to Lisbon" || all.Items[2].Text != "I adopted a cat" {
+		t.Fatalf("list = %+v, %v, want the messages' order", all.Items, err)
+	}
 	// The memories of one turn are found by their own metadata.
 	f, err := graph.ParseFilter(map[string]any{"turn": 3.0})
 	if err != nil {
