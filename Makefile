@@ -47,14 +47,22 @@ endef
 # run builds bin/neomem (the binary every other command of the README uses)
 # and runs it, after saying where the API, its docs and Neo4j are and how to
 # get an API key (on stderr; the server logs on stdout).
+# with_chromium exports the Chromium that browser/'s test drives, installing
+# Debian's package when none is found (needs apt-get and root).
+define with_chromium
+if chromium=$$(bash browser/chromium.sh 2>/dev/null); then export NEOMEM_CHROMIUM="$$chromium"; \
+else echo "make: no Chromium, the Neo4j Browser test will skip (bash browser/chromium.sh)"; fi;
+endef
+
 .PHONY: run
 run: ## build bin/neomem and run the server (starts a local Neo4j when NEO4J_URI is not set)
-	@own_neo4j=$${NEO4J_URI:-}; $(call with_neo4j,) $(with_models) \
+	@own_neo4j=$${NEO4J_URI:-}; port=$${NEOMEM_ADDR:-:8080}; port=$${port##*:}; \
+	  export NEOMEM_BROWSER_URL=$${NEOMEM_BROWSER_URL:-http://localhost:$$port}; \
+	  $(call with_neo4j,) $(with_models) \
 	  go build -o bin/neomem ./cmd/server; \
-	  port=$${NEOMEM_ADDR:-:8080}; port=$${port##*:}; \
 	  { echo "make run: the API is http://localhost:$$port, its docs http://localhost:$$port/docs/"; \
 	    if [ -z "$$own_neo4j" ]; then \
-	      echo "make run: Neo4j Browser is http://localhost:$${NEO4J_HTTP_PORT:-7474}/browser/ (connect to $$NEO4J_URI as neo4j, password $$NEO4J_PASSWORD)"; \
+	      echo "make run: Neo4j Browser is http://localhost:$${NEO4J_HTTP_PORT:-7474}/browser/ (connect to $$NEO4J_URI as neo4j, password $$NEO4J_PASSWORD); after you log in it applies neomem's style and opens its guide"; \
 	    else echo "make run: Neo4j is $$NEO4J_URI"; fi; \
 	    echo "make run: an API key, in another terminal: KEY=\$$(make -s key TENANT=demo)"; } >&2; \
 	  exec bin/neomem
@@ -68,13 +76,13 @@ key: ## print a new admin API key of TENANT (default demo): KEY=$(make -s key TE
 
 .PHONY: test
 test: ## run all tests, integration tests included, against a real Neo4j
-	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) \
-	  go test $(GOTEST_FLAGS) $$(go list ./... | grep -v /tests/chaos); \
-	  go test $(GOTEST_FLAGS) ./tests/chaos/
+	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) $(with_chromium) \
+	  go test $(GOTEST_FLAGS) $$(go list ./... | grep -v -e /tests/chaos -e /browser); \
+	  go test $(GOTEST_FLAGS) ./browser/ ./tests/chaos/
 
-# make test runs the chaos tests (short counts) after the other packages:
-# their three Neo4j processes would otherwise compete for the 2 cores with the
-# shared test Neo4j the other packages use.
+# make test runs the chaos tests (short counts) and the Neo4j Browser test
+# after the other packages: the Neo4j processes they start would otherwise
+# compete for the 2 cores with the shared test Neo4j the other packages use.
 #
 # chaos runs the write-path chaos tests with the long counts: 20 HTTP clients
 # updating one memory for 30 s (against the test Neo4j), then the
@@ -89,6 +97,10 @@ CHAOS_FLAGS ?= -timeout 90m
 chaos: ## long chaos tests: lost updates (30 s), Neo4j killed 5 times, a server killed mid-add 20 times, 1,000 async adds with a worker killed
 	@$(call with_neo4j,docker-ok) NEOMEM_CHAOS_UPDATE_SECONDS=30 go test -run 'TestConcurrentUpdatesLoseNothing' -count=1 -v $(CHAOS_FLAGS) ./api/
 	NEOMEM_CHAOS=long NEO4J_REQUIRED=1 go test -run . -count=1 -v $(CHAOS_FLAGS) ./tests/chaos/
+
+.PHONY: browser-shot
+browser-shot: ## refresh docs/browser.png: Neo4j Browser with neomem's style and guide, in headless Chromium
+	@$(with_chromium) NEO4J_REQUIRED=1 go test -count=1 -run TestBrowser ./browser/ -update
 
 .PHONY: models
 models: ## fetch the local embedding model and ONNX Runtime into the cache

@@ -24,6 +24,7 @@ import (
 	neo4jconfig "github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
 	"github.com/neomem/neomem/api"
+	"github.com/neomem/neomem/browser"
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/mcp"
@@ -109,6 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 			Metrics: met.handler(), Middleware: []echo.MiddlewareFunc{met.middleware}}
 		opts.MCP = mcp.Handler(st.mcpOptions(log))
+		opts.Browser = browser.Handler()
 		handler = api.New(opts)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)

