@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/neomem/neomem/testcontainers/neomem"
 )
 
 // asyncAdds is how many asynchronous adds one run sends: 200 by default,
@@ -44,10 +46,10 @@ func TestAsyncAddsSurviveWorkerKill(t *testing.T) {
 	perScope := total / scopes
 	d := startNeo4j(t)
 	tenant := "chaos-async-" + randomHex(4)
-	model := startFakeLLM(t, "fakellm-async")
-	servers := make([]*server, 3)
+	model := neomem.StartFakeLLM(t, "fakellm-async")
+	servers := make([]*neomem.Server, 3)
 	for i := range servers {
-		servers[i] = startServer(t, fmt.Sprintf("neomem-%c", 'a'+i), serverEnv(d, model, tenant, map[string]string{
+		servers[i] = neomem.StartServer(t, fmt.Sprintf("neomem-%c", 'a'+i), serverEnv(d, model, tenant, map[string]string{
 			"NEOMEM_LEASE_TTL": leaseTTL.String(),
 			"NEOMEM_WORKERS":   "2",
 		}))
@@ -78,7 +80,7 @@ func TestAsyncAddsSurviveWorkerKill(t *testing.T) {
 					if !alive[s].Load() {
 						continue
 					}
-					r = post(context.Background(), client, servers[s].base+"/memories", body, map[string]string{"Idempotency-Key": key})
+					r = post(context.Background(), client, servers[s].URL+"/memories", body, map[string]string{"Idempotency-Key": key})
 					if r.err == nil && r.status == http.StatusAccepted {
 						break
 					}
@@ -107,7 +109,7 @@ func TestAsyncAddsSurviveWorkerKill(t *testing.T) {
 	for sent.Load() < int64(total/3) && time.Since(start) < 2*time.Minute {
 		time.Sleep(20 * time.Millisecond)
 	}
-	pid := victim.cmd.Process.Pid
+	pid := victim.Cmd.Process.Pid
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		recs := d.query(`MATCH (j:Job {tenant: $tenant, status: 'RUNNING'}) WHERE j.holder CONTAINS $pid RETURN count(j) AS n`,
@@ -116,14 +118,14 @@ func TestAsyncAddsSurviveWorkerKill(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no job held by %s's workers within 30s", victim.name)
+			t.Fatalf("no job held by %s's workers within 30s", victim.Name)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	alive[2].Store(false)
-	victim.kill()
+	victim.Kill()
 	killed := time.Now()
-	t.Logf("%s (pid %d) killed holding a job, %d adds acknowledged so far", victim.name, pid, sent.Load())
+	t.Logf("%s (pid %d) killed holding a job, %d adds acknowledged so far", victim.Name, pid, sent.Load())
 	wg.Wait()
 	if t.Failed() {
 		return
@@ -182,7 +184,7 @@ RETURN count(m) AS memories, count(DISTINCT m.text) AS texts, sum(adds) AS adds,
 	}
 	// The event route answers for every acknowledged add.
 	for _, acks := range acked {
-		r := get(servers[0].base + "/events/" + acks[len(acks)-1].event)
+		r := get(servers[0].URL + "/events/" + acks[len(acks)-1].event)
 		if r.status != 200 || !json.Valid(r.body) {
 			t.Fatalf("GET /events/%s = %d %s", acks[len(acks)-1].event, r.status, r.body)
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/neomem/neomem/testcontainers/neomem"
 )
 
 // leaseTTL is the servers' NEOMEM_LEASE_TTL: a killed server's scope lock
@@ -24,8 +26,8 @@ const slowDecision = 30 * time.Second
 // node is one server process with its own fake model.
 type node struct {
 	name  string
-	model *fakeLLM
-	srv   *server
+	model *neomem.FakeLLM
+	srv   *neomem.Server
 	env   []string
 }
 
@@ -41,7 +43,7 @@ func TestServerCrashMidAddReleasesScope(t *testing.T) {
 	nodes := make([]*node, 3)
 	for i := range nodes {
 		n := &node{name: fmt.Sprintf("neomem-%c", 'a'+i)}
-		n.model = startFakeLLM(t, "fakellm-"+n.name)
+		n.model = neomem.StartFakeLLM(t, "fakellm-"+n.name)
 		// The models answer at once except where a reply says otherwise;
 		// one attempt per model call, so a reply is never used twice.
 		n.env = serverEnv(d, n.model, tenant, map[string]string{
@@ -50,7 +52,7 @@ func TestServerCrashMidAddReleasesScope(t *testing.T) {
 			"NEOMEM_MODEL_TIMEOUT":  "60s",
 		})
 		// One after the other: the first bootstraps the schema.
-		n.srv = startServer(t, n.name, n.env)
+		n.srv = neomem.StartServer(t, n.name, n.env)
 		nodes[i] = n
 	}
 
@@ -64,20 +66,20 @@ func TestServerCrashMidAddReleasesScope(t *testing.T) {
 
 		// 1. A memory in the scope, so the next add has a candidate and
 		// makes its decision call under the lock.
-		a.model.script(extractReply([]fact{{lives, []string{"I", "Austin"}}},
+		a.model.Script(extractReply([]fact{{lives, []string{"I", "Austin"}}},
 			[]ent{{"I", "person"}, {"Austin", "location"}}, []rel{{"I", "lives_in", "Austin"}}))
-		r := post(context.Background(), client, a.srv.base+"/memories", addBody(user, "I live in Austin", true), nil)
+		r := post(context.Background(), client, a.srv.URL+"/memories", addBody(user, "I live in Austin", true), nil)
 		if r.err != nil || r.status != http.StatusOK {
 			t.Fatalf("rep %d: seed add on %s = %d %v %s", rep, a.name, r.status, r.err, r.body)
 		}
 
 		// 2. An add on A whose decision call is slow; kill A inside it.
-		a.model.script(
+		a.model.Script(
 			extractReply([]fact{{lives, []string{"I", "Austin"}}}, []ent{{"I", "person"}, {"Austin", "location"}}, nil),
-			reply{DelayMS: ptr(slowDecision.Milliseconds()), ToolCalls: []toolCall{{"noop", map[string]string{"id": "F1"}}}})
+			neomem.Reply{DelayMS: ptr(slowDecision.Milliseconds()), ToolCalls: []neomem.ToolCall{{Name: "noop", Arguments: map[string]string{"id": "F1"}}}})
 		crashed := make(chan response, 1)
 		go func() {
-			crashed <- post(context.Background(), client, a.srv.base+"/memories", addBody(user, "I still live in Austin", true), nil)
+			crashed <- post(context.Background(), client, a.srv.URL+"/memories", addBody(user, "I still live in Austin", true), nil)
 		}()
 		waitInFlight(t, a, 20*time.Second)
 		if held := d.query(`
@@ -87,21 +89,21 @@ RETURN count(l) AS n`, map[string]any{"tenant": tenant, "user": user}); held[0].
 			t.Fatalf("rep %d: %s is in its decision call but the scope's lock is not held", rep, a.name)
 		}
 		killed := time.Now()
-		a.srv.kill()
+		a.srv.Kill()
 		if r := <-crashed; r.err == nil {
 			t.Fatalf("rep %d: the add on the killed %s answered %d %s", rep, a.name, r.status, r.body)
 		}
 
 		// 3. B adds to the same scope: it waits for A's lease to lapse.
-		b.model.script(
+		b.model.Script(
 			extractReply([]fact{{lives, []string{"I", "Austin"}}, {works, []string{"I", "Google"}}},
 				[]ent{{"I", "person"}, {"Austin", "location"}, {"Google", "organization"}}, []rel{{"I", "works_at", "Google"}}),
-			reply{ToolCalls: []toolCall{
-				{"noop", map[string]string{"id": "F1"}},
-				{"add_memory", map[string]string{"text": works, "fact": "F2"}},
-				{"add_graph_memory", map[string]string{"source": user, "relationship": "works_at", "target": "Google"}},
+			neomem.Reply{ToolCalls: []neomem.ToolCall{
+				{Name: "noop", Arguments: map[string]string{"id": "F1"}},
+				{Name: "add_memory", Arguments: map[string]string{"text": works, "fact": "F2"}},
+				{Name: "add_graph_memory", Arguments: map[string]string{"source": user, "relationship": "works_at", "target": "Google"}},
 			}})
-		r = post(context.Background(), client, b.srv.base+"/memories", addBody(user, "I work at Google", true), nil)
+		r = post(context.Background(), client, b.srv.URL+"/memories", addBody(user, "I work at Google", true), nil)
 		took := time.Since(killed)
 		takeovers = append(takeovers, took)
 		t.Logf("rep %d: %s killed mid-add; %s's add to the scope answered %d after %v", rep, a.name, b.name, r.status, took.Round(time.Millisecond))
@@ -117,7 +119,7 @@ RETURN count(l) AS n`, map[string]any{"tenant": tenant, "user": user}); held[0].
 			t.Errorf("rep %d: add on %s = %s, want an ADD of %q", rep, b.name, r.body, works)
 		}
 		for _, n := range []*node{a, b} {
-			if st := n.model.stats(); st["pending"] != 0 || st["in_flight"] != 0 {
+			if st := n.model.Stats(); st["pending"] != 0 || st["in_flight"] != 0 {
 				t.Errorf("rep %d: %s's model has %d replies pending and %d calls in flight, want 0 and 0", rep, n.name, st["pending"], st["in_flight"])
 			}
 		}
@@ -139,7 +141,7 @@ RETURN count(m) AS n, collect(m.text) AS texts`, map[string]any{"tenant": tenant
 
 		// 5. A comes back for the next repetitions.
 		if rep < cfg.kills-1 {
-			a.srv = startServer(t, a.name, a.env)
+			a.srv = neomem.StartServer(t, a.name, a.env)
 		}
 	}
 	t.Logf("%d kills: add on another server after the kill succeeded in %v (bound %v)", cfg.kills, takeovers, takeoverBound)
@@ -151,11 +153,11 @@ func waitInFlight(t *testing.T, n *node, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		st := n.model.stats()
+		st := n.model.Stats()
 		if st["pending"] == 0 && st["in_flight"] == 1 {
 			return
 		}
-		if n.srv.exited() || time.Now().After(deadline) {
+		if n.srv.Exited() || time.Now().After(deadline) {
 			t.Fatalf("%s never reached its slow decision call (model stats %v)", n.name, st)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -192,9 +194,9 @@ type rel struct {
 }
 
 // extractReply is the reply to the extraction call (LLM call 1).
-func extractReply(facts []fact, ents []ent, rels []rel) reply {
+func extractReply(facts []fact, ents []ent, rels []rel) neomem.Reply {
 	if rels == nil {
 		rels = []rel{}
 	}
-	return reply{ToolCalls: []toolCall{{"extract_memories", map[string]any{"facts": facts, "entities": ents, "relations": rels}}}}
+	return neomem.Reply{ToolCalls: []neomem.ToolCall{{Name: "extract_memories", Arguments: map[string]any{"facts": facts, "entities": ents, "relations": rels}}}}
 }

@@ -25,24 +25,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/neomem/neomem/testcontainers/neomem"
 )
 
 // settings are the counts of one run, from the environment.
@@ -72,128 +66,6 @@ func loadSettings(t *testing.T) settings {
 	return s
 }
 
-// repoRoot is the module's root: the tests run in tests/chaos.
-var repoRoot = func() string {
-	dir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		panic(err)
-	}
-	return dir
-}()
-
-var binDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "neomem-chaos-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var build struct {
-	once sync.Once
-	err  error
-}
-
-// binaries builds the server and the fake model server once per test
-// binary and returns their paths.
-func binaries(t *testing.T) (server, fakellm string) {
-	t.Helper()
-	server, fakellm = filepath.Join(binDir, "neomem"), filepath.Join(binDir, "fakellm")
-	build.once.Do(func() {
-		// go test puts its own GOROOT/bin first in the test's PATH.
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			build.err = fmt.Errorf("no go command to build the binaries: %v", err)
-			return
-		}
-		for _, b := range []struct{ out, pkg string }{{server, "./cmd/server"}, {fakellm, "./cmd/fakellm"}} {
-			cmd := exec.Command(goBin, "build", "-o", b.out, b.pkg)
-			cmd.Dir = repoRoot
-			if out, err := cmd.CombinedOutput(); err != nil {
-				build.err = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-				return
-			}
-		}
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return server, fakellm
-}
-
-// requireRuntime skips the test (fails it under NEO4J_REQUIRED=1) when the
-// project's Neo4j runtime cannot start here: no bash or curl, no Java new
-// enough, or neither cached jars nor Maven to fetch them.
-func requireRuntime(t *testing.T) {
-	t.Helper()
-	why := runtimeMissing()
-	if why == "" {
-		return
-	}
-	if os.Getenv("NEO4J_REQUIRED") == "1" {
-		t.Fatalf("NEO4J_REQUIRED=1 but the Neo4j runtime cannot start: %s", why)
-	}
-	t.Skipf("no Neo4j runtime: %s (needs Java 17+ and the jars: make neo4j-fetch)", why)
-}
-
-func runtimeMissing() string {
-	for _, tool := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool + " is not installed"
-		}
-	}
-	cmd := exec.Command("bash", neo4jScript, "java")
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "no Java for Neo4j: " + strings.TrimSpace(string(out))
-	}
-	version := os.Getenv("NEO4J_VERSION")
-	if version == "" {
-		version = "5.26.30"
-	}
-	cache := os.Getenv("NEOMEM_CACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "neomem")
-	}
-	if _, err := os.Stat(filepath.Join(cache, "neo4j", version, "lib", ".complete")); err == nil {
-		return ""
-	}
-	if _, err := exec.LookPath("mvn"); err != nil {
-		return "the Neo4j " + version + " jars are not in " + cache + " and Maven (mvn) is not installed to fetch them"
-	}
-	return ""
-}
-
-const neo4jScript = "testcontainers/runtime/neo4j.sh"
-
-// reservedPorts are used by developers' and CI's Neo4j instances.
-var reservedPorts = []int{7687, 7474, 7787, 7574, 7697, 7484}
-
-// freePort returns a port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if !slices.Contains(reservedPorts, port) {
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -210,38 +82,28 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// db is a private Neo4j: the runtime script with its own home, ports and
-// password.
+// db is a private Neo4j (neomem.Neo4j: the runtime script with its own
+// home, free ports and password) and a driver to check what it holds.
 type db struct {
-	t        *testing.T
-	home     string
-	bolt     int
-	http     int
-	password string
-	driver   neo4j.DriverWithContext
+	*neomem.Neo4j
+	t      *testing.T
+	driver neo4j.DriverWithContext
 }
 
-// startNeo4j starts a Neo4j for this test and stops it (by the PID the
-// script recorded) when the test ends.
+// startNeo4j starts a Neo4j for this test; it is SIGKILLed by the PID the
+// script recorded when the test ends.
 func startNeo4j(t *testing.T) *db {
 	t.Helper()
-	requireRuntime(t)
-	d := &db{t: t, home: filepath.Join(t.TempDir(), "neo4j"), bolt: freePort(t), http: freePort(t), password: "chaos-" + randomHex(8)}
-	for d.http == d.bolt {
-		d.http = freePort(t)
-	}
+	d := &db{Neo4j: neomem.NewNeo4j(t, nil), t: t}
+	// Registered after NewNeo4j's clean-up, so it runs first.
 	t.Cleanup(func() {
 		if d.driver != nil {
 			d.driver.Close(context.Background())
 		}
-		d.kill()
-		if t.Failed() {
-			t.Logf("neo4j debug.log (tail):\n%s", tail(filepath.Join(d.home, "logs", "debug.log"), 20))
-		}
 	})
 	took := d.up()
-	t.Logf("neo4j: started in %v (bolt 127.0.0.1:%d, http %d, home %s)", took.Round(time.Millisecond), d.bolt, d.http, d.home)
-	drv, err := neo4j.NewDriverWithContext(d.uri(), neo4j.BasicAuth("neo4j", d.password, ""))
+	t.Logf("neo4j: started in %v (bolt 127.0.0.1:%d, http %d, home %s)", took.Round(time.Millisecond), d.Bolt, d.HTTP, d.Home)
+	drv, err := neo4j.NewDriverWithContext(d.uri(), neo4j.BasicAuth("neo4j", d.Password, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,76 +111,21 @@ func startNeo4j(t *testing.T) *db {
 	return d
 }
 
-func (d *db) uri() string { return fmt.Sprintf("bolt://127.0.0.1:%d", d.bolt) }
-
-// script runs the runtime script with this Neo4j's settings.
-func (d *db) script(timeout time.Duration, arg string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", neo4jScript, arg)
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(),
-		"NEO4J_RUNTIME_HOME="+d.home,
-		"NEO4J_BOLT_PORT="+strconv.Itoa(d.bolt),
-		"NEO4J_HTTP_PORT="+strconv.Itoa(d.http),
-		"NEO4J_PASSWORD="+d.password,
-		"NEO4J_HEAP=512m",
-		"NEO4J_PAGECACHE=128m",
-		"NEO4J_START_TIMEOUT=150",
-	)
-	return cmd.CombinedOutput()
-}
+func (d *db) uri() string { return d.Conn().URI }
 
 // up starts Neo4j (again, on the same data after a kill) and waits until it
 // answers a query; it returns how long that took.
 func (d *db) up() time.Duration {
 	d.t.Helper()
 	start := time.Now()
-	// Fetching the jars (when not cached) takes longer than a start.
-	if out, err := d.script(10*time.Minute, "up"); err != nil {
-		d.t.Fatalf("neo4j.sh up: %v\n%s", err, out)
+	if err := <-d.Start(); err != nil {
+		d.t.Fatal(err)
 	}
 	return time.Since(start)
 }
 
-// pid is the Neo4j process the script started for this home, 0 when none
-// runs. The PID file is checked against the process's command line (our
-// home directory), so a reused PID is never signalled.
-func (d *db) pid() int {
-	b, err := os.ReadFile(filepath.Join(d.home, "run", "neomem-neo4j.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !bytes.Contains(cmdline, []byte(d.home)) {
-		return 0
-	}
-	return pid
-}
-
 // kill SIGKILLs Neo4j and waits until the process is gone.
-func (d *db) kill() {
-	pid := d.pid()
-	if pid == 0 {
-		return
-	}
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			return
-		}
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && strings.Contains(string(b), ") Z ") {
-			return // a zombie: dead, waiting for its parent to reap it
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	d.t.Errorf("neo4j pid %d still alive 20s after SIGKILL", pid)
-}
+func (d *db) kill() { d.Kill() }
 
 // query runs a read query and returns its records.
 func (d *db) query(q string, params map[string]any) []*neo4j.Record {
@@ -404,227 +211,19 @@ func (d *db) check(tenant string) integrity {
 	return out
 }
 
-// proc is a child process of the test, with its output in a file.
-type proc struct {
-	t    *testing.T
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{} // closed when it has exited
-}
-
-// startProc starts bin and stops it by PID when the test ends (SIGTERM,
-// then SIGKILL after 15 s), logging its output's tail if the test failed.
-func startProc(t *testing.T, name, bin string, args, env []string) *proc {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	f, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			t.Logf("%s log (tail):\n%s", name, tail(logPath, 15))
-		}
-	})
-	return p
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// kill SIGKILLs the process and waits for it to exit.
-func (p *proc) kill() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// stop asks the process to end (SIGTERM), then kills it after 15 s.
-func (p *proc) stop() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		p.t.Logf("%s (pid %d) did not stop in 15s; killing it", p.name, p.cmd.Process.Pid)
-		p.kill()
-	}
-}
-
-// waitLine waits until the output has a line matching re and returns its
-// first submatch.
-func (p *proc) waitLine(re *regexp.Regexp, timeout time.Duration) string {
-	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		b, _ := os.ReadFile(p.log)
-		if m := re.FindSubmatch(b); m != nil {
-			return string(m[1])
-		}
-		if p.exited() {
-			p.t.Fatalf("%s exited before printing %q:\n%s", p.name, re, tail(p.log, 30))
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s printed no %q in %v:\n%s", p.name, re, timeout, tail(p.log, 30))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// baseEnv is what every child process gets from ours: no NEO4J_* or NEOMEM_*
-// settings of the developer leak into the servers under test.
-func baseEnv() []string {
-	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
-// fakeLLM is a running cmd/fakellm: the scripted chat model and the hash
-// embedder (384 dimensions) over the OpenAI API.
-type fakeLLM struct {
-	*proc
-	base string // http://127.0.0.1:port/v1
-}
-
-var fakeListening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
-
-func startFakeLLM(t *testing.T, name string) *fakeLLM {
-	t.Helper()
-	_, bin := binaries(t)
-	p := startProc(t, name, bin, []string{"-addr", "127.0.0.1:0", "-dims", "384"}, baseEnv())
-	return &fakeLLM{proc: p, base: "http://" + p.waitLine(fakeListening, 30*time.Second) + "/v1"}
-}
-
-// reply is one scripted chat reply; DelayMS holds the model in the call.
-type reply struct {
-	DelayMS   *int64     `json:"delay_ms,omitempty"`
-	ToolCalls []toolCall `json:"tool_calls"`
-}
-
-type toolCall struct {
-	Name      string `json:"name"`
-	Arguments any    `json:"arguments"`
-}
-
-// script queues replies.
-func (f *fakeLLM) script(replies ...reply) {
-	f.t.Helper()
-	b, _ := json.Marshal(map[string]any{"replies": replies})
-	resp, err := http.Post(f.base+"/_script", "application/json", bytes.NewReader(b))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		f.t.Fatalf("POST /v1/_script = %d %s", resp.StatusCode, body)
-	}
-}
-
-// stats returns the fake's counters, with pending (replies queued) and
-// in_flight (calls taken and not yet answered).
-func (f *fakeLLM) stats() map[string]int {
-	f.t.Helper()
-	resp, err := http.Get(f.base + "/_stats")
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st map[string]int
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		f.t.Fatal(err)
-	}
-	return st
-}
-
-// server is a running neomem process.
-type server struct {
-	*proc
-	base string // http://127.0.0.1:port
-}
-
-var serverListening = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
 // serverEnv configures a server on d with the fake model at llm, without
-// authentication (every request acts in tenant), without a rate limit.
-func serverEnv(d *db, llm *fakeLLM, tenant string, extra map[string]string) []string {
+// authentication (every request acts in tenant), without a rate limit, with
+// the default two workers.
+func serverEnv(d *db, llm *neomem.FakeLLM, tenant string, extra map[string]string) []string {
 	vars := map[string]string{
-		"NEO4J_URI":                 d.uri(),
-		"NEO4J_USERNAME":            "neo4j",
-		"NEO4J_PASSWORD":            d.password,
-		"NEOMEM_ADDR":               "127.0.0.1:0",
-		"NEOMEM_AUTH":               "disabled",
-		"NEOMEM_DEFAULT_TENANT":     tenant,
-		"NEOMEM_RATE_LIMIT":         "0",
-		"NEOMEM_LOG_FORMAT":         "text",
-		"NEOMEM_STARTUP_TIMEOUT":    "60s",
-		"NEOMEM_LLM_PROVIDER":       "openai-compatible",
-		"NEOMEM_LLM_MODEL":          "fake",
-		"NEOMEM_LLM_BASE_URL":       llm.base,
-		"NEOMEM_EMBEDDER":           "openai-compatible",
-		"NEOMEM_EMBEDDING_MODEL":    "fake",
-		"NEOMEM_EMBEDDING_DIMS":     "384",
-		"NEOMEM_EMBEDDING_BASE_URL": llm.base,
+		"NEOMEM_AUTH":           "disabled",
+		"NEOMEM_DEFAULT_TENANT": tenant,
+		"NEOMEM_WORKERS":        "2",
 	}
 	for k, v := range extra {
 		vars[k] = v
 	}
-	env := baseEnv()
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	slices.Sort(env)
-	return env
-}
-
-// startServer starts a neomem process and waits for its "listening" line.
-func startServer(t *testing.T, name string, env []string) *server {
-	t.Helper()
-	bin, _ := binaries(t)
-	start := time.Now()
-	p := startProc(t, name, bin, nil, env)
-	s := &server{proc: p, base: "http://" + p.waitLine(serverListening, 90*time.Second)}
-	t.Logf("%s: listening on %s after %v (pid %d)", name, s.base, time.Since(start).Round(time.Millisecond), p.cmd.Process.Pid)
-	return s
+	return neomem.Env(d.Conn(), llm.Base, vars)
 }
 
 // addBody is a POST /memories body.

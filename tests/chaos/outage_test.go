@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/neomem/neomem/testcontainers/neomem"
 )
 
 // Fail fast: while Neo4j is down, every error a client gets is a 503 with
@@ -78,9 +80,9 @@ func (l *ledger) ackCounts() []int {
 func TestNeo4jOutageFailsFastAndLosesNothing(t *testing.T) {
 	cfg := loadSettings(t)
 	d := startNeo4j(t)
-	model := startFakeLLM(t, "fakellm")
+	model := neomem.StartFakeLLM(t, "fakellm")
 	tenant := "chaos-outage-" + randomHex(4)
-	srv := startServer(t, "neomem", serverEnv(d, model, tenant, nil))
+	srv := neomem.StartServer(t, "neomem", serverEnv(d, model, tenant, nil))
 
 	l := &ledger{acks: make([]int, writers)}
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -95,7 +97,7 @@ func TestNeo4jOutageFailsFastAndLosesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runWriter(ctx, hard, client, srv.base, w, l)
+			runWriter(ctx, hard, client, srv.URL, w, l)
 		}()
 	}
 
@@ -136,7 +138,7 @@ func TestNeo4jOutageFailsFastAndLosesNothing(t *testing.T) {
 		o := outage{killed: time.Now()}
 		d.kill()
 		time.Sleep(outageDowntime / 2)
-		r := get(srv.base + "/readyz")
+		r := get(srv.URL + "/readyz")
 		t.Logf("outage %d: GET /readyz while Neo4j is dead = %d %s (after %v)", c+1, r.status,
 			strings.TrimSpace(string(r.body[:min(200, len(r.body))])), r.latency.Round(time.Millisecond))
 		time.Sleep(outageDowntime - outageDowntime/2)
@@ -275,7 +277,7 @@ func TestNeo4jOutageFailsFastAndLosesNothing(t *testing.T) {
 		t.Logf("integrity: %v", in)
 	}
 	if len(acked) > 0 {
-		checkReplay(t, client, srv.base, d, tenant, acked[0])
+		checkReplay(t, client, srv.URL, d, tenant, acked[0])
 	}
 }
 
