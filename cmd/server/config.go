@@ -33,6 +33,7 @@ type config struct {
 	LLMBaseURL       string        `env:"NEOMEM_LLM_BASE_URL" validate:"omitempty,url"`
 	VisionModel      string        `env:"NEOMEM_VISION_MODEL"`
 	LLMAPIKey        string        `env:"NEOMEM_LLM_API_KEY"`
+	LLMStructured    string        `env:"NEOMEM_LLM_STRUCTURED" validate:"oneof=tools json_schema"`
 	Embedder         string        `env:"NEOMEM_EMBEDDER" validate:"omitempty,oneof=local gemini openai ollama openai-compatible"`
 	EmbeddingModel   string        `env:"NEOMEM_EMBEDDING_MODEL"`
 	EmbeddingBaseURL string        `env:"NEOMEM_EMBEDDING_BASE_URL" validate:"omitempty,url"`
@@ -70,6 +71,7 @@ func defaultConfig() config {
 		Addr:            ":8080",
 		Neo4jURI:        "bolt://localhost:7687",
 		Neo4jUsername:   "neo4j",
+		LLMStructured:   "tools",
 		ModelTimeout:    60 * time.Second,
 		Auth:            "enabled",
 		DefaultTenant:   "default",
@@ -104,6 +106,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_VISION_MODEL", "(the chat model)", "model that describes images in messages, from the chat provider; default: the chat model for gemini, openai and anthropic, none for ollama and openai-compatible"},
 	{"NEOMEM_LLM_BASE_URL", "", "API root of an OpenAI-compatible server, e.g. http://localhost:11434/v1 (the ollama default); also overrides the public endpoints"},
 	{"NEOMEM_LLM_API_KEY", "", "API key of an OpenAI-compatible server (optional)"},
+	{"NEOMEM_LLM_STRUCTURED", "tools", "how the chat model is asked for structured replies: tools (function calling) or json_schema (the tool's parameters as a JSON schema in response_format, read back from the reply's text: for OpenAI-compatible servers whose tool calling is unreliable, e.g. llama.cpp with a small model); openai, ollama and openai-compatible only"},
 	{"NEOMEM_EMBEDDER", "(from the keys)", "local, gemini, openai, ollama or openai-compatible; default: gemini with GEMINI_API_KEY, else openai with OPENAI_API_KEY, else local (all-MiniLM-L6-v2, no key, no network)"},
 	{"NEOMEM_EMBEDDING_MODEL", "(per embedder)", "embedding model: text-embedding-004, text-embedding-3-small; required for ollama and openai-compatible"},
 	{"NEOMEM_EMBEDDING_BASE_URL", "", "API root of an OpenAI-compatible embedding server (default NEOMEM_LLM_BASE_URL)"},
@@ -177,6 +180,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_LLM_BASE_URL", &c.LLMBaseURL)
 	str("NEOMEM_VISION_MODEL", &c.VisionModel)
 	str("NEOMEM_LLM_API_KEY", &c.LLMAPIKey)
+	str("NEOMEM_LLM_STRUCTURED", &c.LLMStructured)
 	str("NEOMEM_EMBEDDER", &c.Embedder)
 	str("NEOMEM_EMBEDDING_MODEL", &c.EmbeddingModel)
 	str("NEOMEM_EMBEDDING_BASE_URL", &c.EmbeddingBaseURL)
@@ -216,6 +220,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.RateLimit = f
 	}
 	c.LLMProvider = strings.ToLower(c.LLMProvider)
+	c.LLMStructured = strings.ToLower(c.LLMStructured)
 	c.Embedder = strings.ToLower(c.Embedder)
 	if c.LocalModelDir == "" || c.ONNXRuntimeLib == "" {
 		dir, lib := local.DefaultPaths(cacheRoot(getenv))
@@ -323,6 +328,7 @@ func (c config) LogValue() slog.Value {
 	str("llm_provider", chatProvider(c))
 	str("llm_model", c.LLMModel)
 	str("llm_base_url", c.LLMBaseURL)
+	str("llm_structured", c.LLMStructured)
 	str("vision_model", c.VisionModel)
 	str("embedder", embedderProvider(c))
 	str("embedding_model", c.EmbeddingModel)

@@ -284,6 +284,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "hnsw m too large", env: map[string]string{"NEOMEM_VECTOR_HNSW_M": "1000"}, wantErr: "NEOMEM_VECTOR_HNSW_M"},
 		{name: "hnsw ef zero", env: map[string]string{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION": "0"}, wantErr: "NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION"},
 		{name: "routing uri", env: map[string]string{"NEO4J_URI": "neo4j+s://abc.databases.neo4j.io"}},
+		{name: "structured json_schema", env: map[string]string{"NEOMEM_LLM_STRUCTURED": "JSON_SCHEMA"}},
+		{name: "structured unknown", env: map[string]string{"NEOMEM_LLM_STRUCTURED": "grammar"}, wantErr: "NEOMEM_LLM_STRUCTURED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -429,6 +431,7 @@ func TestServerModelConfigErrors(t *testing.T) {
 		{"local with wrong dims", map[string]string{"NEOMEM_EMBEDDER": "local", "NEOMEM_EMBEDDING_DIMS": "768"}, "384 dimensions"},
 		{"unknown provider", map[string]string{"NEOMEM_LLM_PROVIDER": "acme"}, "NEOMEM_LLM_PROVIDER"},
 		{"vision without chat", map[string]string{"NEOMEM_LLM_PROVIDER": "none", "NEOMEM_VISION_MODEL": "llava"}, "NEOMEM_VISION_MODEL"},
+		{"json_schema with anthropic", map[string]string{"NEOMEM_LLM_PROVIDER": "anthropic", "ANTHROPIC_API_KEY": "k", "NEOMEM_LLM_STRUCTURED": "json_schema"}, "NEOMEM_LLM_STRUCTURED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -113,6 +113,10 @@ func newModels(ctx context.Context, cfg config) (*models, error) {
 func newChat(ctx context.Context, cfg config, m *models) (llm.ChatModel, error) {
 	p := chatProvider(cfg)
 	model := cfg.LLMModel
+	structured := langchain.Structured(cfg.LLMStructured)
+	if structured == langchain.StructuredJSONSchema && (p == "gemini" || p == "anthropic") {
+		return nil, fmt.Errorf("NEOMEM_LLM_STRUCTURED=%s is for openai, ollama and openai-compatible; %s calls tools natively (use tools)", structured, p)
+	}
 	switch p {
 	case providerNone:
 		return nil, nil
@@ -130,7 +134,8 @@ func newChat(ctx context.Context, cfg config, m *models) (llm.ChatModel, error) 
 		if cfg.OpenAIAPIKey == "" {
 			return nil, errors.New("NEOMEM_LLM_PROVIDER=openai needs OPENAI_API_KEY")
 		}
-		return chatModel(langchain.Config{Provider: langchain.OpenAI, APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.LLMBaseURL, ChatModel: orDefault(model, defaultOpenAIChat)})
+		return chatModel(langchain.Config{Provider: langchain.OpenAI, APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.LLMBaseURL, ChatModel: orDefault(model, defaultOpenAIChat),
+			Structured: structured})
 	case "anthropic":
 		if cfg.AnthropicAPIKey == "" {
 			return nil, errors.New("NEOMEM_LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
@@ -144,7 +149,8 @@ func newChat(ctx context.Context, cfg config, m *models) (llm.ChatModel, error) 
 		if base == "" || model == "" {
 			return nil, fmt.Errorf("NEOMEM_LLM_PROVIDER=%s needs NEOMEM_LLM_MODEL and NEOMEM_LLM_BASE_URL", p)
 		}
-		return chatModel(langchain.Config{Provider: langchain.OpenAICompatible, APIKey: cfg.LLMAPIKey, BaseURL: base, ChatModel: model})
+		return chatModel(langchain.Config{Provider: langchain.OpenAICompatible, APIKey: cfg.LLMAPIKey, BaseURL: base, ChatModel: model,
+			Structured: structured})
 	}
 	return nil, fmt.Errorf("NEOMEM_LLM_PROVIDER=%q is not a provider", p)
 }

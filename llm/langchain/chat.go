@@ -20,10 +20,11 @@ import (
 // ChatModel is an llm.ChatModel over langchaingo's OpenAI or Anthropic
 // client. It is safe for concurrent use.
 type ChatModel struct {
-	provider Provider
-	model    string
-	keyless  bool
-	llm      llms.Model
+	provider   Provider
+	model      string
+	keyless    bool
+	structured Structured
+	llm        llms.Model
 }
 
 var _ llm.ChatModel = (*ChatModel)(nil)
@@ -38,7 +39,7 @@ func NewChatModel(cfg Config) (*ChatModel, error) {
 	if cfg.ChatModel == "" {
 		return nil, graph.E(graph.Invalid, op, "%s needs a chat model name", cfg.Provider)
 	}
-	m := &ChatModel{provider: cfg.Provider, model: cfg.ChatModel, keyless: cfg.APIKey == ""}
+	m := &ChatModel{provider: cfg.Provider, model: cfg.ChatModel, keyless: cfg.APIKey == "", structured: cfg.Structured}
 	var err error
 	switch cfg.Provider {
 	case Anthropic:
@@ -72,8 +73,19 @@ func (m *ChatModel) Name() string { return string(m.provider) + "/" + m.model }
 // limits, 5xx and transport failures; Invalid for requests the provider
 // rejects or that cannot be expressed for it (e.g. an image URL for
 // Anthropic); Other for authentication failures and malformed replies.
+//
+// In StructuredJSONSchema mode the tools go as a response format and the
+// reply's content comes back as tool calls (see prepareJSONSchema); the
+// caller sees the same Response as in tools mode.
 func (m *ChatModel) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
 	provider := string(m.provider)
+	var js *jsonSchemaCall
+	if m.structured == StructuredJSONSchema {
+		var err error
+		if req, js, err = m.prepareJSONSchema(req); err != nil {
+			return llm.Response{}, invalid(provider, err)
+		}
+	}
 	msgs, err := m.messages(req.Messages)
 	if err != nil {
 		return llm.Response{}, invalid(provider, err)
@@ -83,6 +95,9 @@ func (m *ChatModel) Chat(ctx context.Context, req llm.Request) (llm.Response, er
 	if err != nil {
 		return llm.Response{}, invalid(provider, err)
 	}
+	if js != nil {
+		c.set = map[string]json.RawMessage{"response_format": js.format}
+	}
 	resp, err := m.llm.GenerateContent(withCall(ctx, c), msgs, opts...)
 	if err != nil {
 		return llm.Response{}, c.fail(ctx, err)
@@ -90,6 +105,9 @@ func (m *ChatModel) Chat(ctx context.Context, req llm.Request) (llm.Response, er
 	out, err := m.response(resp)
 	if err != nil {
 		return llm.Response{}, llm.MalformedError(provider, err)
+	}
+	if js != nil {
+		out = js.parse(out)
 	}
 	return out, nil
 }

@@ -11,6 +11,12 @@
 // and applies the few request edits langchaingo cannot express. Errors are
 // then built with llm.StatusError, llm.TransportError and llm.MalformedError;
 // llm.WithRetry is the only retry layer.
+//
+// Tool calls are asked for with OpenAI's function calling (StructuredTools)
+// or, for servers and models whose tool calling is unreliable, as a JSON
+// schema in response_format whose reply is read back into tool calls
+// (StructuredJSONSchema, see structured.go, sent through the same request
+// edits); callers see the same llm.Response either way.
 package langchain
 
 import (
@@ -59,6 +65,10 @@ type Config struct {
 	// shorten their vectors to it); OpenAI-compatible servers do not all
 	// accept that field, so for them it is only checked.
 	Dimensions int
+	// Structured says how chat calls ask for tool calls: StructuredTools
+	// (empty means it) or StructuredJSONSchema, which Anthropic does not
+	// have. Embedders ignore it.
+	Structured Structured
 	// HTTPClient is used for every call (nil: a client over
 	// http.DefaultTransport). Its Transport is wrapped, not modified.
 	HTTPClient *http.Client
@@ -92,6 +102,15 @@ func (c Config) check(op string) error {
 		}
 	default:
 		return graph.E(graph.Invalid, op, "unknown provider %q (want %q, %q or %q)", c.Provider, OpenAI, OpenAICompatible, Anthropic)
+	}
+	switch c.Structured {
+	case "", StructuredTools:
+	case StructuredJSONSchema:
+		if c.Provider == Anthropic {
+			return graph.E(graph.Invalid, op, "%s has no JSON schema response format; use structured output %q", c.Provider, StructuredTools)
+		}
+	default:
+		return graph.E(graph.Invalid, op, "unknown structured output %q (want %q or %q)", c.Structured, StructuredTools, StructuredJSONSchema)
 	}
 	return nil
 }
