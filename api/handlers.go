@@ -382,7 +382,6 @@ func queryFilter(raw *string) (graph.Filter, error) {
 	return graph.ParseFilterJSON([]byte(*raw))
 }
 
-
 // Reset deletes everything of the key's tenant; admin keys only.
 func (s *server) Reset(c echo.Context) error {
 	p := principal(c)
