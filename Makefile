@@ -88,6 +88,18 @@ test: ## run all tests, integration tests included, against a real Neo4j
 	  go test $(GOTEST_FLAGS) $$(go list ./... | grep -v -e /tests/chaos -e /browser); \
 	  go test $(GOTEST_FLAGS) ./browser/ ./tests/chaos/
 
+# test-lts runs the store and engine suites on Neo4j 5.26 LTS (the default
+# runtime is 2026.x), on a Neo4j of its own (home .neo4j/lts, ports 7797 and
+# 7584), stopped at the end; CI runs it after make test.
+LTS_NEO4J := NEO4J_VERSION=5.26.30 NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/lts NEO4J_BOLT_PORT=7797 NEO4J_HTTP_PORT=7584 \
+             NEO4J_PASSWORD=neomem-lts-password
+
+.PHONY: test-lts
+test-lts: ## the store and engine suites (cypher, memory, api) on Neo4j 5.26 LTS
+	@export $(LTS_NEO4J); unset NEO4J_URI NEO4J_USERNAME NEO4J_DATABASE; \
+	trap '$(NEO4J) down' EXIT; $(NEO4J) up; eval "$$($(NEO4J) env)"; $(with_models) \
+	go test $(GOTEST_FLAGS) ./cypher/ ./memory/ ./api/
+
 # make test runs the chaos tests (short counts) and the Neo4j Browser test
 # after the other packages: the Neo4j processes they start would otherwise
 # compete for the 2 cores with the shared test Neo4j the other packages use.

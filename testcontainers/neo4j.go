@@ -30,8 +30,8 @@ import (
 )
 
 // Image is the Docker image used when a Docker engine is available; the same
-// release line as the project's own runtime.
-const Image = "neo4j:5.26-community"
+// release as the project's own runtime's default.
+const Image = "neo4j:2026.08.1-community"
 
 const containerPassword = "neomem-test-password"
 

@@ -371,7 +371,7 @@ func (s *Server) Key(t testing.TB, tenant string, admin bool) string {
 const RuntimeScript = "testcontainers/runtime/neo4j.sh"
 
 // reservedPorts are those of developers' and CI's Neo4j instances.
-var reservedPorts = []int{7687, 7474, 7787, 7574, 7697, 7484}
+var reservedPorts = []int{7687, 7474, 7787, 7574, 7697, 7484, 7797, 7584}
 
 // FreePort returns a port of 127.0.0.1 that was free a moment ago, never
 // one of the usual Neo4j ports.
@@ -410,10 +410,11 @@ func RuntimeMissing() string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "no Java for Neo4j: " + strings.TrimSpace(string(out))
 	}
-	version := os.Getenv("NEO4J_VERSION")
-	if version == "" {
-		version = "5.26.30"
+	out, err := exec.Command("bash", filepath.Join(root, RuntimeScript), "version").Output()
+	if err != nil {
+		return "the runtime script names no Neo4j version: " + err.Error()
 	}
+	version := strings.TrimSpace(string(out))
 	cache := os.Getenv("NEOMEM_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()

