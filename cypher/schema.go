@@ -2,7 +2,9 @@ package cypher
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,8 +255,41 @@ func (s *Store) awaitIndexes(ctx context.Context) error {
 	}
 }
 
+// schemaStatement runs one schema command. Schema commands run in
+// auto-commit transactions, which the driver does not retry, so it retries
+// them itself: servers that bootstrap one database at the same time take
+// schema locks in different orders and deadlock now and then
+// (Neo.TransientError.Transaction.DeadlockDetected), which a retry
+// resolves. It gives up after 10 attempts (about 12 s) or when ctx ends.
 func (s *Store) schemaStatement(ctx context.Context, q string, params map[string]any) error {
-	// Schema commands run in auto-commit transactions.
+	delay := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.schemaOnce(ctx, q, params)
+		if err != nil && strings.Contains(q, "IF NOT EXISTS") && alreadyExists(err) {
+			// Two servers created the same index at once: IF NOT EXISTS
+			// does not cover the race, the loser gets this error.
+			return nil
+		}
+		if err == nil || !neo4j.IsRetryable(err) || attempt == 10 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay + time.Duration(mrand.Int64N(int64(delay)))):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// alreadyExists reports Neo4j's answer to creating an index or constraint
+// that another transaction created meanwhile.
+func alreadyExists(err error) bool {
+	var ne *neo4j.Neo4jError
+	return errors.As(err, &ne) && strings.HasPrefix(ne.Code, "Neo.ClientError.Schema.") && strings.HasSuffix(ne.Code, "AlreadyExists")
+}
+
+func (s *Store) schemaOnce(ctx context.Context, q string, params map[string]any) error {
 	sess := s.session(ctx, neo4j.AccessModeWrite)
 	defer sess.Close(ctx)
 	res, err := sess.Run(ctx, q, params)
