@@ -522,9 +522,10 @@ func drive(t *testing.T, chromium string, db *neomem.Neo4j, base, shot string) {
 	// The guide's first block sets the parameters; its play icon runs it.
 	wait("the guide's :params block", playBlock(":params"), 10*time.Second)
 	wait(":params ran", `[...document.querySelectorAll('[data-testid="frame"]')].some(f => f.innerText.includes('"tenant": "default"'))`, 10*time.Second)
-	// Slide 2 holds the graph of a user's memories and entities.
-	do("next slide", chromedp.Click(chromedp.CSS(`[data-testid="guidesDrawer"] [data-testid="guideNextSlide"]`)))
-	wait("the memories-and-entities block", playBlock("OPTIONAL MATCH (m:Memory"), 10*time.Second)
+	// Slide 2 holds the graph of a user's memories and entities. The drawer
+	// may re-render while :params runs and swallow a click, so "next" is
+	// clicked for as long as slide 1 (its :params block) is still shown.
+	wait("the memories-and-entities block on slide 2", playBlockAfter(":params", "OPTIONAL MATCH (m:Memory"), 30*time.Second)
 
 	// The result frame draws every memory and entity, in neomem's colours.
 	nodes := len(memories) + 7
@@ -591,6 +592,21 @@ func login(user, password string) string {
 
 // playBlock is a script that clicks the play icon of the guide's runnable
 // block starting with prefix (Browser runs it), true once it did.
+// playBlockAfter is playBlock on the slide after the one holding a block
+// that starts with prev: while that block is shown, it clicks the next-slide
+// button instead.
+func playBlockAfter(prev, prefix string) string {
+	pp, _ := json.Marshal(prev)
+	return `(() => {
+		const pres = [...document.querySelectorAll('[data-testid="guidesDrawer"] pre.runnable')];
+		if (pres.some(p => p.textContent.trim().startsWith(` + string(pp) + `))) {
+			document.querySelector('[data-testid="guidesDrawer"] [data-testid="guideNextSlide"]')?.click();
+			return false;
+		}
+		return ` + playBlock(prefix) + `;
+	})()`
+}
+
 func playBlock(prefix string) string {
 	p, _ := json.Marshal(prefix)
 	return `(() => {
