@@ -95,10 +95,10 @@ LTS_NEO4J := NEO4J_VERSION=5.26.30 NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/lts NEO4J
              NEO4J_PASSWORD=neomem-lts-password
 
 .PHONY: test-lts
-test-lts: ## the store and engine suites (cypher, memory, api) on Neo4j 5.26 LTS
+test-lts: ## the store and engine suites (cypher, memory) on Neo4j 5.26 LTS
 	@export $(LTS_NEO4J); unset NEO4J_URI NEO4J_USERNAME NEO4J_DATABASE; \
 	trap '$(NEO4J) down' EXIT; $(NEO4J) up; eval "$$($(NEO4J) env)"; $(with_models) $(with_reference) \
-	go test $(GOTEST_FLAGS) ./cypher/ ./memory/ ./api/
+	go test $(GOTEST_FLAGS) ./cypher/ ./memory/
 
 # make test runs the chaos tests (short counts) and the Neo4j Browser test
 # after the other packages: the Neo4j processes they start would otherwise
