@@ -29,6 +29,7 @@ import (
 	"github.com/neomem/neomem/llm/llmtest"
 	"github.com/neomem/neomem/memory"
 	"github.com/neomem/neomem/testcontainers"
+	"github.com/neomem/neomem/testcontainers/neomem"
 )
 
 // dims is the embedding dimension of the test servers (the hashing
@@ -309,47 +310,6 @@ func (c client) do(method, path string, body any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-// call sends one request and returns the status, the headers and the decoded
-// JSON object body. Unlike client.do it returns errors instead of failing the
-// test, so goroutines other than the test's own may use it.
-func call(hc *http.Client, base, key, method, path string, hdr map[string]string, body any) (int, http.Header, map[string]any, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, r)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("X-API-Key", key)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s %s: read body: %w", method, path, err)
-	}
-	var out map[string]any
-	if len(raw) > 0 && raw[0] == '{' {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return 0, nil, nil, fmt.Errorf("%s %s: %w: %s", method, path, err, raw)
-		}
-	}
-	return resp.StatusCode, resp.Header, out, nil
-}
-
 // addRaw stores text as one memory of user u without inference and returns its id.
 func addRaw(t *testing.T, c client, u, text string) string {
 	t.Helper()
@@ -360,3 +320,9 @@ func addRaw(t *testing.T, c client, u, text string) string {
 	}
 	return p["results"].([]any)[0].(map[string]any)["id"].(string)
 }
+
+// call and waitEvent are the test harness's (testcontainers/neomem).
+var (
+	call      = neomem.Call
+	waitEvent = neomem.WaitEvent
+)

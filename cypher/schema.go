@@ -260,7 +260,8 @@ func (s *Store) awaitIndexes(ctx context.Context) error {
 // them itself: servers that bootstrap one database at the same time take
 // schema locks in different orders and deadlock now and then
 // (Neo.TransientError.Transaction.DeadlockDetected), which a retry
-// resolves. It gives up after 10 attempts (about 12 s) or when ctx ends.
+// resolves. It gives up after 10 attempts (waits of 50 ms doubling up to
+// 2 s, plus as much jitter: at most about 18 s in all) or when ctx ends.
 func (s *Store) schemaStatement(ctx context.Context, q string, params map[string]any) error {
 	delay := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {

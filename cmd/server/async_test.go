@@ -6,25 +6,6 @@ import (
 	"time"
 )
 
-// waitEvent polls an event until it ends (SUCCEEDED or FAILED) or 30s pass.
-func waitEvent(t *testing.T, hc *http.Client, base, key, path string) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, _, ev, err := call(hc, base, key, "GET", path, nil, nil)
-		if err != nil || code != 200 {
-			t.Fatalf("GET %s: %d %v %v", path, code, ev, err)
-		}
-		if s := ev["status"]; s == "SUCCEEDED" || s == "FAILED" {
-			return ev
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("event %s still %v after 30s", path, ev["status"])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestWorkerRole: `neomem worker` runs the jobs an API server without
 // workers queued, and serves its probes and metrics only.
 func TestWorkerRole(t *testing.T) {

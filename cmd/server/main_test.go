@@ -17,6 +17,7 @@ import (
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/llm/llmtest"
 	"github.com/neomem/neomem/testcontainers"
+	"github.com/neomem/neomem/testcontainers/neomem"
 )
 
 // fakeModels serves a scripted model and a hashing embedder of dims over the
@@ -129,47 +130,6 @@ func getJSON(t *testing.T, url string, into any) int {
 		t.Fatalf("GET %s: decode: %v", url, err)
 	}
 	return resp.StatusCode
-}
-
-// call sends one request with an API key and returns the status, the
-// headers and the decoded JSON object body (the API's own tests, in api/,
-// have the full set of request helpers).
-func call(hc *http.Client, base, key, method, path string, hdr map[string]string, body any) (int, http.Header, map[string]any, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, r)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("X-API-Key", key)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s %s: read body: %w", method, path, err)
-	}
-	var out map[string]any
-	if len(raw) > 0 && raw[0] == '{' {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return 0, nil, nil, fmt.Errorf("%s %s: %w: %s", method, path, err, raw)
-		}
-	}
-	return resp.StatusCode, resp.Header, out, nil
 }
 
 // newKey creates an API key for a fresh tenant straight in the store.
@@ -474,3 +434,9 @@ func TestKeysSubcommand(t *testing.T) {
 		t.Fatal("unknown keys subcommand accepted")
 	}
 }
+
+// call and waitEvent are the test harness's (testcontainers/neomem).
+var (
+	call      = neomem.Call
+	waitEvent = neomem.WaitEvent
+)
