@@ -39,6 +39,7 @@ endef
 define with_reference
 if command -v python3 >/dev/null 2>&1; then export NEOMEM_REFERENCE_PYTHON="$$(bash vector/local/reference/setup.sh)"; \
   export NEOMEM_MEM0COMPAT_PYTHON="$$(bash tests/mem0compat/setup.sh)"; \
+  export NEOMEM_EVAL_MEM0_PYTHON="$$(bash tests/eval/mem0/setup.sh)"; \
 else echo "make: no python3, the embedding reference and Mem0 client tests will skip"; fi; \
 if command -v npm >/dev/null 2>&1; then export NEOMEM_MCPCLIENT="$$(bash tests/mcpclient/setup.sh)"; \
 else echo "make: no npm, the third-party MCP client test will skip"; fi;
@@ -154,6 +155,24 @@ bench-search: ## search latency vs floor, recall, ingest, exact/ANN switch (BENC
 	go run ./cmd/benchsearch -sizes $(BENCH_SIZES) -queries $(BENCH_QUERIES) \
 	  -json docs/benchmarks.json -md docs/benchmarks.md \
 	  -command "make bench-search BENCH_SIZES=$(BENCH_SIZES) BENCH_QUERIES=$(BENCH_QUERIES)"
+
+# eval measures retrieval on a LoCoMo-format file (EVAL_DATA; the dev split
+# lives outside the repository and is never copied into it): neomem and, with
+# EVAL_COMPARE=mem0, Mem0 OSS (pinned mem0ai, local Qdrant) side by side, the
+# same all-MiniLM-L6-v2 embedder serving both. The report (Markdown, JSON,
+# PNG charts) goes to EVAL_OUT; docs/evaluation.md explains it.
+EVAL_DATA    ?= ../shared/data/locomo/locomo-dev.json
+EVAL_MODES   ?= turns,observations
+EVAL_COMPARE ?= mem0
+EVAL_OUT     ?= docs/eval
+EVAL_FLAGS   ?=
+
+.PHONY: eval
+eval: ## retrieval on LoCoMo (EVAL_DATA, EVAL_MODES): recall@k, MRR, per category, latency, neomem vs Mem0 → EVAL_OUT
+	@$(call with_neo4j,) $(with_models) \
+	go build -o bin/neomem ./cmd/server && go build -o bin/fakellm ./cmd/fakellm && go build -o bin/evalmem ./cmd/evalmem; \
+	mem0=""; if [ "$(EVAL_COMPARE)" = mem0 ]; then mem0="-compare mem0 -mem0-python $$(bash tests/eval/mem0/setup.sh)"; fi; \
+	bin/evalmem -data '$(EVAL_DATA)' -mode '$(EVAL_MODES)' -out '$(EVAL_OUT)' $$mem0 $(EVAL_FLAGS)
 
 .PHONY: check
 check: ## gofmt, go vet, staticcheck, go test -race, go mod tidy diff

@@ -338,8 +338,10 @@ func searchResponse(res graph.SearchResponse) SearchResponse {
 		score := h.Score
 		m.Score = &score
 		if h.Explain != nil {
-			m.Explain = &Explain{VectorScore: h.Explain.VectorScore, VectorRank: h.Explain.VectorRank,
-				TextScore: h.Explain.TextScore, TextRank: h.Explain.TextRank, Strategy: h.Explain.Strategy}
+			x := h.Explain
+			m.Explain = &Explain{VectorScore: x.VectorScore, VectorRank: x.VectorRank, TextScore: x.TextScore, TextRank: x.TextRank,
+				GraphScore: x.GraphScore, GraphRank: x.GraphRank, VectorContribution: x.VectorContribution,
+				TextContribution: x.TextContribution, GraphContribution: x.GraphContribution, Strategy: x.Strategy}
 		}
 		out.Results = append(out.Results, m)
 	}
@@ -358,6 +360,9 @@ func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error)
 	}
 	if req.Threshold != nil {
 		in.Threshold = *req.Threshold
+	}
+	if w := req.Weights; w != nil {
+		in.Weights = &graph.Weights{Vector: w.Vector, Text: w.Text, Graph: w.Graph, RRFK: w.RrfK}
 	}
 	if req.Filters != nil {
 		f, err := graph.ParseFilter(graph.NormalizeNumbers(*req.Filters).(map[string]any))

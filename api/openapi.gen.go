@@ -328,12 +328,23 @@ type EventMessage struct {
 	Role   string  `json:"role"`
 }
 
-// Explain defines model for Explain.
+// Explain Each signal's part in a hit's score. A rank of 0 means the signal did not find the memory; the contributions (weight / (rrf_k + rank), normalised like the score) add up to the score.
 type Explain struct {
-	Strategy    string  `json:"strategy"`
-	TextRank    int     `json:"text_rank"`
-	TextScore   float64 `json:"text_score"`
-	VectorRank  int     `json:"vector_rank"`
+	GraphContribution float64 `json:"graph_contribution"`
+	GraphRank         int     `json:"graph_rank"`
+
+	// GraphScore Strength of the memory's link to entities named in the query (direct) or one relation away from the top hits' entities (lower).
+	GraphScore       float64 `json:"graph_score"`
+	Strategy         string  `json:"strategy"`
+	TextContribution float64 `json:"text_contribution"`
+	TextRank         int     `json:"text_rank"`
+
+	// TextScore BM25 score of the full-text match.
+	TextScore          float64 `json:"text_score"`
+	VectorContribution float64 `json:"vector_contribution"`
+	VectorRank         int     `json:"vector_rank"`
+
+	// VectorScore Cosine similarity to the query, -1 to 1.
 	VectorScore float64 `json:"vector_score"`
 }
 
@@ -395,10 +406,12 @@ type Mem0Page struct {
 
 // Memory defines model for Memory.
 type Memory struct {
-	ActorId   *string                `json:"actor_id,omitempty"`
-	AgentId   *string                `json:"agent_id,omitempty"`
-	CreatedAt time.Time              `json:"created_at"`
-	ExpiresAt *time.Time             `json:"expires_at,omitempty"`
+	ActorId   *string    `json:"actor_id,omitempty"`
+	AgentId   *string    `json:"agent_id,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+
+	// Explain Each signal's part in a hit's score. A rank of 0 means the signal did not find the memory; the contributions (weight / (rrf_k + rank), normalised like the score) add up to the score.
 	Explain   *Explain               `json:"explain,omitempty"`
 	Hash      string                 `json:"hash"`
 	Id        string                 `json:"id"`
@@ -513,12 +526,23 @@ type SearchRequest struct {
 	Threshold      *float64                `json:"threshold,omitempty"`
 	TopK           *int                    `json:"top_k,omitempty"`
 	UserId         *string                 `json:"user_id,omitempty"`
+
+	// Weights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+	Weights *SearchWeights `json:"weights,omitempty"`
 }
 
 // SearchResponse defines model for SearchResponse.
 type SearchResponse struct {
 	Relations []Relation `json:"relations"`
 	Results   []Memory   `json:"results"`
+}
+
+// SearchWeights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+type SearchWeights struct {
+	Graph  *float64 `json:"graph,omitempty"`
+	RrfK   *int     `json:"rrf_k,omitempty"`
+	Text   *float64 `json:"text,omitempty"`
+	Vector *float64 `json:"vector,omitempty"`
 }
 
 // Status defines model for Status.
@@ -1603,99 +1627,107 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D3rUttKmq/ylXarYmoVbEgyu+PU/OAEzjnsEEIRUmer4hS0pc92B6lbp7sFeFJUzdPMg82TbPVFN7sl",
-	"22BI5uz+wlhSd3/3u/wtiHiacYZMyWD4LZghiVGYj0cXZKr/xigjQTNFOQuGwcUMIcWUi/kLCTcoJOUM",
-	"iAQCUgnOpoBMUTUHRaZvQSKLgSoYk+gaKIPjycv3REWz3SAMZDTDlOgN1DzDYBhIJSibBvf392GQEUFS",
-	"VO4kB1Nk6vhQf6T6DL/nKOZBGDCS6geJvnxJ48aiKbk7QTZVs2C4/+ZP4dImYfAzTYoNmiC+x3TwQsLE",
-	"XIeEsGlOpmiB/O+PH06Bj79ipDQQvuNM3Lotp3k9+LP3ODX4MqJm1XoGMIG/51RgHAyVyLELe2FwnrN2",
-	"ZImcbY6qTxJF+5K5RLHpmvcaJJlxJtFQ4EzwcYKp/hhxppAp/ZFkWUIjounSz+wd//FVaiJ9q+317wIn",
-	"wTD4t37Fyn17VfaLdc2OTTIfMEAhuIDe+c/v4M+v3/wnuD0gRkVoInd2DfRuLcOJcXyOiTmQPMffc5Tm",
-	"nJngGQpFLSwlP67Gg8aCW85gV2EqV4F0IWiWoH42JXfH9om9wWAQBillxf/lTkQIMjcbWcKvc6aCoGvx",
-	"RsWZn2vAfClvtcKilzXI2wbOiJyzyMrthOSJCoYTkkhcJPBHxQWCmiGQOLbi+5WPgbAYCJO3KGB/sA9E",
-	"AWcRvoVbLq5RSBA50zqrxxmCjHiGL6R+TmoFxkWMYkdLvjvUmPMECdOnomyConEqK6rLd1r9eWkvfAuQ",
-	"5anGXiZ4hHEuSFJDXwV1ilKSKW7AKLlgTTbZX8klKSoSE2XkisQx1agkyVmNVg2gKuJmgqeZWiDffxm2",
-	"XOb5Z2DFElutnGi1zzIrNiRygUvjGOO18V9oinczwqZGYBexTdkNSWhM1FZXFajh3GhJ+0CxdNeilwkZ",
-	"Y9JkwiWqLT6cZ9uFcYHWlizVNk3E+hhAoMwTtb4oWYbRQu2DTjPaMrPoZRLUYFwqfo2sjirKFE5R6Kcx",
-	"HWMcUza9jEiStNyUJGnXZSt8HdssIKxabvHZ0HPs5TMuo3TJEFj81u1bgah2gTRKcxGNeOOcgUJNHhwe",
-	"BmHw6ezw4OIoCIPDo5Mj8+H0w+mRV3Fa9eHRp1oLey9lAm8oz+Vl6z0L8Brvx90cuiP74HwnkCj8K87b",
-	"DWGcUuazbctmxLpfTcXo0bf3reeI/4rzjhN4TJwfk9d2meVAQWIkUL0FOeO3zJjZmumsni8AWdYjyIgl",
-	"/hrodzfb44QODB8RDjFBp42akMfVhWUZcwZl9WGKG8NyPd8hjkyY1O0ILTs+CSUSN1S+kaX1JTGInHCR",
-	"6k+BVo4vFU0xWF9kqLzUBtnPHI4LPHLGSnO6jNZW2ldOQguEngvOAGwEas3DWIPJzHFLFnPkqBBTg7aB",
-	"+MbR2tnh0MQdHh1YMkuXkXIs9aCgot30L2DBHSVc4evbs5xQn4rb1PhWcHWerFjWe5zCiGwibEphmqkW",
-	"vnVmckNme4gsmiDVe0JjZ5bCCG0fNzKDVVixrMEjzm5QSENpULlgsgyobnVEJa8xhgkXoYmvomvGbxOM",
-	"pxhDT9+XCX6j1XKEwCdAlbS5I4rSBFHrkV9D+d4pVa9nWjgOqz046/Jv2wHsUFVSEbEpwaUiKpd1kp4d",
-	"nR4en/4ShMH5p9NT++njp3fvjo4Oj7Qz9PPB8cmRn+pPrxJrXFievSY9G+pBvdhBFGHmtdB2r25ObqND",
-	"C06/rIokyz1r0BVbtYLwvjrLYlRQZreWJTT1C+KBUiSaYQz2BugxrkBgZtAKMxRYT0msZVx5soYnY+4K",
-	"yyN7gb3LEmLdxSacUgmicDpv8evu1KUg7NqvW81lGXGBTZ7l+TipMSzL07F94AYjxUXHiu6G9ddcwETj",
-	"+eZ+jePWQQsrHPgw9zPFJD4qdHsTeV2cbJLDK0nnUshdfPqLINnslMceJn2I+/eQvEC74+/38Do8Mre9",
-	"D9BfqVRczI+YEj6H25CyBeIH2eubVvnuCkTbjsDw9rIjVOVJ3HVZ2DizbfH19EAtur2sVH5Ts/sQf5xm",
-	"XPj1uHbp3GdPSuSmKEf5wjDrP/ivNhzfFUmQcqVyw7A61yr/9j2mg5+IimY+4a1OWIqC55Z5ux17YA5W",
-	"656FhMCf3rx5tUautDiOD9ROp7sEtg1JH+x/m4KiHz1rMaB5Q7zq5s7Bz/IkIVqtN1dfzu+sdbPPVdyM",
-	"LF0ItOC4s9dOFnbGM+9Lid9AmXVGOw/SdHcZFSg3faZwGDqdfnfbfRjMiJxtok5d7nejU11TFtedwwmJ",
-	"NDUEubUZ0u66TKv2fbAkt+jl7lBjA4dJ8lxEuOxp/qadSRPhWaggIinCRPB0CF/5eDjKB4NXkVGXQGPz",
-	"H+rwDwgDU5WbCc54Lk2A2Pvl6AL6Vrf2v9H43uQBpQsDbdTZDAPXLSRsKZoJA8spGr7113NND8vIe6dF",
-	"Wdaw90JCZCoY8q0B+uiCTH2Oemcy2bB/jZUcs7aHVQ2o2pWHX7tqNXQZ5UK2pBw2jZudonpM7qY1lNo4",
-	"I+tbvdZ4sJgMLnJx/ozM+jioefre9EWnh1YFrp44iarkMf6zi9ntMuVWPiydI4kpQ+nxZdrTU5TFeNfp",
-	"B7X6/xnPcut+XWYoIudQr6PYFFFrQO6CBnu3d7vVnpC22fz1Vw9GrKL3AmabgzC+LCJKJCKa+SMqgSSa",
-	"WdfEd7mmh1Z1ZRTrtO7vg3aJ81qWL5MiFh0V3f2MtFBq9mSHiWxBXumSz2jmF5bSrC1LBBFTXKOU5JZY",
-	"2Kx8PizO5weuDaht1mAe4N6UDv6G8Xl36eYx5LCXWgs8bcQqLrU9+BD/YHMfwGevS76pIGvnoQqIxvab",
-	"pUoXmiTWTeLUY5/NejCeQ/yauPTjrwsZ26k4rV0N6/JbPhrVuq2Ot0s+eVCQtbqNYFL1wXbFKOv0yNac",
-	"2woPlEVJHuOlU1zrHcq2mHpzGSllxTd7j2suUzOBcsaT5pkGocfRSMkdTXVsuGcOYD8PPA6I4tnldWO9",
-	"vUH9cdeBVy62rFYf3PJmcdbFimu1vD1SQp48RliVmvtY+i2LFYmN/Bnv0vl4Kkg28/l8m3RmdmGP8XiD",
-	"laok/ir02XVDd1IfdK6xuJ07nN5f5MoVAllZhdqDZcPy6ifLAveKPqe6kdl0J2eQ19xpM5fRi+pcsM7a",
-	"IGHzD5Ng+HnZlC77b60BytIdXxbV+AXeqRC4AAIJlQr4BDIilISrbyPz8CgYjkxeeRSExYfhP//+j/sr",
-	"6DdvMrXJy1wk5s7af8Nvo8B+0M/dX0Hv0/mJ3jMmisCn8xOTA7p7OeUva8pQTEiE3+43yaItdi/QMs30",
-	"QgK/ZVAsBD2VCwY0DvUZ8J9//8dOCFJxgTHwGxQmhePicv0oq2fEqIIxRjw1SR02QfEXY8SAxLG+NZl7",
-	"jaCvV88/D+Ayf0Um0rUVESmpVLa/Tc6lwnR14XqN8u0n42K2+ijPUolY7iSVGOWCqvlHreSct5RR16xo",
-	"JlDsmFI1gvI/Lw/Ojl/+1XRlFUJgn7gPgzESYauWRmsaT8N+Vd48Uyqz1vsaPZm9qwv9Pdjs5zXObeLz",
-	"CnrODYoSikztlBNBi8c7yNWMC/o3q/SXjnhvpwf48sZGvb+cUCEVJJxNXyoUacGJEy7g5OQ91KZkZKi5",
-	"9VQH4rtwdINiDoLnCkcM7yLMlGHkLB8nNALOUEKvP0OSqNnfQugLJPFcf0hRCRrJEPo8Q0YyuvtVchbq",
-	"h0esH/NI9iEznQiExXY3+EnwW4nihQSp5gmaK9Ocxgg5i1FAf2xv6O8AQ4zliBEGB2fHcI3zEG5nNJrB",
-	"mLJY1oUPFNfHBNvaaVuK3vMYE3inmfpOjdiZ4IpHPAFkccYpU9BPowwU5ztDuCr5YrhEvBCuGmQZwk+G",
-	"KUZsicxcLN3rZ4hdMGk+CUTgiF21jS9dwS1VMyAlmDR+C65hnXI3liStRkZNxBEbkxgmFJN4d8RG7DdB",
-	"FUqY8xwiwkCgEvOhvRVu9TVLdVDk2hAJro5jTDOukEVzjY6rEbM8Cr09jeT9N2/ghko6ThAOPr47PoZo",
-	"RgSJdGAQGhJkKIrjvgUCnz4dHwKVQEZsynmsqbizCxcz1J/0BadODaCabOZYLyRYLw4oa3zLb9mIKUGY",
-	"JJFBgWafa82wmsn3X8OM50IODcqUBrJYVpLUbqkfKL4YsQKxU3QJeStCbuyHTAll0HMYqHCjXp5jlpA5",
-	"xkPQiu1qR3NpbE8pgXE1o2z6trmxJaW+VmHIYAZe7+8ban3IFE2pVDSCiLMoF0KTQQNTlgmuji7I9Ap6",
-	"nMEvRxcGmLNPFzt6HarkiLlc3y5cFSOUBUOjItOST5l+SrOrbYrX5pyUlRxbidD2S1upEbud0QT1v/qw",
-	"WjMQVQx0hoDapL3e29+F36ia8VyVs5thBYQaMZujMAxv9ZA2oQyBTJSzowYxITD9bcKl2h2xMuc8DBjy",
-	"FNOgls0MBrt7uwPT2mCVTzAMXu0Odl8FtvfFmIN+vYHA+XzaKBn5OY6DYXBCpTqqqvn1gdLPfpe6uqXv",
-	"5h21B7XizmI0dY1b7VimceA8Q5QJTalqjFDWAsiFCHJFCKndvMZw5f5g0DFYudlAZa2x1zNTqRVAQZrd",
-	"wFx2QPhXLY9ZG9QMA5mnKdHhf3BQTuCVBNc3lOQ3ZcWqdX+ZDWyv/1HVtPxEaClmCjw4cZe2gQ67lFbo",
-	"bsraKB+qtFp1oQf0kEQzuEbMtA5yisAUYd+WzbdW2F12V6sAqch8Rx/QK0u/oHp6DDY64LtYa74NTH5g",
-	"uIRDp9QqXAb3myoOLeBfDINWVe9WFaXR6hqpng6rZoM2dOqL28CmbRvw9QDomCWW0HPdtiG4BuYQyv7l",
-	"EGz78o4xe5aZi07rh2L/LuNCtSL+yFz+qDXLD2UaNtPbdy9ZvMwMnkH7JuE159feYmAif4ZbVNZAJJwe",
-	"mi16pcIpHDYqYGbbMcNSpYeVxO1Y9V4m2drkxsRFP5pZX2zahpTrEMbkIQibg8nAtb01osP+v2nY/zff",
-	"1/6XKdAWnSLd9e1a/2JV6BVMY5TFksbe0cxn8Gyu21ynYSkX5rYy1a/u+lOiziaWWxBnusykBIniBiX8",
-	"enFxttvIhgTDz1/q2DmhN2haMgx8NC1UXsalBz7bi1voPBen/MTj+TY0TPPtJPdPiMOypdiDxd+0U3NL",
-	"JFB30zZ40G5oXC5jNYAyxU1gc406citSEwxvgcZGl01QB3goTQD7tuat6XDReF54R6WSNkqMOJskNFJO",
-	"9V3jXLZTsZwfXpuGm6F3aT75mclbm0tuEZNrnNtmOjtbbFINtenixxPcHgGq7JRJQdiht5SyBbKX39nc",
-	"ryNivQW8ikw8ytLYSyrB1fxCKKrCRn3ZUqbJz6vibs0yrurKJ0VKAsa5ctYVf89JYjWkxAQjJaF3cHoY",
-	"wofzECjbGbqn5V++jYIP56NgCJ+/jYqio8nkk4RGONImrfn9mI9H2sECC5KEMVczc3T5wh1uFw7Y3Ib8",
-	"mrFtxlgDKHCSS4yh93ow2BkCcWsAwxuTNkm5VnqpfWGLcSSvtfyG3nDuIEneV837P5QPsOLG4p1Ty+7C",
-	"uUFB00UCxTn0UBCZuxEvn+eQ5cJMm3s8h5by+pM6CB2R8K/81npCtzpciLceF9sEqMt3Gftv9a5Jg1lZ",
-	"6xEFCRKpTJaKxvWgd9vyqTU7ZTra5stSt7HQJcZk1EWudK57BOSMCIxBcJ7uLIvNCZXqDyAxT503a9nC",
-	"tUO3vN7szd6+p6rlX2mxFeaHEdpaS3hLyJiZ9p7Hi6pmxUIaX1Tj4CHwJEapbKI+LAokDvWmI9jnDx3E",
-	"cY2vn8Ijqr207Jl9ocbEeou3W8zix9Tq0f3B/nZTR+Uotu8EhkZyzqJheZCq8lO8b+0tZDxJoDELUoxU",
-	"328lSozjShVOBE89Ly1oumVrZo3fFyMYTyh27q0G3Vnj13v7GyBna1nmep3ZFPl62u8ufBOpyFy+LctC",
-	"5i7urXR1JpafA8m2vcwfT1gYtcn0vPrUt6y7rW/ucYs+OhXtMN0rEhpcQO0VZjsPTIWGQZZ7sG6bPmqI",
-	"377WbPaVPLPi7Ca466reBuGfWS5tJ3a9bKzwTmlPtM9FrblJYMRFjDFQBjWJXVdWlzRl3y3QmjuzCHdj",
-	"9o8V5bXaHhsj/cudj17COyi2YXLK4onUsQUvBbjpxTyigOE6cDowbq+vxLXmkH7ZDL5BmcDtUDRqnAme",
-	"opph7pjOdkh3JyhrzxTwGOayfUatsJ3by0+oIKppNg/gZnvDJG8Gr55ny1PzOhe7bQc+yzWgZ3uuysGu",
-	"0Mh52bxhBrDADLcVFZVGh3drw8R57WWNP3zHhA3uF188Xbbu57l9K+B6kZkdsPAu1DkI9ARx3r94g0hj",
-	"EqdFFZfcuN0qUa0JonCkcpZogbHvKTN5yVsqcaczoqxLwZOFlAsvEf8BY8tbIk3nm0K2lR4B05colcgj",
-	"lesAUZlxA1sa5rkpsZycvK9V+NwwnHaGU+22YAzjOWhxKJWaxI6S17m5/J1TnbYY+ZQJT1sB4BNPUcpf",
-	"nahmjv14s9NCT8T8zam4Z2b7hTkor/U3Q0Y2vbtNLWVepphwqb3DMltRNK1WiosIntsv09C8cJ4hWENg",
-	"SHez1x9rUeh3ZS/KdxNZLnkiQlZvQHr28K49acK308miYXNN/UMwCL909aoecW0d2srumCGfqXQvQhoE",
-	"2nf3htwlsmxg/P8k2QZJbCS/kiRObsqW0a4wdqD9WPnE2ahBW569LDnJrWPMlIzsAEXdRLywpS3pCluy",
-	"KGvJDjzquNfmBTox+cfpbjSIzBKidEgwhCkqKF6Atyz9D4v3b/aqlMsq1V7WwH/w/rdGl2HP1UjP5mrG",
-	"GQjMBDSGp8xvRcmdrf6o0pfvn7rfpgxbprgkSWIqvkVtulDz7SLbzOatx1/LzOUjiztSQtk1xr4f9Xqu",
-	"8uV3IoZPBXRpxO9f59gyGor3mTxeDXZ4Tk/qNP0LlSq27RMUaF1Ha7jsebfN/z9UAmhgclbCvUWHIKNs",
-	"2o3uM23mnthX/VCMZbd1Y1bpBiKBi6lxITPB7U8kbhnRGifWi404s7kkLrQPQZKkzf7t16bFNJPc979p",
-	"67WuISwnn3zmsPlLje59eu2/1bg41D91/nHOvNP83k3cq+vaN1n10pg/pldkA5w+mJyg/fE+/ZULbIAL",
-	"Hda0scirpvftT4s5E+51vL19maStLXPvYX1oesFLSf+G26wCPE0WotIa998plt5mz9qix6Nd8NCsbjLS",
-	"mfl1WK31agRawWYkjlew2kEcB89BoB+9pW2btDNvJXaBUyxB8exlgjeY2H6bokd3DS1hU+grKPikefTv",
-	"R8TvmERvENPSoE7PbhI2K+vVK2U+f9EKt3hJjP3PvQfm8xetJM1EllP0uUiCYdDXXtr/BgAA//8=",
+	"7H3rcts4lvCrnOL3VUWuYSzFnczuyDU/3Ik68XacuBxne6qilA2RRxJiEmADoG1NylXzNPNg8yRbuPAm",
+	"gZTkyE6md39ZFkEA54pzhb4GEU8zzpApGQy/BnMkMQrzcXROZvpvjDISNFOUs2AYnM8RUky5WDyRcI1C",
+	"Us6ASCAgleBsBsgUVQtQZHYIElkMVMGERFdAGRxPn54QFc33gzCQ0RxTohdQiwyDYSCVoGwW3N3dhUFG",
+	"BElRuZ0czZCp41f6I9V7+D1HsQjCgJFUv0j04wsaNyZNye1bZDM1D4YHL/4criwSBr/QpFigCeIJpoMn",
+	"EqbmOSSEzXIyQwvkf314/w745AtGSgPh287Uzduym+eDv3i3U4MvI2pezWcAE/h7TgXGwVCJHLuwFwZn",
+	"OWtHlsjZ9qj6KFG0T5lLFNvOeadBkhlnEg0FTgWfJJjqjxFnCpnSH0mWJTQimi79zI740xepifS1ttb/",
+	"FzgNhsH/61es3LdPZb+Y16zYJPMRAxSCC+id/fIS/vL8xX+AWwNiVIQmcm/fQO/mMpwYx2eYmA3JM/w9",
+	"R2n2mQmeoVDUwlLy43o8aCy46Qx2FaZyHUjngmYJ6ndTcnts33g2GAzCIKWs+L9ciQhBFmYhS/hN9lQQ",
+	"dCPeqDjzUw2Yz+VQKyx6WoO8XeCMyAWLrNxOSZ6oYDglicRlAn9QXCCoOQKJYyu+X/gECIuBMHmDAg4G",
+	"B0AUcBbhIdxwcYVCgsiZ1lk9zhBkxDN8IvV7UiswLmIUe1ry3aYmnCdImN4VZVMUjV1ZUV0dafXnhX3w",
+	"NUCWpxp7meARxrkgSQ19FdQpSklmuAWj5II12eRgLZekqEhMlJErEsdUo5IkpzVaNYCqiJsJnmZqiXz/",
+	"adhylecfgRVLbLVyotU+q6zYkMglLo1jjDfGf6EpXs4JmxmBXcY2ZdckoTFRO51VoIZzqyntC8XUXZNe",
+	"JGSCSZMJV6i2/HKe7RbGJVpbslTLNBHrYwCBMk/U5qJkGUYLtQ86zWirzKKnSVCDcaH4FbI6qihTOEOh",
+	"38Z0gnFM2ewiIknSMihJ0q7HVvg6lllCWDXd8ruhZ9ure1xF6cpBYPFbP98KRLULpFGay2jEa2cMFGry",
+	"6NWrIAw+nr46Oh8FYfBq9HZkPrx7/27kVZxWfXj0qdbC3keZwGvKc3nROmYJXmP9uMGh27IPzpcCicJf",
+	"cdF+EMYpZb6zbfUYseZXUzF69O1d6z7iX3HRsQPPEefH5JWdZtVRkBgJVIcg5/yGmWO2dnRW7xeArOoR",
+	"ZMQSfwP0u8F2O6EDw0eEV5ig00ZNyOPqwaqMuQNl/WaKgWE5n28TI+MmdRtCq4ZPQonELZVvZGl9QQwi",
+	"p1yk+lOgleNTRVMMNhcZKi/0gexnDscFHjlj5XG6itZW2ldGQguEngfuANgK1JqFsQGTme2WLObIUSGm",
+	"Bm0D8Y2ttbPDK+N3eHRgySxdh5RjqXs5Fe1H/xIW3FbCNba+3ctb6lNx2x6+FVydOyum9W6nOES2ETal",
+	"MM1UC9+6Y3JLZruPLBon1btDc86suBH6fNzqGKzcilUNHnF2jUIaSoPKBZOlQ3WjPSp5hTFMuQiNfxVd",
+	"MX6TYDzDGHp6XCb4tVbLEQKfAlXSxo4oSuNEbUZ+DeWJU6pey7QwHNZbcNbk37UB2KGqpCJiW4JLRVQu",
+	"6yQ9Hb17dfzudRAGZx/fvbOfPnx8+XI0ejXSxtAvR8dvR36qP7xKrHFhufea9GypB/VkR1GEmfeEtmt1",
+	"c3IbHVpw+nmdJ1muWYOuWKoVhJNqL8teQRndWpXQ1C+IR0qRaI4x2AHQY1yBwMygFeYosB6S2Ohw5ckG",
+	"lowZFZZb9gJ7myWkMFjrex6RaA6SzhhJnkjIiFBAGRCYU/VEgoy4wH04AkHYlVYNA0iROOVi34KYxqAB",
+	"nVIWm++tfX1oPus9CTrJzQkEvRuks7mCPvSEmF5cwZ/MxHshMM3wCZUYQ0KvbDTILL5ndFiegeLVl/vW",
+	"H6qRayZINr+or9YUI55PkpoMsTydWNTbF/Uu/OeHfW5WXUXeByWMQa8xo+oB94SyK71jcwpTlKApHGvM",
+	"6mEmLgu9mAqM1B5wAZwhFAc1kBuygKngqRmseKaJIZ9Uk/USfuPCWxtAKJUgCmeLFsv9Vt0Hbea9dqyZ",
+	"xy1I+/nk4IUlY4G2aZ4kT/UrkBZZhw22cI2R4uI+m3dvtm/fDWgB4CWXlGn2T2lChEmi8IquITx9pr94",
+	"thEYS5LcWLi50QZS6wRo8miDo/1I8lE99ElQjXd8OuUXikk8Kqyepjx26XiTNlmr1FxypUuDv9Zbfsdj",
+	"j/q+j2N0n4hZu0vs9306fBW3vA/QN1QqLhYjpoTPFTUkboH4XpbsdevJ1xWiadsCw5uLjiAOT+Kux8JG",
+	"YNom3+yErMV9LipjqGnz+BB/nGZc+C0cp4xbgoXXRaLWF6CwlrX/acMlXBMeLGcqFwyrfa3z/E4wHfys",
+	"1a1PeKsdlqLgGbJot/DumZ3QimkpVPbnFy9+2iCLUGzHB2qnO1oC24ak9/a/bUHRr562mJZ5Q7zqhqCD",
+	"n+VJQvSB0Zx9NfK50WCfE7UdWboQaMFxe6/tLOz09E9Kid9CmXXGAe6l6W4zKlBu+05hSne6w27YXRjM",
+	"iZxvo05dVmSrXV1RFtfdpimJNDUEubG2cnfGslX73luSW/RytxNe2FubWLU8F5HHOPtNu1k1YxwikqKx",
+	"pofwhU+G43ww+Cky6hJobP5DmHIBhIHJV88FZzyXxu3ovR6dQ9/q1v5XGt+ZCLl0ARIbj2kGSDZNse3I",
+	"zw8Dyykavs3nc+VAPss2Z0o2XZnI5PbkoQF6dE5mPhe2M81i2L/GSo5Z2wMODajalYdfuzJj2+ZCtgTj",
+	"to0oOUX1LVHN1iDD1rkK3+y1kpzlNEkRpfbHKjfHQc3S9wb2Oi20KqTj8ROpSr7FfnbRLDtNuZQPS2dI",
+	"YspQemyZ9sAtZTHedtpBrfZ/xrPcml8XGYrIGdQbuetEbQC5cxrsaO9y6y0hfWbz5188GLGK3guYLZvD",
+	"+KLwVZGIaO73qASSaG5NE9/jmh5aV69UzNO6vg/aFc5rmb4MF1p0VHT3M9JSEYYnb0JkC/JKk3xOM7+w",
+	"lMfaqkQQMcMNkqxuiqXFyvfDYn9+4NqA2mV28h7mTWngb+mfdyc1v4Uc9lFr6rONWMWjthfvYx9sbwP4",
+	"zuuSbyrI2nmoAqKx/HZJhKXyoU2DOHXfZ7vqpMcQvyYu/fjrQsZucrEb54m77JYPRrXuqhb0gk/v5WSt",
+	"L7CZVhXiXT7KJtXjNeO2wgNlUZLHeOEU12abssXX3lhGSlnxzbNvK7tUc4FyzpPmnga+wHNKbmmqfcNn",
+	"ZgP288AX2ufZxVVjvmeD+uuuNrWcbFWtbl4MGgY2I7SWny0r/uYGLzOxxXUXC29URPqNkvXgvsW6kF4T",
+	"Sa3S4C3CPp9TCdaWeiKB3zCY5qZnRKJSlM3kIWgjzGSqZvQaGQjMEhKhywWiuEbxRELv3ej9yejk4sPo",
+	"6Ozlm4v/Hr08f3928dvo+PWb8xCaD89HfztvefT67Oj0Tcuzs7NfLn7d24cjcOlEk5e0RQ/aSRWEXVE2",
+	"Az6dHsLXsQkqjoMhDEIY2zSH+e/ODJQwWRgIrDkJJOGsLb/ot+BbJMMnWibp6cSifGetOBVB0W9a2oL3",
+	"jdP4ShQ/lEZ2E2NbGt9efs4nJd6XHZRtCuy7RJbxeIuZqozTOpm184Zupz7oXH9Iu0pyRsqyCl1zelQm",
+	"TO3Fks3Wv1nWKa0pV61bRNuu5KzHDVfazr/xojoXrLPEg7DF+2kw/LRq9606G63e9MqIzytKFm9VCFrL",
+	"QEKlUVwZEUrCpVZTiwzHwbDQV2GpuP71j3/eXUK/OciUmFzkIjEja/8Nv44D+0G/d3cJvY9nb/WaMVEE",
+	"Pp69NQHL26cz/rSmasSURPj1bpuQr+f8cGEqd4AUE0FP62agcaj3gP/6xz/3QpCKC4yBX6Mw6tcFkfSr",
+	"rB6+pQomGPHURCDZFMVfzfEFJI710GThtdh8Jdf+ti4Xpi7C5q46lEhJpbJlynIhFabr6482qML5aPyh",
+	"VoP6UdJmqw0BEqNcULX4oJWcM+0z6mrOTSOh7TatOgn/9vTo9Pjpr6a4thAC+8ZdGEyQCJtiN1rTmMX2",
+	"q3LwXKnMmppX6AlDX57r78GG6q9wYaP0l9BzNnuUUGRqr2zsXN7eUa7mXNC/k6LcobnFO9sExlcXNur9",
+	"6ZQKqSDhbPZUoUgLTpxyAW/fnkCt2VGGmlvfIX/+ZR9G1ygWIHiucMzwNsJMGUbO8klCI204Sej150gS",
+	"Nf97CH2BJF7oDykqQSMZQp9nyEhG979IzkL98pj1Yx7JPmSmoIyw2K4GPwt+I43BJdUiQfNkltMYIWcx",
+	"CuhP7ID+HjDEWI4ZYXB0egxXuAjhZk6jOUwoi2Vd+EBxY9/ZCn1bGXrCY0zgpWbqWzVmp4IrHvEEkMUZ",
+	"p0xBP40yUJzvDeGy5IvhCvFCuGyQZQg/G6YYsxUyc7Ey1s8Q+2Bi0hKIwDG7bOtCvYQbquZASjBpfAiu",
+	"70hbuDYYbjUyaiKO2YTEMKWYxPtjNma/CapQwoLnEBFt+CqxGNqhcKOfWaqDIleGSHB5HGOacYUsWmh0",
+	"XI6Z5VHomdqggxcv4JpKOkkQjj68PD6GaE4EibQXGxoSZCiK7R4CgY8fj18BlUDGbMZ5rKm4tw/nc9Sf",
+	"9AOnTg2gmmxmW08kWNehKDwrvuU3bMyUIEySyJacMT1npgyTHzyHOc+FHBqUKQ1kMa0kqV2SuFo//cWY",
+	"FYidocseWRFy3ZtkRiiDnsNAhRv19Ey7EAuMh6AV2+We5tLY7lIC42pO2eywubAlpX5WYchgBp4fHBhq",
+	"vc8UTalUNIKIsygXQpNBA1PmtC5H52R2CT3O4PXo3ABz+vF8T89DlRwzF5jeh8uiE75gaFRkVvIp029p",
+	"drW9Tfo4J2Xa0abN9PmlT6kxu5nTBPW/erNaMxBV9OWHgPpIe/7sYB9+o2rOc1W24IcVEGrMbEDNMLzV",
+	"Q/oIZQhkqtw5ahATAtPfJlyq/TErEyTDgCFPMQ1qofdgsP9sf2DqcKzyCYbBT/uD/Z8CW6hljoN+vdrF",
+	"2Xz6UDLycxwHw+AtlWpUlZ7U7wX45DepqyF917auLag1I4sbBjYYarvrjQHn6YVPaEpVoxO+Fu1YCnes",
+	"cdC0mdfokT8YDDr647fri6/1Z3ha47UCKEizH5jHDgj/rOU2a/32YSDzNCVioQ/OspG6JLgeUJLf5MCr",
+	"DqxVNrAtW6Oq9+SB0FK0hnlw4h7tAh12Kq3Q3WUZRvmYEEPhekDPREWuEDOtg5wiMBUDh2UPhRV2l4rQ",
+	"KkAqstgz1cU+WXqN6uEx2Ghk6mKtxS4w+Z7hCg6dUqtwGdxtqzi0gH82DFqVaLSqKI1WV/X3cFg1C7Sh",
+	"Uz/cBTZtjYuvYEX7LLGEnmuaCMH1oYRQtqGEYLtQ9syxZ5m5aJi5L/ZvMy5UK+JH5vEHrVl+qKNhO719",
+	"+5TFq8zguS+lSXjN+bXLaIznz3CHyhqIhHevzBK9UuEUBhsVMLe1w2Gp0sNK4vasei+DbG1yY/yiH+1Y",
+	"X+69gZRrF8bEIQhbgInAtV3+03H+v2ic/y++7/lfhkBbdIp0z3d7+hezQq/sOdHKYkVj72nmM3g2z22s",
+	"07CUc3NbmeqNe/6QqLOB5RbEmZJIKW3iQsKb8/PT/UY0JBh++lzHzlt6jaZ+yMBH00LlZVx64LOF44XO",
+	"c37Kzzxe7ELDNC+ZuntAHJb17x4s/qaNmhsigbpBu+BBu6AxucypAZS55por1J5bEZpgeAM0NrpsitrB",
+	"Q2kc2MOatabdRWN54S2VSlovMeJsmtBIOdV3hQvZTsXyGoiNabgdeleumXhk8taul2gRkytc2MpPe0WE",
+	"CTXULon4doLbLUAVnTIhCNu7nFK2RPbyOxv7dUSs9ytUnolHWZrzkkpwCeoQihIGo75s3t3E51UxWrOM",
+	"KxHg0yIkAZNcudMVf89JYjWkxAQjJaF39O5VCO/PQqBsb+jeln/9Og7en42DIXz6Oi4y5CaSTxIa4Vgf",
+	"ac3vJ3wy1gYWWJAkTLiam63LJ25z+3DEFtbl14xtI8YaQIHTXGIMveeDwd4QiJsDGF6bsEnKtdJL7b1b",
+	"xpC80vIbet25oyQ5qTpNfigbYM3A4urAVXPhzKCgaSKB4hx6KIjMXaeuz3LIcmEuDfFYDi21IA9qIHR4",
+	"wm/4jbWEbrS7EO/cL7YBUBfvMue/1bsmDGZlrUcUJEikMlEqGted3l3Lp9bslGlvm69K3dZCl5gjoy5y",
+	"pXHdIyDnRGAMgvN0b1Vs3lKp/gAS89Bxs5YlXO1+yy2VL54deLJa/pmW67Z+GKGt9S+0uIyZqUX7dlHV",
+	"rFhI45PqVo8QeBKjVDZQHxYJEod6U77us4eO4rjG1w9hEdXunnxkW6hx8UiLtVtcqRJTq0cPBge7DR2V",
+	"N2r4dmBoJBcsGpYbqTI/xbWZh5DxJIFG41JxM8bdTrzEOK5UobmlYPXumaZZtmHU+KToF3pAsXOX03RH",
+	"jZ8/O9gCOTuLMtfzzCbJ19N2d2GbSEUW8rBMC5lR3Jvp6gwsPwaSbU2j35+wMOoj03ODtW9aN6xvxrhJ",
+	"vzkU7TDdKwIaXEDtJsq9e4ZCwyDLPVi3RR81xO9eazbrSh5ZcXYT3LUA7ILwjyyXtm2gnjY2V5QQFve5",
+	"qBU3CYy4iO3tLjWJ3VRWVzRl303QGjuzCHd3QnyrKG9U9ti4f2K18tFLeAfFLo6cMnkitW/BSwFuWjHf",
+	"kMBwFTgdGLfP1+Jac0i/7FzYIk3gVigKNU4FT1HNMXdMZ2t2uwOUtXcKeAxz2TqjVtjO7OMHVBBV66UH",
+	"cLO8YZIXg58eZ8l35lYuu2wHPss5oGdrrsouxNDIeVm8YboFwXRiFhmVRltBa8HEWe3O3R++YsI698u/",
+	"H1AWk+e5vdx1M8/MdgN5J+rsWnsAP+/fvECk0TbWoopLbtxtlqhWBFEYUjlLtMDY6yZNXPKGStzr9Cjr",
+	"UvBgLuXSb0H8gL7lDZGm8k0h20mNgKlLlErkkcq1g6hMu4FNDfPcpFjevj2pZfhc56Y2hs01bBjDZGEu",
+	"riuVmsSOlNeZefydQ502GfmQAU+bAXA3122Snaga5P14s11bD8T8zRbOR2b7peY77+lvOttseHeXWsrc",
+	"iZtwqa3DMlpRFK1WiosIntsv09D8bghzt/hZ0l0/60+0KPS7ohflRVqWSx6IkNV1XY/u3rUHTfhuKlk0",
+	"bK6ofwgG4RcuX9UjrqxDn7J7pslnJt2tXYNA2+5el7tElnWM/48kuyCJ9eTXksTJTVky2uXGDrQdKx84",
+	"GjVoi7OXKSe5c4yZlJFtoKgfEU9saku6xJYs0lqyA4/a77VxgU5M/nGqGw0is4Qo7RIMYYYKitsaV6X/",
+	"fv7+9bMq5LJOtZc58B+8/q1RZdhzOdLThZpz06otoNE8ZX7yT+7t9LfxPn//0P0uZdgyxQVJEpPxLXLT",
+	"hZpvF9lmNG8z/lplLh9Z3JYSyq4w9v0242OlL78TMXwqoEsjfv88x47RUFy+8+1qsMNyelCj6d8oVbFr",
+	"m6BA6yZaw0XPu8/8/0UpgAYm5yXcOzQIMspm3eg+1cfcA9uq74u27LZqzCrcQCRwMTMmZCa4/aXbHSNa",
+	"48RasRFnNpbEhbYhSJK0nX8HtW4xzSR3/a/69Nr0ICw7n3zHYfMHd93lj+0/ubvc1D9z9nHOvN383kXc",
+	"PYvti6z7ucs/plVkHZw+mJig/Q1W/ZVzbIAL7da0schPTevbHxZzR7jX8PbWZZK2ssxn96tD0xNeSPp3",
+	"3GUW4GGiEJXWuPtOvvQua9aWLR5tgodmdhORzsyPfGutVyPQGjYjcbyG1Y7iOHgMAv3oJW27pJ25Qts5",
+	"TrEExbOnCV5jYuttihrdDbSEDaGvoeCDxtG/HxG/YxC9QUxLgzo9u0nYzKxXV8p8+qwVbnFJjP3P3QPz",
+	"6bNWkvYqOavoc5EEw6CvrbT/CQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -10,6 +10,12 @@ import (
 // Bool returns a pointer to v, for AddRequest.Infer.
 func Bool(v bool) *bool { return &v }
 
+// Float returns a pointer to v, for SearchWeights.
+func Float(v float64) *float64 { return &v }
+
+// Int returns a pointer to v, for SearchWeights.RrfK.
+func Int(v int) *int { return &v }
+
 // errAsyncAdd is Add's answer to a request that asks to be asynchronous.
 var errAsyncAdd = errors.New("neomem: Add of a request with Async set: use AddAsync, which returns the event to poll")
 

@@ -293,12 +293,23 @@ type EventMessage struct {
 	Role   string `json:"role"`
 }
 
-// Explain defines model for Explain.
+// Explain Each signal's part in a hit's score. A rank of 0 means the signal did not find the memory; the contributions (weight / (rrf_k + rank), normalised like the score) add up to the score.
 type Explain struct {
-	Strategy    string  `json:"strategy"`
-	TextRank    int     `json:"text_rank"`
-	TextScore   float64 `json:"text_score"`
-	VectorRank  int     `json:"vector_rank"`
+	GraphContribution float64 `json:"graph_contribution"`
+	GraphRank         int     `json:"graph_rank"`
+
+	// GraphScore Strength of the memory's link to entities named in the query (direct) or one relation away from the top hits' entities (lower).
+	GraphScore       float64 `json:"graph_score"`
+	Strategy         string  `json:"strategy"`
+	TextContribution float64 `json:"text_contribution"`
+	TextRank         int     `json:"text_rank"`
+
+	// TextScore BM25 score of the full-text match.
+	TextScore          float64 `json:"text_score"`
+	VectorContribution float64 `json:"vector_contribution"`
+	VectorRank         int     `json:"vector_rank"`
+
+	// VectorScore Cosine similarity to the query, -1 to 1.
 	VectorScore float64 `json:"vector_score"`
 }
 
@@ -340,10 +351,12 @@ type Imported struct {
 
 // Memory defines model for Memory.
 type Memory struct {
-	ActorID   string                 `json:"actor_id,omitempty,omitzero"`
-	AgentID   string                 `json:"agent_id,omitempty,omitzero"`
-	CreatedAt time.Time              `json:"created_at"`
-	ExpiresAt time.Time              `json:"expires_at,omitempty,omitzero"`
+	ActorID   string    `json:"actor_id,omitempty,omitzero"`
+	AgentID   string    `json:"agent_id,omitempty,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at,omitempty,omitzero"`
+
+	// Explain Each signal's part in a hit's score. A rank of 0 means the signal did not find the memory; the contributions (weight / (rrf_k + rank), normalised like the score) add up to the score.
 	Explain   Explain                `json:"explain,omitempty,omitzero"`
 	Hash      string                 `json:"hash"`
 	ID        string                 `json:"id"`
@@ -458,12 +471,23 @@ type SearchRequest struct {
 	Threshold      float64                `json:"threshold,omitempty,omitzero"`
 	TopK           int                    `json:"top_k,omitempty,omitzero"`
 	UserID         string                 `json:"user_id,omitempty,omitzero"`
+
+	// Weights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+	Weights *SearchWeights `json:"weights,omitempty"`
 }
 
 // SearchResponse defines model for SearchResponse.
 type SearchResponse struct {
 	Relations []Relation `json:"relations"`
 	Results   []Memory   `json:"results"`
+}
+
+// SearchWeights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+type SearchWeights struct {
+	Graph  *float64 `json:"graph,omitempty"`
+	RrfK   *int     `json:"rrf_k,omitempty"`
+	Text   *float64 `json:"text,omitempty"`
+	Vector *float64 `json:"vector,omitempty"`
 }
 
 // Status defines model for Status.

@@ -80,10 +80,34 @@ var rangeIndexes = []string{
 
 // fulltextIndexes index the text together with the scope tags (searchTags),
 // so a full-text query can require the searcher's tenant and scope inside
-// the index.
+// the index. The memory index takes the configured analyzer (a parameter of
+// the index's options); entity names keep the standard one, so a name
+// matches as it is written.
 var fulltextIndexes = []string{
-	`CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.text, m.search_tags]`,
+	`CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.text, m.search_tags]
+	OPTIONS {indexConfig: {` + "`fulltext.analyzer`" + `: $analyzer}}`,
 	`CREATE FULLTEXT INDEX entity_name IF NOT EXISTS FOR (e:__Entity__) ON EACH [e.name, e.search_tags]`,
+}
+
+// DefaultTextAnalyzer is the memory full-text index's analyzer by default:
+// Lucene's English analyzer (possessives removed, stop words dropped, Porter
+// stemming), so "painting" finds "paints" and "the" matches nothing. The
+// scope tags (searchTags) and names are alphanumeric tokens it changes the
+// same way in the index and in a query.
+const DefaultTextAnalyzer = "english"
+
+// ValidAnalyzerName reports whether name can be an analyzer's name (Neo4j
+// refuses names it does not know when the index is created).
+func ValidAnalyzerName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // fulltextProperties are the properties each full-text index must cover; an
@@ -96,12 +120,12 @@ var fulltextProperties = map[string][]string{
 
 const showFulltextIndexes = `
 SHOW FULLTEXT INDEXES
-YIELD name, properties
+YIELD name, properties, options
 WHERE name IN $names
-RETURN name, properties`
+RETURN name, properties, options.indexConfig['fulltext.analyzer'] AS analyzer`
 
-// migrateFulltext drops full-text indexes whose properties differ from the
-// current definition, so Bootstrap recreates them.
+// migrateFulltext drops full-text indexes whose properties or analyzer
+// differ from the current definition, so Bootstrap recreates them.
 func (s *Store) migrateFulltext(ctx context.Context) error {
 	names := make([]string, 0, len(fulltextProperties))
 	for n := range fulltextProperties {
@@ -113,6 +137,11 @@ func (s *Store) migrateFulltext(ctx context.Context) error {
 		for _, p := range props {
 			if ps, ok := p.(string); ok {
 				have = append(have, ps)
+			}
+		}
+		if name == MemoryFulltextIndex {
+			if a, _ := row["analyzer"].(string); a != s.cfg.TextAnalyzer {
+				return true
 			}
 		}
 		return !slices.Equal(have, fulltextProperties[name])
@@ -199,7 +228,11 @@ func (s *Store) Bootstrap(ctx context.Context) error {
 	stmts := append(append([]string{}, constraints...), rangeIndexes...)
 	stmts = append(stmts, fulltextIndexes...)
 	for _, q := range stmts {
-		if err := s.schemaStatement(ctx, q, nil); err != nil {
+		var params map[string]any
+		if strings.Contains(q, "$analyzer") {
+			params = map[string]any{"analyzer": s.cfg.TextAnalyzer}
+		}
+		if err := s.schemaStatement(ctx, q, params); err != nil {
 			return translate(op, fmt.Errorf("%s: %w", firstLine(q), err))
 		}
 	}

@@ -39,8 +39,9 @@ func relValidity(q graph.SearchRequest) string {
 }
 
 // searchQuery is the one query of a search. Its placeholders ({{validity}},
-// {{filter}}, {{rel_validity}}, {{ann}}) are replaced by fixed predicates and
-// clauses built from constants; every value is a parameter.
+// {{filter}}, {{rel_validity}}, {{ann}}, {{entity_ann}}) are replaced by
+// fixed predicates and clauses built from constants; every value is a
+// parameter.
 //
 //  1. n counts the candidate memories — the scope's memories that pass the
 //     validity and the caller's filters — up to $exact_max + 1 (beyond, the
@@ -56,13 +57,37 @@ func relValidity(q graph.SearchRequest) string {
 //     search never comes back short;
 //  3. the full-text step ranks them by BM25 (the Lucene query requires the
 //     scope's tags, so only this scope's memories compete);
-//  4. reciprocal rank fusion: score = Σ w/(k + rank) over the signals with
+//  4. the graph step (skipped when $graph_weight is 0) ranks the candidates
+//     that MENTION entities of the scope:
+//     a. entities the query names: by name in the entity full-text index
+//     (named, also used by the expansion; strength = Lucene score / the
+//     best one, in (0, 1]) and by name embedding (similar: cosine to
+//     $vector of at least $entity_min_score; an exact scan of the scope's
+//     entities up to $exact_max of them, else the entity vector index
+//     ({{entity_ann}}, index-wide on 5.26 with the same share arithmetic as
+//     the memory step, in-index filtered on 2026); strength = the cosine,
+//     in [entityMinCosine, 1]);
+//     b. one hop (hop): the entities related (any relation but MENTIONS,
+//     valid and in scope) to the entities mentioned by the first
+//     $graph_seeds hits of the vector and the full-text rankings, at most
+//     $graph_per_entity per seed entity and $graph_entities in all (the
+//     ones linked to most seeds first), each of strength $graph_hop;
+//     c. an entity found several ways keeps its strongest strength; per
+//     entity, at most $graph_walk MENTIONS are walked (never all of a
+//     much-mentioned entity, in whatever order the store keeps them) and
+//     at most $graph_per_entity of those memories that pass the scope,
+//     validity and filters are taken; a memory's graph score is the sum of
+//     the strengths of the distinct entities that brought it, so it is
+//     ranked once, by all it mentions; ties by m.id;
+//  5. reciprocal rank fusion: score = Σ w/(k + rank) over the signals with
 //     a weight, divided by the score of first place in every ranking that
-//     found anything, so it is in (0, 1];
-//  5. the threshold (on the cosine similarity of each hit, computed for
-//     text-only hits too) and the top-k cut;
-//  6. expansion: the entities the hits MENTION and the entities whose names
-//     match the query, and the relations around them.
+//     found anything, so it is in (0, 1]; each signal's part of it is
+//     returned too;
+//  6. the threshold (on the cosine similarity of each hit, computed for
+//     text-only and graph-only hits too) and the top-k cut;
+//  7. expansion: the entities the hits MENTION and the entities whose names
+//     match the query, and the relations around them (at most
+//     $relation_limit walked per entity).
 const searchQuery = `
 CALL () {
   MATCH (m:Memory)
@@ -133,42 +158,126 @@ WITH n, exact + CASE WHEN size(fallback) > 0 THEN fallback ELSE ann END AS vhits
      CASE WHEN n <= $exact_max THEN 'exact'
           WHEN size(fallback) > 0 THEN 'exact-fallback'
           ELSE $ann_strategy END AS strategy
-WITH n, strategy,
-     [i IN range(0, size(vhits) - 1) | {m: vhits[i].m, vs: vhits[i].s, vr: i + 1, ts: null, tr: null}] +
-     [i IN range(0, size(thits) - 1) | {m: thits[i].m, vs: null, vr: null, ts: thits[i].s, tr: i + 1}] AS ranked,
+CALL () {
+  UNWIND CASE WHEN $entity_lucene = '' THEN [] ELSE [1] END AS _
+  CALL db.index.fulltext.queryNodes($entity_index, $entity_lucene, {limit: $graph_entities}) YIELD node AS e, score AS s
+  WHERE {{scope e}}
+  WITH e, s
+  ORDER BY s DESC, e.id
+  RETURN collect({e: e, s: s}) AS named
+}
+CALL (n) {
+  UNWIND CASE WHEN $graph_weight > 0.0 AND n > 0 THEN [1] ELSE [] END AS _
+  CALL () {
+    MATCH (e:__Entity__)
+    WHERE {{scope e}}
+    WITH e
+    LIMIT $exact_max + 1
+    RETURN count(e) AS entities
+  }
+  CALL (entities) {
+    UNWIND CASE WHEN entities <= $exact_max THEN [1] ELSE [] END AS _
+    MATCH (e:__Entity__)
+    WHERE {{scope e}}
+    RETURN e
+  UNION
+    UNWIND CASE WHEN entities > $exact_max THEN [1] ELSE [] END AS _
+    {{entity_ann}}
+    WHERE {{scope e}}
+    RETURN e
+  }
+  // Rank by the exact similarity, whichever path found the entity.
+  WITH e, vector.similarity.cosine(e.embedding, $vector) AS s
+  WHERE s >= $entity_min_score
+  WITH e, s
+  ORDER BY s DESC, e.id
+  LIMIT $graph_entities
+  RETURN collect({e: e, w: 2.0 * s - 1.0}) AS similar
+}
+CALL (vhits, thits) {
+  UNWIND CASE WHEN $graph_weight > 0.0 THEN
+           [i IN range(0, size(vhits) - 1) WHERE $vector_weight > 0.0 AND i < $graph_seeds | {m: vhits[i].m, rank: i}] +
+           [i IN range(0, size(thits) - 1) WHERE i < $graph_seeds | {m: thits[i].m, rank: i}]
+         ELSE [] END AS h
+  WITH h.m AS m, min(h.rank) AS rank
+  MATCH (m)-[:MENTIONS]->(x:__Entity__)
+  WHERE {{scope x}}
+  WITH x, min(rank) AS rank
+  ORDER BY rank, x.id
+  LIMIT $graph_entities
+  CALL (x) {
+    MATCH (x)-[r]-(y:__Entity__)
+    WHERE type(r) <> 'MENTIONS' AND {{scope r}} AND {{rel_validity}} AND {{scope y}}
+    RETURN y
+    LIMIT $graph_per_entity
+  }
+  WITH y, count(*) AS links
+  ORDER BY links DESC, y.id
+  LIMIT $graph_entities
+  RETURN collect({e: y, w: $graph_hop}) AS hop
+}
+CALL (named, similar, hop) {
+  UNWIND CASE WHEN $graph_weight > 0.0 THEN [x IN named | {e: x.e, w: x.s / named[0].s}] + similar + hop ELSE [] END AS d
+  WITH d.e AS e, max(d.w) AS w
+  CALL (e) {
+    // Bounded walk first, filters after: a much-mentioned entity costs
+    // $graph_walk expansions at most.
+    MATCH (e)<-[:MENTIONS]-(m:Memory)
+    WITH m
+    LIMIT $graph_walk
+    WITH m
+    WHERE {{scope m}} AND {{validity}}{{filter}}
+    RETURN m
+    LIMIT $graph_per_entity
+  }
+  WITH m, sum(w) AS s
+  ORDER BY s DESC, m.id
+  LIMIT $k_fetch
+  RETURN collect({m: m, s: s}) AS ghits
+}
+WITH n, strategy, named,
+     [i IN range(0, size(vhits) - 1) | {m: vhits[i].m, vs: vhits[i].s, vr: i + 1, ts: null, tr: null, gs: null, gr: null}] +
+     [i IN range(0, size(thits) - 1) | {m: thits[i].m, vs: null, vr: null, ts: thits[i].s, tr: i + 1, gs: null, gr: null}] +
+     [i IN range(0, size(ghits) - 1) | {m: ghits[i].m, vs: null, vr: null, ts: null, tr: null, gs: ghits[i].s, gr: i + 1}] AS ranked,
      (CASE WHEN size(vhits) > 0 THEN $vector_weight ELSE 0.0 END +
-      CASE WHEN size(thits) > 0 THEN $text_weight ELSE 0.0 END) / ($rrf_k + 1.0) AS best
+      CASE WHEN size(thits) > 0 THEN $text_weight ELSE 0.0 END +
+      CASE WHEN size(ghits) > 0 THEN $graph_weight ELSE 0.0 END) / ($rrf_k + 1.0) AS best
 CALL (ranked, best) {
   UNWIND CASE WHEN best > 0.0 THEN ranked ELSE [] END AS h
-  WITH h.m AS m, max(h.vs) AS vs, min(h.vr) AS vr, max(h.ts) AS ts, min(h.tr) AS tr
-  WITH m, vr, ts, tr,
+  WITH h.m AS m, max(h.vs) AS vs, min(h.vr) AS vr, max(h.ts) AS ts, min(h.tr) AS tr, max(h.gs) AS gs, min(h.gr) AS gr
+  WITH m, vr, ts, tr, gs, gr,
        coalesce(vs, vector.similarity.cosine(m.embedding, $vector)) AS vs,
-       (coalesce($vector_weight / ($rrf_k + vr), 0.0) + coalesce($text_weight / ($rrf_k + tr), 0.0)) / best AS score
+       coalesce($vector_weight / ($rrf_k + vr), 0.0) / best AS vc,
+       coalesce($text_weight / ($rrf_k + tr), 0.0) / best AS tc,
+       coalesce($graph_weight / ($rrf_k + gr), 0.0) / best AS gc
+  WITH m, vs, vr, ts, tr, gs, gr, vc, tc, gc, vc + tc + gc AS score
   // The threshold is on similarity (cosine), as Mem0 users expect, not on
   // the rank-based score.
   WHERE score > 0.0 AND ($threshold <= 0.0 OR 2.0 * vs - 1.0 >= $threshold)
-  WITH m, vs, vr, ts, tr, score
+  WITH m, vs, vr, ts, tr, gs, gr, vc, tc, gc, score
   ORDER BY score DESC, vs DESC, m.id
   LIMIT $top_k
-  RETURN collect({node: m, mm: ` + memoryMap + `, score: score, vs: 2.0 * vs - 1.0, vr: vr, ts: ts, tr: tr}) AS hits
+  // First place in every ranking may sum to a hair above 1 in floating
+  // point.
+  RETURN collect({node: m, mm: ` + memoryMap + `, score: CASE WHEN score > 1.0 THEN 1.0 ELSE score END,
+                  vs: 2.0 * vs - 1.0, vr: vr, ts: ts, tr: tr, gs: gs, gr: gr, vc: vc, tc: tc, gc: gc}) AS hits
 }
-WITH n, strategy, hits
+WITH n, strategy, hits, named
 CALL (hits) {
   UNWIND hits AS h
   WITH h.node AS m
   MATCH (m)-[:MENTIONS]->(e:__Entity__)
   RETURN collect(DISTINCT e) AS mentioned
 }
-CALL () {
-  UNWIND CASE WHEN $entity_lucene = '' THEN [] ELSE [1] END AS _
-  CALL db.index.fulltext.queryNodes($entity_index, $entity_lucene, {limit: 20}) YIELD node AS e, score AS s
-  WHERE {{scope e}}
-  RETURN collect(e) AS named
-}
 CALL (mentioned, named) {
-  UNWIND mentioned + named AS e
-  MATCH (e)-[r]-(:__Entity__)
-  WHERE type(r) <> 'MENTIONS' AND {{scope r}} AND {{rel_validity}}
+  UNWIND mentioned + [x IN named | x.e] AS e
+  WITH DISTINCT e
+  CALL (e) {
+    MATCH (e)-[r]-(:__Entity__)
+    WHERE type(r) <> 'MENTIONS' AND {{scope r}} AND {{rel_validity}}
+    RETURN r
+    LIMIT $relation_limit
+  }
   WITH DISTINCT r
   WITH r, startNode(r) AS src, endNode(r) AS dst
   ORDER BY r.updated_at DESC, r.id
@@ -178,7 +287,8 @@ CALL (mentioned, named) {
                   updated_at: r.updated_at, mentions: r.mentions, memory_ids: r.memory_ids,
                   tenant: r.tenant, user_id: r.user_id, agent_id: r.agent_id, run_id: r.run_id}) AS relations
 }
-RETURN n, strategy, [h IN hits | {m: h.mm, score: h.score, vs: h.vs, vr: h.vr, ts: h.ts, tr: h.tr}] AS hits, relations`
+RETURN n, strategy, [h IN hits | {m: h.mm, score: h.score, vs: h.vs, vr: h.vr, ts: h.ts, tr: h.tr,
+                                  gs: h.gs, gr: h.gr, vc: h.vc, tc: h.tc, gc: h.gc}] AS hits, relations`
 
 // annIndex526 asks the vector index of all tenants; the candidates' share of
 // the index (n / total) sets the over-fetch.
@@ -190,6 +300,57 @@ const annIndex526 = `CALL db.index.vector.queryNodes($vector_index, want, $vecto
 const annSearch2026 = `MATCH (m:Memory)
     SEARCH m IN (VECTOR INDEX memory_embedding FOR $vector WHERE {{search_scope m}} LIMIT $search_limit) SCORE AS s`
 
+// entityANN526 asks the entity vector index of all tenants when the scope
+// has more than $exact_max entities; like the memory step, the scope's share
+// of the index sets the over-fetch (capped by $ann_max).
+const entityANN526 = `CALL () {
+      MATCH (x:__Entity__)
+      WHERE {{scope x}}
+      RETURN count(x) AS scope_entities
+    }
+    CALL () {
+      MATCH (x:__Entity__)
+      RETURN count(x) AS all_entities
+    }
+    WITH toInteger(ceil($graph_entities * $overfetch * toFloat(all_entities) / scope_entities)) AS want
+    WITH CASE WHEN want > $ann_max THEN $ann_max ELSE want END AS want
+    CALL db.index.vector.queryNodes($entity_vector_index, want, $vector) YIELD node AS e, score AS s`
+
+// entitySearch2026 filters the entity vector index by tenant and scope
+// inside the index, like annSearch2026.
+const entitySearch2026 = `MATCH (e:__Entity__)
+    SEARCH e IN (VECTOR INDEX entity_embedding FOR $vector WHERE {{search_scope e}} LIMIT $entity_search_limit) SCORE AS s`
+
+// The graph step's constants (see searchQuery, step 4).
+const (
+	// GraphPerEntity bounds, per entity, the memories that mention it which
+	// the graph ranking takes, and the relations followed from a seed
+	// entity to its neighbours: enough to rank an entity's memories within
+	// the k_fetch of a typical search, few enough that a much-mentioned
+	// entity (the user's own) costs little.
+	GraphPerEntity = 50
+	// graphWalk bounds the MENTIONS walked per entity before validity and
+	// the caller's filters: a filter that passes one memory in four still
+	// fills GraphPerEntity.
+	graphWalk = 4 * GraphPerEntity
+	// graphEntities bounds each set of entities the graph step considers:
+	// named in the query by name, by embedding, and one hop away.
+	graphEntities = 20
+	// graphSeeds is how many of the first hits of the vector and of the
+	// full-text ranking seed the hop (the default top_k).
+	graphSeeds = graph.DefaultTopK
+	// graphHop is the strength of an entity one relation away from one the
+	// top hits mention: half a full match, so a memory about a named entity
+	// ranks before one reached by a hop.
+	graphHop = 0.5
+	// entityMinCosine is the cosine similarity of an entity's name embedding
+	// to the query from which the query names it. With all-MiniLM-L6-v2,
+	// names that occur in the question ("alice" in "where does alice
+	// live") or are synonyms of its words score 0.55–0.75, unrelated names
+	// 0.35 at most.
+	entityMinCosine = 0.5
+)
+
 // Search runs one search in one query. Errors: Invalid (scope, vector,
 // limits, weights), Unavailable.
 func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.SearchResponse, error) {
@@ -198,25 +359,35 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		return graph.SearchResponse{}, err
 	}
 	params := map[string]any{
-		"vector":         vector64(q.Vector),
-		"vector_index":   MemoryVectorIndex,
-		"text_index":     MemoryFulltextIndex,
-		"entity_index":   EntityFulltextIndex,
-		"lucene":         luceneQuery("text", q.Query, q.Scope),
-		"entity_lucene":  luceneQuery("name", q.Query, q.Scope),
-		"k_fetch":        int64(s.cfg.Policy.Fetch(q.TopK)),
-		"text_fetch":     int64(s.cfg.Policy.TextFetch(q.TopK)),
-		"top_k":          int64(q.TopK),
-		"threshold":      q.Threshold,
-		"vector_weight":  q.VectorWeight,
-		"text_weight":    q.TextWeight,
-		"rrf_k":          float64(q.RRFK),
-		"relation_limit": int64(q.RelationLimit),
-		"exact_max":      int64(s.cfg.Policy.ExactMax),
-		"overfetch":      float64(s.cfg.Policy.Overfetch()),
-		"ann_max":        int64(s.cfg.Policy.ANNMax),
-		"ann_strategy":   "ann",
-		"search_limit":   int64(s.cfg.Policy.SearchLimit(q.TopK)),
+		"vector":           vector64(q.Vector),
+		"vector_index":     MemoryVectorIndex,
+		"text_index":       MemoryFulltextIndex,
+		"entity_index":     EntityFulltextIndex,
+		"lucene":           luceneQuery("text", q.Query, q.Scope),
+		"entity_lucene":    luceneQuery("name", q.Query, q.Scope),
+		"k_fetch":          int64(s.cfg.Policy.Fetch(q.TopK)),
+		"text_fetch":       int64(s.cfg.Policy.TextFetch(q.TopK)),
+		"top_k":            int64(q.TopK),
+		"threshold":        q.Threshold,
+		"vector_weight":    q.VectorWeight,
+		"text_weight":      q.TextWeight,
+		"rrf_k":            float64(q.RRFK),
+		"relation_limit":   int64(q.RelationLimit),
+		"exact_max":        int64(s.cfg.Policy.ExactMax),
+		"overfetch":        float64(s.cfg.Policy.Overfetch()),
+		"ann_max":          int64(s.cfg.Policy.ANNMax),
+		"ann_strategy":     "ann",
+		"search_limit":     int64(s.cfg.Policy.SearchLimit(q.TopK)),
+		"graph_weight":     q.GraphWeight,
+		"graph_entities":   int64(graphEntities),
+		"graph_seeds":      int64(graphSeeds),
+		"graph_hop":        float64(graphHop),
+		"graph_walk":       int64(graphWalk),
+		"graph_per_entity": int64(GraphPerEntity),
+		// Neo4j's vector.similarity.cosine is (1 + cos) / 2.
+		"entity_min_score":    (1 + entityMinCosine) / 2,
+		"entity_vector_index": EntityVectorIndex,
+		"entity_search_limit": int64(graphEntities * s.cfg.Policy.Overfetch()),
 	}
 	filter, err := filterClause(q.Filter, "m", params)
 	if err != nil {
@@ -227,7 +398,7 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		return graph.SearchResponse{}, err
 	}
 	text := searchQuery
-	ann, base := annIndex526, "total"
+	ann, base, entityANN := annIndex526, "total", entityANN526
 	if info.FilteredVectorSearch {
 		// The index filters by the scope's ids; a set of scopes only by the
 		// tenant (SEARCH's WHERE takes no OR), and the over-fetch (n /
@@ -237,12 +408,14 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 			in = graph.Scope{Tenant: in.Tenant}
 		}
 		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", in)), "scope_all"
+		entityANN = strings.ReplaceAll(entitySearch2026, "{{search_scope e}}", scopeWhere("e", in))
 		params["ann_strategy"] = "search"
 		text = "CYPHER 25\n" + text
 	}
 	text = strings.NewReplacer(
 		"{{ann}}", ann,
 		"{{ann_base}}", base,
+		"{{entity_ann}}", entityANN,
 		"{{validity}}", validity("m", q, params),
 		"{{filter}}", filter,
 		"{{rel_validity}}", relValidity(q),
@@ -275,11 +448,11 @@ func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 	if q.Threshold < 0 || q.Threshold > 1 {
 		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
 	}
-	f, err := vector.Fusion{VectorWeight: q.VectorWeight, TextWeight: q.TextWeight, K: q.RRFK}.WithDefaults()
+	f, err := vector.Fusion{VectorWeight: q.VectorWeight, TextWeight: q.TextWeight, GraphWeight: q.GraphWeight, K: q.RRFK}.WithDefaults()
 	if err != nil {
 		bad = append(bad, graph.FieldError{Path: "weights", Message: "must not be negative"})
 	}
-	q.VectorWeight, q.TextWeight, q.RRFK = f.VectorWeight, f.TextWeight, f.K
+	q.VectorWeight, q.TextWeight, q.GraphWeight, q.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.K
 	switch {
 	case q.RelationLimit == 0:
 		q.RelationLimit = graph.DefaultRelations
@@ -305,9 +478,14 @@ func searchResult(rec *neo4j.Record) (graph.SearchResponse, error) {
 		ex := &graph.Explain{Strategy: out.Strategy}
 		ex.VectorScore, _ = hm["vs"].(float64)
 		ex.TextScore, _ = hm["ts"].(float64)
+		ex.GraphScore, _ = hm["gs"].(float64)
 		vr, _ := hm["vr"].(int64)
 		tr, _ := hm["tr"].(int64)
-		ex.VectorRank, ex.TextRank = int(vr), int(tr)
+		gr, _ := hm["gr"].(int64)
+		ex.VectorRank, ex.TextRank, ex.GraphRank = int(vr), int(tr), int(gr)
+		ex.VectorContribution, _ = hm["vc"].(float64)
+		ex.TextContribution, _ = hm["tc"].(float64)
+		ex.GraphContribution, _ = hm["gc"].(float64)
 		hit := graph.Hit{Memory: memoryFromMap(mm), Explain: ex}
 		hit.Score, _ = hm["score"].(float64)
 		out.Results = append(out.Results, hit)

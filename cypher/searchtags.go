@@ -38,17 +38,16 @@ func tag(prefix, v string) string {
 // luceneQuery builds a full-text query from user text: the text lower-cased
 // (so AND, OR, NOT are words, not operators) with every Lucene special
 // character escaped, analysed by the index like the stored text, in the text
-// field, required together with the scope's tags. For entity names, stop
-// words are dropped first. It returns "" when nothing searchable is left.
+// field, required together with the scope's tags. Stop words — function
+// words, and the question words and auxiliaries of a question ("what did",
+// "how does") that the analyzers keep — are dropped first: a question's
+// form must not rank memories, only its content words. Names and other
+// content words are kept as written. It returns "" when nothing searchable
+// is left.
 func luceneQuery(field, text string, s graph.Scope) string {
-	words := strings.Fields(strings.ToLower(text))
-	if field == "name" {
-		// Entity names are matched on content words only: "where is the
-		// user" must not bring every entity named "The …".
-		words = slices.DeleteFunc(words, func(w string) bool {
-			return stopWords[strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })]
-		})
-	}
+	words := slices.DeleteFunc(strings.Fields(strings.ToLower(text)), func(w string) bool {
+		return stopWords[strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })]
+	})
 	if len(words) > 64 {
 		words = words[:64]
 	}
@@ -101,12 +100,15 @@ func luceneQuery(field, text string, s graph.Scope) string {
 // luceneSpecial are the characters Lucene's query parser gives a meaning.
 const luceneSpecial = `+-&|!(){}[]^"~*?:\/`
 
-// stopWords are left out of entity-name queries.
+// stopWords are left out of full-text queries: English function words,
+// pronouns, and the question words and auxiliaries of questions.
 var stopWords = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields(`a an and are as at be but by for from has have he her his i in is it its me my
-		of on or our she that the their them they this to was we were what when where which who why will with you your
-		do does did how about there here can not no`) {
+	for _, w := range strings.Fields(`a an and are as at be been being but by for from has have had having he her hers
+		him his i in into is it its me my mine of on or our ours she that the their theirs them then they this these
+		those to was we were what when where which who whom whose why will would with you your yours
+		do does did doing done how about there here can could should shall might must not no nor so than too
+		very just also any some if am i'm it's any ever`) {
 		m[w] = true
 	}
 	return m

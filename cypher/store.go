@@ -34,6 +34,10 @@ type Config struct {
 	// Vector tunes the HNSW vector indexes; an existing index built with
 	// other settings is rebuilt by Bootstrap (it is derived data).
 	Vector vector.IndexConfig
+	// TextAnalyzer is the Lucene analyzer of the memory full-text index
+	// (default DefaultTextAnalyzer); an index built with another one is
+	// rebuilt by Bootstrap.
+	TextAnalyzer string
 }
 
 // Store keeps memories, entities, relations and history in Neo4j. It is safe
@@ -76,6 +80,12 @@ func New(driver neo4j.DriverWithContext, cfg Config) (*Store, error) {
 		cfg.OnceTTL = DefaultOnceTTL
 	}
 	cfg.Policy = cfg.Policy.WithDefaults()
+	if cfg.TextAnalyzer == "" {
+		cfg.TextAnalyzer = DefaultTextAnalyzer
+	}
+	if !ValidAnalyzerName(cfg.TextAnalyzer) {
+		return nil, graph.E(graph.Invalid, "new store", "text analyzer %q is not an analyzer name", cfg.TextAnalyzer)
+	}
 	var err error
 	if cfg.Vector, err = cfg.Vector.WithDefaults(); err != nil {
 		return nil, graph.E(graph.Invalid, "new store", "%v", err)

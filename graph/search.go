@@ -36,13 +36,22 @@ type SearchRequest struct {
 	// current and invalidated items alike. Neither: current items only.
 	AsOf           *time.Time
 	IncludeInvalid bool
-	// VectorWeight and TextWeight weigh the two rankings in reciprocal rank
-	// fusion; RRFK is its constant (60 when 0).
+	// VectorWeight, TextWeight and GraphWeight weigh the three rankings in
+	// reciprocal rank fusion (all 0: the defaults; a weight of 0 beside a
+	// non-zero one turns its ranking off); RRFK is its constant (60 when
+	// 0). The graph ranking holds the memories that mention the entities
+	// the query names, and, at a lower score, those that mention the
+	// neighbours of the entities the top hits mention.
 	VectorWeight float64
 	TextWeight   float64
+	GraphWeight  float64
 	RRFK         int
 	// RelationLimit bounds the relations returned.
 	RelationLimit int
+	// Weights, when set, are the request's own fusion settings (the API
+	// passes them on; the engine resolves them over its configuration into
+	// the weight fields above).
+	Weights *Weights
 }
 
 // Hit is one memory found, with its fused score in (0, 1] (1 = first in
@@ -56,13 +65,25 @@ type Hit struct {
 }
 
 // Explain is the part each signal had in a hit's score: its cosine
-// similarity to the query, its BM25 score, and its rank in each ranking (0
-// when that ranking did not find it).
+// similarity to the query, its BM25 score, its graph score, and its rank in
+// each ranking (0 when that ranking did not find it).
 type Explain struct {
 	VectorScore float64 `json:"vector_score"`
 	VectorRank  int     `json:"vector_rank"`
 	TextScore   float64 `json:"text_score"`
 	TextRank    int     `json:"text_rank"`
+	// GraphScore sums, over the entities of the graph ranking the memory
+	// mentions, each entity's strength: how well it matches the query (in
+	// (0, 1]) when the query names it, a fixed fraction of a full match when
+	// it is a neighbour of an entity the top hits mention.
+	GraphScore float64 `json:"graph_score"`
+	GraphRank  int     `json:"graph_rank"`
+	// VectorContribution, TextContribution and GraphContribution are each
+	// ranking's share of Score (weight / (RRFK + rank), normalised like
+	// Score; 0 when the ranking did not find the memory): they sum to Score.
+	VectorContribution float64 `json:"vector_contribution"`
+	TextContribution   float64 `json:"text_contribution"`
+	GraphContribution  float64 `json:"graph_contribution"`
 	// Strategy is how the vector step ran (exact, ann, search).
 	Strategy string `json:"strategy"`
 }

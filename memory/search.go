@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/vector"
 )
 
 // Search embeds the query once and runs one Cypher query that returns the
@@ -33,7 +34,12 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 	}
 	embedded := time.Now()
 	req.Query, req.Vector = q, vs[0]
-	req.VectorWeight, req.TextWeight, req.RRFK, req.RelationLimit = e.cfg.Fusion.VectorWeight, e.cfg.Fusion.TextWeight, e.cfg.Fusion.K, e.cfg.RelationLimit
+	f, err := fusionOf(e.cfg.Fusion, req.Weights)
+	if err != nil {
+		return graph.SearchResponse{}, err
+	}
+	req.VectorWeight, req.TextWeight, req.GraphWeight, req.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.K
+	req.RelationLimit = e.cfg.RelationLimit
 	out, err := e.store.Search(ctx, req)
 	if err != nil {
 		return graph.SearchResponse{}, wrapOnce(op, err)
@@ -103,4 +109,39 @@ func (e *Engine) embedPatches(ctx context.Context, changes []graph.MemoryChange)
 		changes[i].Patch.Embedding = vs[j]
 	}
 	return nil
+}
+
+// fusionOf is the configured fusion with a request's own settings on top.
+// Errors: Invalid (a negative weight, all weights 0, a constant below 1).
+func fusionOf(cfg vector.Fusion, w *graph.Weights) (vector.Fusion, error) {
+	const op = "search"
+	if w == nil {
+		return cfg, nil
+	}
+	var bad []graph.FieldError
+	set := func(path string, dst *float64, v *float64) {
+		if v == nil {
+			return
+		}
+		if *v < 0 {
+			bad = append(bad, graph.FieldError{Path: path, Message: "must not be negative"})
+		}
+		*dst = *v
+	}
+	set("weights.vector", &cfg.VectorWeight, w.Vector)
+	set("weights.text", &cfg.TextWeight, w.Text)
+	set("weights.graph", &cfg.GraphWeight, w.Graph)
+	if w.RRFK != nil {
+		if *w.RRFK < 1 {
+			bad = append(bad, graph.FieldError{Path: "weights.rrf_k", Message: "must be at least 1"})
+		}
+		cfg.K = *w.RRFK
+	}
+	if len(bad) == 0 && cfg.VectorWeight == 0 && cfg.TextWeight == 0 && cfg.GraphWeight == 0 {
+		bad = append(bad, graph.FieldError{Path: "weights", Message: "must not all be 0"})
+	}
+	if len(bad) > 0 {
+		return vector.Fusion{}, graph.InvalidFields(op, bad...)
+	}
+	return cfg, nil
 }

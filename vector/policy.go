@@ -59,26 +59,34 @@ func (p Policy) TextFetch(topK int) int { return topK * textFactor }
 // scope, so this covers validity and the caller's filters.
 func (p Policy) SearchLimit(topK int) int { return p.Fetch(topK) * overfetch * 4 }
 
-// Fusion weighs the vector and the full-text rankings of a search in
-// reciprocal rank fusion: score = Σ weight / (K + rank), normalised.
+// Fusion weighs the rankings of a search in reciprocal rank fusion: the
+// vector ranking, the full-text (BM25) ranking and the graph ranking
+// (memories that mention the entities the query names, or their
+// neighbours); score = Σ weight / (K + rank) over the rankings that found
+// the memory, normalised. A weight of 0 turns its ranking off.
 type Fusion struct {
 	VectorWeight float64
 	TextWeight   float64
+	GraphWeight  float64
 	// K is the fusion's constant (default 60).
 	K int
 }
 
-// DefaultFusion weighs both rankings equally with the usual constant.
-var DefaultFusion = Fusion{VectorWeight: 1, TextWeight: 1, K: 60}
+// DefaultFusion weighs the vector and the full-text rankings equally, the
+// graph ranking at half their weight, with the usual constant. The defaults
+// are chosen in docs/evaluation.md.
+var DefaultFusion = Fusion{VectorWeight: 1, TextWeight: 1, GraphWeight: 0.5, K: 60}
 
-// WithDefaults fills a zero Fusion (both weights 0: equal weights; K 0:
-// 60) and checks it.
+// WithDefaults fills a zero Fusion (all three weights 0: DefaultFusion's
+// weights; K 0: 60) and checks it: a negative weight is an error. A Fusion
+// that sets any weight keeps its zero weights, so callers can turn single
+// rankings off.
 func (f Fusion) WithDefaults() (Fusion, error) {
-	if f.VectorWeight < 0 || f.TextWeight < 0 {
+	if f.VectorWeight < 0 || f.TextWeight < 0 || f.GraphWeight < 0 {
 		return f, fmt.Errorf("fusion weights must not be negative")
 	}
-	if f.VectorWeight == 0 && f.TextWeight == 0 {
-		f.VectorWeight, f.TextWeight = DefaultFusion.VectorWeight, DefaultFusion.TextWeight
+	if f.VectorWeight == 0 && f.TextWeight == 0 && f.GraphWeight == 0 {
+		f.VectorWeight, f.TextWeight, f.GraphWeight = DefaultFusion.VectorWeight, DefaultFusion.TextWeight, DefaultFusion.GraphWeight
 	}
 	if f.K <= 0 {
 		f.K = DefaultFusion.K

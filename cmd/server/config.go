@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,6 +46,11 @@ type config struct {
 	ModelTimeout     time.Duration `env:"NEOMEM_MODEL_TIMEOUT" validate:"min=0"`
 	ModelAttempts    int           `env:"NEOMEM_MODEL_ATTEMPTS" validate:"min=1,max=10"`
 	SearchExactMax   int           `env:"NEOMEM_SEARCH_EXACT_MAX" validate:"min=0"`
+	VectorWeight     float64       `env:"NEOMEM_SEARCH_VECTOR_WEIGHT" validate:"min=0,max=100"`
+	TextWeight       float64       `env:"NEOMEM_SEARCH_TEXT_WEIGHT" validate:"min=0,max=100"`
+	GraphWeight      float64       `env:"NEOMEM_SEARCH_GRAPH_WEIGHT" validate:"min=0,max=100"`
+	RRFK             int           `env:"NEOMEM_SEARCH_RRF_K" validate:"min=1,max=1000"`
+	TextAnalyzer     string        `env:"NEOMEM_TEXT_ANALYZER" validate:"required"`
 	VectorQuantized  bool          `env:"NEOMEM_VECTOR_QUANTIZATION"`
 	VectorHNSWM      int           `env:"NEOMEM_VECTOR_HNSW_M" validate:"min=1,max=512"`
 	VectorHNSWEf     int           `env:"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION" validate:"min=1,max=3200"`
@@ -89,6 +95,11 @@ func defaultConfig() config {
 		StartupTimeout:  60 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		VectorHNSWM:     vector.DefaultHNSWM,
+		VectorWeight:    vector.DefaultFusion.VectorWeight,
+		TextWeight:      vector.DefaultFusion.TextWeight,
+		GraphWeight:     vector.DefaultFusion.GraphWeight,
+		RRFK:            vector.DefaultFusion.K,
+		TextAnalyzer:    cypher.DefaultTextAnalyzer,
 		VectorHNSWEf:    vector.DefaultHNSWEfConstruction,
 	}
 }
@@ -118,6 +129,11 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
 	{"NEOMEM_SEARCH_EXACT_MAX", "2000", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index; see docs/benchmarks.md"},
+	{"NEOMEM_SEARCH_VECTOR_WEIGHT", ftoa(vector.DefaultFusion.VectorWeight), "weight of the vector (embedding similarity) ranking in a search's reciprocal rank fusion (0–100; 0 turns it off); a request's weights.vector overrides it. See docs/evaluation.md for how the defaults were chosen"},
+	{"NEOMEM_SEARCH_TEXT_WEIGHT", ftoa(vector.DefaultFusion.TextWeight), "weight of the full-text (BM25) ranking (0–100; 0 turns it off); a request's weights.text overrides it"},
+	{"NEOMEM_SEARCH_GRAPH_WEIGHT", ftoa(vector.DefaultFusion.GraphWeight), "weight of the graph ranking: memories that mention entities named in the query, and at a lower weight those of entities one relation away from the top hits' (0–100; 0 turns it off); a request's weights.graph overrides it"},
+	{"NEOMEM_SEARCH_RRF_K", strconv.Itoa(vector.DefaultFusion.K), "constant k of reciprocal rank fusion, score = Σ weight / (k + rank) (1–1000; smaller favours the first ranks); a request's weights.rrf_k overrides it"},
+	{"NEOMEM_TEXT_ANALYZER", cypher.DefaultTextAnalyzer, "Lucene analyzer of the memory full-text index (english: stemming and stop words; standard, simple, whitespace…: any that CALL db.index.fulltext.listAvailableAnalyzers() lists). Changing it rebuilds the index at start-up"},
 	{"NEOMEM_VECTOR_QUANTIZATION", "false", "true: the vector indexes traverse quantised vectors (int8 on Neo4j 5.x, binary on 2026.x: less memory, lower recall for tenants that are a small share of the index); search re-scores exactly either way. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_VECTOR_HNSW_M", strconv.Itoa(vector.DefaultHNSWM), "links per vector in the HNSW graph (1–512): more raises recall for large tenants, costs memory and insert time. Changing it rebuilds the indexes at start-up"},
 	{"NEOMEM_VECTOR_HNSW_EF_CONSTRUCTION", strconv.Itoa(vector.DefaultHNSWEfConstruction), "HNSW candidate list while inserting (1–3200): more builds a better graph, slower. Changing it rebuilds the indexes at start-up"},
@@ -169,6 +185,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			*dst = d
 		}
 	}
+	float := func(name string, dst *float64) {
+		if v := getenv(name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				errs = append(errs, fmt.Sprintf("%s=%q is not a number", name, v))
+				return
+			}
+			*dst = f
+		}
+	}
 	str("NEOMEM_ADDR", &c.Addr)
 	str("NEO4J_URI", &c.Neo4jURI)
 	str("NEO4J_USERNAME", &c.Neo4jUsername)
@@ -192,6 +218,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	dur("NEOMEM_MODEL_TIMEOUT", &c.ModelTimeout)
 	num("NEOMEM_MODEL_ATTEMPTS", &c.ModelAttempts)
 	num("NEOMEM_SEARCH_EXACT_MAX", &c.SearchExactMax)
+	float("NEOMEM_SEARCH_VECTOR_WEIGHT", &c.VectorWeight)
+	float("NEOMEM_SEARCH_TEXT_WEIGHT", &c.TextWeight)
+	float("NEOMEM_SEARCH_GRAPH_WEIGHT", &c.GraphWeight)
+	num("NEOMEM_SEARCH_RRF_K", &c.RRFK)
+	str("NEOMEM_TEXT_ANALYZER", &c.TextAnalyzer)
 	if v := getenv("NEOMEM_VECTOR_QUANTIZATION"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -212,13 +243,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	dur("NEOMEM_NEO4J_RETRY_TIME", &c.Neo4jRetryTime)
 	str("NEOMEM_BODY_LIMIT", &c.BodyLimit)
 	num("NEOMEM_RATE_BURST", &c.RateBurst)
-	if v := getenv("NEOMEM_RATE_LIMIT"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("NEOMEM_RATE_LIMIT=%q is not a number", v))
-		}
-		c.RateLimit = f
-	}
+	float("NEOMEM_RATE_LIMIT", &c.RateLimit)
 	c.LLMProvider = strings.ToLower(c.LLMProvider)
 	c.LLMStructured = strings.ToLower(c.LLMStructured)
 	c.Embedder = strings.ToLower(c.Embedder)
@@ -264,15 +289,21 @@ var validate = func() *validator.Validate {
 
 // validateConfig returns one message per bad variable, naming it.
 func validateConfig(c config) []string {
+	var out []string
+	if c.VectorWeight == 0 && c.TextWeight == 0 && c.GraphWeight == 0 {
+		out = append(out, "NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT and NEOMEM_SEARCH_GRAPH_WEIGHT must not all be 0")
+	}
+	if c.TextAnalyzer != "" && !cypher.ValidAnalyzerName(c.TextAnalyzer) {
+		out = append(out, fmt.Sprintf("NEOMEM_TEXT_ANALYZER=%q is not an analyzer name such as english or standard-no-stop-words", c.TextAnalyzer))
+	}
 	err := validate.Struct(c)
 	if err == nil {
-		return nil
+		return out
 	}
 	var verrs validator.ValidationErrors
 	if !asValidationErrors(err, &verrs) {
-		return []string{err.Error()}
+		return append(out, err.Error())
 	}
-	var out []string
 	for _, fe := range verrs {
 		name := envName(fe.StructField())
 		switch fe.Tag() {
@@ -374,3 +405,6 @@ func cacheRoot(getenv func(string) string) string {
 	}
 	return filepath.Join(home, ".cache", "neomem")
 }
+
+// ftoa formats a default number for the settings table.
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -40,6 +40,7 @@ var layout = map[string]struct {
 	"cmd/server":            {internal: []string{"*"}, external: []string{"*"}},
 	"cmd/fakellm":           {internal: []string{"llm", "llm/llmtest", "vector", "vector/local"}},
 	"cmd/benchsearch":       {internal: []string{"*"}, external: []string{"*"}},
+	"cmd/evalmem":           {internal: []string{"*"}, external: []string{"*"}},
 }
 
 // adapters are the llm/<provider> packages: each may import llm, graph,

@@ -303,7 +303,7 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger) (_ *stack, err
 	// The vector indexes take the embedder's dimension; an existing index
 	// with another one stops start-up in Bootstrap.
 	store, err := cypher.New(driver, cypher.Config{Database: cfg.Neo4jDatabase, Dimensions: mods.embedder.Dimensions(),
-		Policy: vector.Policy{ExactMax: cfg.SearchExactMax}, OnceTTL: cfg.IdempotencyTTL, Vector: vector.IndexConfig{
+		Policy: vector.Policy{ExactMax: cfg.SearchExactMax}, OnceTTL: cfg.IdempotencyTTL, TextAnalyzer: cfg.TextAnalyzer, Vector: vector.IndexConfig{
 			Quantization: cfg.VectorQuantized, M: cfg.VectorHNSWM, EfConstruction: cfg.VectorHNSWEf}})
 	if err != nil {
 		return nil, err
@@ -331,7 +331,8 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger) (_ *stack, err
 	}
 	st.store, st.met = store, met
 	st.engine, err = memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL,
-		Holder: holderName()})
+		Holder: holderName(), Fusion: vector.Fusion{VectorWeight: cfg.VectorWeight, TextWeight: cfg.TextWeight,
+			GraphWeight: cfg.GraphWeight, K: cfg.RRFK}})
 	if err != nil {
 		return nil, err
 	}

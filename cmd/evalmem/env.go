@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/neomem/neomem/client"
+)
+
+// Env is what a run measures: a neomem server (started here or given with
+// -url), its tenant's key, the embedder both systems use, and the Mem0
+// side-cars started per mode.
+type Env struct {
+	URL, Key  string
+	EmbedURL  string
+	Embedder  string
+	Tenant    string
+	dir       string
+	procs     []*proc
+	keep      bool
+	users     []string
+	mem0s     []*mem0System
+	mem0Notes []string
+	log       io.Writer
+}
+
+// startEnv starts the embedder and neomem unless -url names a server.
+func startEnv(ctx context.Context, o options, getenv func(string) string, log io.Writer) (*Env, error) {
+	dir, err := os.MkdirTemp("", "evalmem-")
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{URL: o.url, Key: o.key, EmbedURL: o.embedURL, dir: dir, keep: o.keep, log: log}
+	if o.url != "" {
+		env.Embedder = "the server's"
+		return env, nil
+	}
+	fake, addr, err := startProc(ctx, "fakellm", o.fakellm, []string{"-addr", "127.0.0.1:0", "-embedder", o.embedder},
+		os.Environ(), dir, regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`), 2*time.Minute)
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	env.procs = append(env.procs, fake)
+	env.EmbedURL = "http://" + addr + "/v1"
+	env.Embedder = o.embedder
+	if o.embedder == "local" {
+		env.Embedder = "all-MiniLM-L6-v2 (local ONNX, served by cmd/fakellm over /v1/embeddings)"
+	}
+	vars := map[string]string{
+		"NEOMEM_ADDR": "127.0.0.1:0", "NEOMEM_RATE_LIMIT": "0", "NEOMEM_LOG_FORMAT": "text", "NEOMEM_WORKERS": "0",
+		"NEOMEM_EMBEDDER": "openai-compatible", "NEOMEM_EMBEDDING_MODEL": o.embedModel, "NEOMEM_EMBEDDING_DIMS": "384",
+		"NEOMEM_EMBEDDING_BASE_URL": env.EmbedURL,
+	}
+	if getenv("NEOMEM_LLM_PROVIDER") == "" && getenv("NEOMEM_LLM_BASE_URL") == "" {
+		// Without a configured model the llm mode cannot run; the others
+		// never call one.
+		vars["NEOMEM_LLM_PROVIDER"] = "none"
+	}
+	penv := os.Environ()
+	for k, v := range vars {
+		penv = append(penv, k+"="+v)
+	}
+	srv, addr, err := startProc(ctx, "neomem", o.server, nil, penv, dir, regexp.MustCompile(`msg=listening addr=(\S+)`), 3*time.Minute)
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	env.procs = append(env.procs, srv)
+	env.URL = "http://" + addr
+	env.Tenant = fmt.Sprintf("eval-%d", time.Now().UnixNano())
+	out, err := exec.CommandContext(ctx, o.server, "keys", "create", "-tenant", env.Tenant, "-name", "evalmem", "-admin").Output()
+	if err != nil {
+		env.Close()
+		return nil, fmt.Errorf("create a key: %w", err)
+	}
+	env.Key = strings.TrimSpace(string(out))
+	return env, nil
+}
+
+// Client is a client of the measured server.
+func (e *Env) Client() *client.Client {
+	return client.New(e.URL, e.Key, client.WithHTTPClient(&http.Client{Timeout: 5 * time.Minute}))
+}
+
+// Systems returns the systems one mode measures: neomem first (its users
+// are deleted at the end unless -keep), its vector-only ranking, then Mem0.
+func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, error) {
+	w, err := parseWeights(o.weights)
+	if err != nil {
+		return nil, err
+	}
+	c := e.Client()
+	out := []System{&neomemSystem{name: "neomem", c: c, weights: w, stores: true, infer: mode == "llm", window: o.window}}
+	if o.vectorOnly {
+		out = append(out, &neomemSystem{name: "neomem vector-only", c: c,
+			weights: &client.SearchWeights{Vector: client.Float(1), Text: client.Float(0), Graph: client.Float(0)}})
+	}
+	if o.compare == "mem0" {
+		dir := filepath.Join(e.dir, "mem0-"+mode)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		m, err := startMem0(ctx, o.mem0Python, o.mem0Sidecar, e.EmbedURL, o.embedModel, 384, dir)
+		if err != nil {
+			return nil, fmt.Errorf("start Mem0: %w", err)
+		}
+		e.mem0s = append(e.mem0s, m)
+		// Rankings are compared whole: no similarity floor (Mem0's search
+		// drops hits below 0.1 by default).
+		zero := 0.0
+		m.Threshold = &zero
+		info, err := m.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("Mem0 info: %w", err)
+		}
+		notes := append([]string{"mem0ai " + info.Version + ", search threshold 0 (its default 0.1 would drop hits)"}, info.Notes...)
+		out = append(out, notedSystem{m, notes})
+	}
+	for _, v := range o.variants {
+		vw, _ := parseWeights(v.weights)
+		out = append(out, &neomemSystem{name: v.name, c: c, weights: vw})
+	}
+	return out, nil
+}
+
+// forget remembers a user to delete at the end.
+func (e *Env) forget(user string) { e.users = append(e.users, user) }
+
+// Close deletes what the run stored in neomem (unless -keep) and stops the
+// processes it started, by PID.
+func (e *Env) Close() {
+	if !e.keep && e.Key != "" && e.URL != "" {
+		c := e.Client()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		for _, u := range e.users {
+			if _, err := c.DeleteAll(ctx, client.DeleteAllMemoriesParams{UserID: u}); err != nil {
+				fmt.Fprintf(e.log, "evalmem: delete %s: %v\n", u, err)
+			}
+		}
+		cancel()
+	}
+	for _, m := range e.mem0s {
+		_ = m.Close()
+	}
+	for i := len(e.procs) - 1; i >= 0; i-- {
+		e.procs[i].Stop()
+	}
+	if !e.keep {
+		_ = os.RemoveAll(e.dir)
+	} else {
+		fmt.Fprintf(e.log, "evalmem: kept %s (logs, Mem0 stores) and tenant %s\n", e.dir, e.Tenant)
+	}
+}
+
+// proc is a child process evalmem started.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  string
+}
+
+// startProc starts bin and waits until a line of its output matches ready
+// (whose first group is returned, e.g. the address it listens on). Its
+// output goes to a log file in dir.
+func startProc(ctx context.Context, name, bin string, args, env []string, dir string, ready *regexp.Regexp, timeout time.Duration) (*proc, string, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, "", fmt.Errorf("%s: %w (make eval builds it)", name, err)
+	}
+	logPath := filepath.Join(dir, name+".log")
+	lf, err := os.Create(logPath)
+	if err != nil {
+		return nil, "", err
+	}
+	pr, pw := io.Pipe()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, "", fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{}), log: logPath}
+	found := make(chan string, 1)
+	var once sync.Once
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(lf, line)
+			if m := ready.FindStringSubmatch(line); m != nil {
+				once.Do(func() { found <- m[1] })
+			}
+		}
+		lf.Close()
+	}()
+	go func() {
+		_ = cmd.Wait()
+		pw.Close()
+		close(p.done)
+	}()
+	select {
+	case addr := <-found:
+		return p, addr, nil
+	case <-p.done:
+		return nil, "", fmt.Errorf("%s exited before it was ready; see %s:\n%s", name, logPath, tail(logPath, 20))
+	case <-time.After(timeout):
+		p.Stop()
+		return nil, "", fmt.Errorf("%s not ready after %s; see %s", name, timeout, logPath)
+	case <-ctx.Done():
+		p.Stop()
+		return nil, "", ctx.Err()
+	}
+}
+
+// Stop ends the process: SIGTERM, then SIGKILL after 10 s.
+func (p *proc) Stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// notedSystem is a system with notes for the report.
+type notedSystem struct {
+	System
+	notes []string
+}
+
+func (n notedSystem) Notes() []string { return n.notes }
