@@ -246,6 +246,16 @@ func TestLoadConfig(t *testing.T) {
 		{name: "routing uri", env: map[string]string{"NEO4J_URI": "neo4j+s://abc.databases.neo4j.io"}},
 		{name: "structured json_schema", env: map[string]string{"NEOMEM_LLM_STRUCTURED": "JSON_SCHEMA"}},
 		{name: "structured unknown", env: map[string]string{"NEOMEM_LLM_STRUCTURED": "grammar"}, wantErr: "NEOMEM_LLM_STRUCTURED"},
+		{name: "weights set", env: map[string]string{"NEOMEM_SEARCH_VECTOR_WEIGHT": "1", "NEOMEM_SEARCH_TEXT_WEIGHT": "0.5",
+			"NEOMEM_SEARCH_GRAPH_WEIGHT": "0", "NEOMEM_SEARCH_RRF_K": "20"}},
+		{name: "weight not a number", env: map[string]string{"NEOMEM_SEARCH_TEXT_WEIGHT": "half"}, wantErr: "NEOMEM_SEARCH_TEXT_WEIGHT"},
+		{name: "weight NaN", env: map[string]string{"NEOMEM_SEARCH_GRAPH_WEIGHT": "NaN"}, wantErr: "NEOMEM_SEARCH_GRAPH_WEIGHT"},
+		{name: "weight negative", env: map[string]string{"NEOMEM_SEARCH_VECTOR_WEIGHT": "-1"}, wantErr: "NEOMEM_SEARCH_VECTOR_WEIGHT"},
+		{name: "weights all zero", env: map[string]string{"NEOMEM_SEARCH_VECTOR_WEIGHT": "0", "NEOMEM_SEARCH_TEXT_WEIGHT": "0",
+			"NEOMEM_SEARCH_GRAPH_WEIGHT": "0"}, wantErr: "must not all be 0"},
+		{name: "rrf k zero", env: map[string]string{"NEOMEM_SEARCH_RRF_K": "0"}, wantErr: "NEOMEM_SEARCH_RRF_K"},
+		{name: "analyzer", env: map[string]string{"NEOMEM_TEXT_ANALYZER": "standard-no-stop-words"}},
+		{name: "analyzer not a name", env: map[string]string{"NEOMEM_TEXT_ANALYZER": "english'}"}, wantErr: "NEOMEM_TEXT_ANALYZER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
