@@ -267,3 +267,44 @@ func TestSearchGraphWeightValidation(t *testing.T) {
 		t.Fatalf("GraphWeight -1: %v, want Invalid at weights", err)
 	}
 }
+
+// TestSearchGraphSpecificity: an entity most of the scope's memories
+// mention (like the user) weighs less in the graph ranking than one a single
+// memory mentions, and the memories of one entity are ranked by their
+// similarity to the query, not arbitrarily.
+func TestSearchGraphSpecificity(t *testing.T) {
+	s, tenant := newStore(t)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	common := newEntity(t, "Zorblax", "person")
+	rare := newEntity(t, "Quiggle", "pet")
+	// Six adds mention the common entity (one memory each), one the rare.
+	stored := []string{"went hiking in the alps", "bought new hiking boots", "cooked pasta for dinner",
+		"read a novel about sailing", "painted the fence blue", "fixed the bicycle chain"}
+	for i, text := range stored {
+		ents := []graph.EntityUpsert{common}
+		if i > 0 {
+			ents[0].New = false
+		}
+		mustApply(t, s, graph.Plan{Scope: scope, At: time.Now().UTC(), Entities: ents, Memories: []graph.MemoryOp{mentioning(text, common)}})
+	}
+	const rareText = "the vet appointment is on friday"
+	mustApply(t, s, graph.Plan{Scope: scope, At: time.Now().UTC(), Entities: []graph.EntityUpsert{rare}, Memories: []graph.MemoryOp{mentioning(rareText, rare)}})
+
+	res := search(t, s, graph.SearchRequest{Scope: scope, Query: "Zorblax Quiggle", Vector: embedder.Vector("hiking boots"), TopK: 10,
+		GraphWeight: 1})
+	checkContributions(t, res)
+	if len(res.Results) != 7 || res.Results[0].Text != rareText {
+		t.Fatalf("graph ranking %q, want %q first", texts(res), rareText)
+	}
+	first := res.Results[0].Explain.GraphScore
+	for _, h := range res.Results[1:] {
+		if h.Explain.GraphScore >= first || h.Explain.GraphScore <= 0 {
+			t.Errorf("%q: graph score %v, want below the rare entity's %v", h.Text, h.Explain.GraphScore, first)
+		}
+	}
+	// The common entity's memories tie on the graph score and come by
+	// similarity to the query's vector ("hiking boots").
+	if res.Results[1].Text != "bought new hiking boots" || res.Results[2].Text != "went hiking in the alps" {
+		t.Errorf("ties not ordered by similarity: %q", texts(res))
+	}
+}

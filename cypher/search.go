@@ -154,7 +154,7 @@ CALL (n, scope_all) {
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS thits
 }
-WITH n, exact + CASE WHEN size(fallback) > 0 THEN fallback ELSE ann END AS vhits, thits,
+WITH n, scope_all, exact + CASE WHEN size(fallback) > 0 THEN fallback ELSE ann END AS vhits, thits,
      CASE WHEN n <= $exact_max THEN 'exact'
           WHEN size(fallback) > 0 THEN 'exact-fallback'
           ELSE $ann_strategy END AS strategy
@@ -216,9 +216,13 @@ CALL (vhits, thits) {
   LIMIT $graph_entities
   RETURN collect({e: y, w: $graph_hop}) AS hop
 }
-CALL (named, similar, hop) {
+CALL (named, similar, hop, scope_all) {
   UNWIND CASE WHEN $graph_weight > 0.0 THEN [x IN named | {e: x.e, w: x.s / named[0].s}] + similar + hop ELSE [] END AS d
+  // An entity counts by its specificity too: one that most of the scope's
+  // memories mention (the user) says little about which of them answers.
   WITH d.e AS e, max(d.w) AS w
+  WITH e, CASE WHEN scope_all > 0 THEN w * log(1.0 + toFloat(scope_all) / coalesce(e.mentions, 1)) / log(1.0 + scope_all)
+               ELSE w END AS w
   CALL (e) {
     // Bounded walk first, filters after: a much-mentioned entity costs
     // $graph_walk expansions at most.
@@ -230,8 +234,9 @@ CALL (named, similar, hop) {
     RETURN m
     LIMIT $graph_per_entity
   }
+  // Ties (the memories of one entity) go by their similarity to the query.
   WITH m, sum(w) AS s
-  ORDER BY s DESC, m.id
+  ORDER BY s DESC, vector.similarity.cosine(m.embedding, $vector) DESC, m.id
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS ghits
 }
