@@ -375,8 +375,11 @@ func TestServerStartsWithNoKey(t *testing.T) {
 		t.Skip("NEOMEM_LOCAL_MODEL_DIR is not set: `make test` fetches the local model")
 	}
 	getenv := env(t, nil)
+	// NEOMEM_WORKERS too: on the shared database a worker of this server
+	// would claim other tests' jobs (memory.TestExhaustedJobFails saw its
+	// exhausted job finished by it).
 	keep := map[string]bool{"NEO4J_URI": true, "NEO4J_USERNAME": true, "NEO4J_PASSWORD": true, "NEOMEM_ADDR": true,
-		"NEOMEM_LOG_FORMAT": true, "NEOMEM_STARTUP_TIMEOUT": true}
+		"NEOMEM_LOG_FORMAT": true, "NEOMEM_STARTUP_TIMEOUT": true, "NEOMEM_WORKERS": true}
 	out := logsOf(t, func(k string) string {
 		if keep[k] {
 			return getenv(k)
