@@ -125,7 +125,14 @@ func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, er
 		if err != nil {
 			return nil, fmt.Errorf("Mem0 info: %w", err)
 		}
-		notes := append([]string{"mem0ai " + info.Version + ", search threshold 0 (its default 0.1 would drop hits)"}, info.Notes...)
+		notes := []string{"mem0ai " + info.Version + ", search threshold 0 (its default 0.1 would drop hits)"}
+		for _, n := range info.Notes {
+			// This run sets the threshold; the store's directory is temporary.
+			if strings.HasPrefix(n, "search threshold:") {
+				continue
+			}
+			notes = append(notes, tempPath.ReplaceAllString(n, ""))
+		}
 		out = append(out, notedSystem{m, notes})
 	}
 	for _, v := range o.variants {
@@ -251,6 +258,9 @@ func tail(path string, n int) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// tempPath is a " at /tmp/…" in a note.
+var tempPath = regexp.MustCompile(` at /\S+`)
 
 // notedSystem is a system with notes for the report.
 type notedSystem struct {

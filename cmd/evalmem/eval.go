@@ -17,7 +17,10 @@ type ModeResult struct {
 	Systems []SystemResult  `json:"systems"`
 	Diffs   []Diff          `json:"diffs"`
 	Items   int             `json:"items"`
-	Answers []QuestionTrace `json:"questions"`
+	// Answers are the questions with each system's ranking: written only
+	// with -traces (they quote the data set, which may not be
+	// redistributable).
+	Answers []QuestionTrace `json:"questions,omitempty"`
 }
 
 // SystemResult is one system's scores in one mode.

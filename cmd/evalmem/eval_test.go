@@ -188,7 +188,7 @@ func TestRunEndToEnd(t *testing.T) {
 	t.Setenv("NEO4J_PASSWORD", conn.Password)
 	out := t.TempDir()
 	args := []string{"-data", "testdata/tiny.json", "-mode", "turns,observations", "-embedder", "hash",
-		"-server", server, "-fakellm", fakellm, "-out", out, "-progress=false"}
+		"-server", server, "-fakellm", fakellm, "-out", out, "-progress=false", "-traces"}
 	if py := os.Getenv("NEOMEM_EVAL_MEM0_PYTHON"); py != "" {
 		args = append(args, "-compare", "mem0", "-mem0-python", py, "-mem0-sidecar", "../../tests/eval/mem0/sidecar.py")
 	}

@@ -64,6 +64,7 @@ type options struct {
 	variants      []variant
 	window        int
 	keep          bool
+	traces        bool
 	seed          uint64
 	progress      bool
 }
@@ -102,6 +103,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return nil
 	})
 	fs.IntVar(&o.window, "llm-window", 2, "turns per add in the llm mode")
+	fs.BoolVar(&o.traces, "traces", false, "write every question with each system's ranked turn ids into report.json (quotes the data set: keep it out of public places when its licence says so)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the stored memories (neomem tenant, Mem0 directory)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the bootstrap intervals")
 	fs.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr")
@@ -182,6 +184,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		mr, err := evalMode(ctx, o, env, convs, mode, stderr)
 		if err != nil {
 			return err
+		}
+		if !o.traces {
+			mr.Answers = nil
 		}
 		rep.Modes = append(rep.Modes, mr)
 	}
