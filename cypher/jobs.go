@@ -223,14 +223,52 @@ func (s *Store) GetJob(ctx context.Context, tenant, id string) (graph.Job, error
 	}
 	params := map[string]any{"id": id}
 	q := scoped(getJob, scope, params)
-	recs, err := s.readRecords(ctx, q, params)
-	if err != nil {
-		return graph.Job{}, translate(op, err)
+	// Neo4j reads committed data property by property: a read that races
+	// the transaction finishing the job (status, result and completion
+	// time in one write) or deleting it can see part of it. Such a torn
+	// view is read again; a job still half there after that is gone.
+	for attempt := 0; ; attempt++ {
+		recs, err := s.readRecords(ctx, q, params)
+		if err != nil {
+			return graph.Job{}, translate(op, err)
+		}
+		if len(recs) == 0 {
+			return graph.Job{}, graph.E(graph.NotFound, op, "event %s not found", id)
+		}
+		j, err := jobFrom(recs[0])
+		if err == nil && whole(j) {
+			return j, nil
+		}
+		if attempt == tornReads {
+			if err != nil {
+				return graph.Job{}, graph.E(graph.NotFound, op, "event %s not found (being deleted)", id)
+			}
+			return j, nil
+		}
+		select {
+		case <-ctx.Done():
+			return graph.Job{}, translate(op, ctx.Err())
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
 	}
-	if len(recs) == 0 {
-		return graph.Job{}, graph.E(graph.NotFound, op, "event %s not found", id)
+}
+
+// tornReads is how many times GetJob reads a job again that it saw in part.
+const tornReads = 3
+
+// whole reports whether a job read carries everything its status implies:
+// its id, a finished job its completion time, a succeeded one its result, a
+// failed one its error.
+func whole(j graph.Job) bool {
+	switch {
+	case j.ID == "":
+		return false
+	case j.Status == graph.JobSucceeded:
+		return j.Result != nil && j.CompletedAt != nil
+	case j.Status == graph.JobFailed:
+		return j.Error != "" && j.CompletedAt != nil
 	}
-	return jobFrom(recs[0])
+	return true
 }
 
 // jobFrom maps a j {.*} projection.
