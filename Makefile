@@ -156,6 +156,25 @@ bench-search: ## search latency vs floor, recall, ingest, exact/ANN switch (BENC
 	  -json docs/benchmarks.json -md docs/benchmarks.md \
 	  -command "make bench-search BENCH_SIZES=$(BENCH_SIZES) BENCH_QUERIES=$(BENCH_QUERIES)"
 
+# bench-http runs `cmd/benchsearch http`: the real server (bin/neomem) and
+# embedder (bin/fakellm) as child processes, the 100k layout of bench-search,
+# 1/4/16 clients, search only and 90/10 search/add, with a CPU profile of the
+# server. On a dedicated Neo4j (own home, ports and password), stopped at the
+# end, also on failure. BENCH_HTTP_FLAGS adds flags (-reuse, -duration 60s,
+# -clients 1,4,16,32, -profile-dir docs …).
+BENCH_HTTP_FLAGS ?=
+BENCH_HTTP_NEO4J := NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/benchhttp NEO4J_BOLT_PORT=7699 NEO4J_HTTP_PORT=7486 \
+                    NEO4J_HEAP=2g NEO4J_PAGECACHE=2g NEO4J_PASSWORD=neomem-benchhttp-password
+
+.PHONY: bench-http
+bench-http: ## the HTTP server at 100k memories, 1/4/16 clients: req/s, p50/p99, RSS, CPU profile → docs/benchmarks-http.json, docs/benchmarks.md
+	@export $(BENCH_HTTP_NEO4J); unset NEO4J_URI NEO4J_USERNAME NEO4J_DATABASE; \
+	trap '$(NEO4J) down' EXIT; $(NEO4J) up; eval "$$($(NEO4J) env)"; \
+	go build -o bin/neomem ./cmd/server; go build -o bin/fakellm ./cmd/fakellm; \
+	go run ./cmd/benchsearch http -server bin/neomem -fakellm bin/fakellm \
+	  -json docs/benchmarks-http.json -md docs/benchmarks.md \
+	  -command "make bench-http$(if $(BENCH_HTTP_FLAGS), BENCH_HTTP_FLAGS='$(BENCH_HTTP_FLAGS)')" $(BENCH_HTTP_FLAGS)
+
 # eval measures retrieval on a LoCoMo-format file (EVAL_DATA; the dev split
 # lives outside the repository and is never copied into it): neomem and, with
 # EVAL_COMPARE=mem0, Mem0 OSS (pinned mem0ai, local Qdrant) side by side, the

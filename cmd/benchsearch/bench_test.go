@@ -77,7 +77,7 @@ func TestBenchLayout(t *testing.T) {
 		if got := layoutTotal(groups); got != tt.size {
 			t.Errorf("layoutTotal(layoutFor(%d)) = %d", tt.size, got)
 		}
-		ts := tenants(groups)
+		ts := tenants(searchPrefix, groups)
 		if len(ts) != tt.tenants {
 			t.Errorf("layoutFor(%d) has %d tenants, want %d", tt.size, len(ts), tt.tenants)
 		}
@@ -85,8 +85,8 @@ func TestBenchLayout(t *testing.T) {
 		seen := map[string]bool{}
 		for _, tn := range ts {
 			got[tn.Class] += tn.Size
-			if !strings.HasPrefix(tn.Scope.Tenant, tenantPrefix) {
-				t.Errorf("tenant %q lacks the prefix %q", tn.Scope.Tenant, tenantPrefix)
+			if !strings.HasPrefix(tn.Scope.Tenant, searchPrefix) {
+				t.Errorf("tenant %q lacks the prefix %q", tn.Scope.Tenant, searchPrefix)
 			}
 			if seen[tn.Scope.Tenant] {
 				t.Errorf("tenant %q appears twice", tn.Scope.Tenant)
@@ -193,21 +193,48 @@ func TestBenchRecall(t *testing.T) {
 }
 
 func TestBenchReplaceSection(t *testing.T) {
-	doc := "# Benchmarks\n\nprose\n\n" + markerStart + "\nold\n" + markerEnd + "\n\nmore prose\n"
-	got, err := replaceSection(doc, "new table\n")
+	for _, sec := range []section{searchSection, httpSection} {
+		t.Run(sec.name, func(t *testing.T) {
+			start, end := sec.start(), sec.end()
+			if want := "<!-- " + sec.name + ":start -->"; start != want {
+				t.Errorf("start() = %q, want %q", start, want)
+			}
+			doc := "# Benchmarks\n\nprose\n\n" + start + "\nold\n" + end + "\n\nmore prose\n"
+			got, err := sec.replace(doc, "new table\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "# Benchmarks\n\nprose\n\n" + start + "\nnew table\n" + end + "\n\nmore prose\n"; got != want {
+				t.Errorf("replace = %q, want %q", got, want)
+			}
+			// Without markers: appended, after the heading if any.
+			got, err = sec.replace("# Benchmarks", "x")
+			want := "# Benchmarks\n\n" + start + "\nx\n" + end + "\n"
+			if sec.heading != "" {
+				want = "# Benchmarks\n\n" + sec.heading + "\n\n" + start + "\nx\n" + end + "\n"
+			}
+			if err != nil || got != want {
+				t.Errorf("replace without markers = %q, %v; want %q", got, err, want)
+			}
+			if again, err := sec.replace(got, "x"); err != nil || again != got {
+				t.Errorf("replace is not idempotent: %q, %v", again, err)
+			}
+			if _, err := sec.replace(end+start, "x"); err == nil {
+				t.Error("replace with markers out of order succeeded")
+			}
+		})
+	}
+	// Each section leaves the other's alone.
+	doc, err := searchSection.replace("", "search")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "# Benchmarks\n\nprose\n\n" + markerStart + "\nnew table\n" + markerEnd + "\n\nmore prose\n"
-	if got != want {
-		t.Errorf("replaceSection = %q, want %q", got, want)
+	doc, err = httpSection.replace(doc, "http")
+	if err != nil {
+		t.Fatal(err)
 	}
-	got, err = replaceSection("# Benchmarks", "x")
-	if err != nil || got != "# Benchmarks\n\n"+markerStart+"\nx\n"+markerEnd+"\n" {
-		t.Errorf("replaceSection without markers = %q, %v", got, err)
-	}
-	if _, err := replaceSection(markerEnd+markerStart, "x"); err == nil {
-		t.Error("replaceSection with markers out of order succeeded")
+	if doc, err = searchSection.replace(doc, "search 2"); err != nil || !strings.Contains(doc, "search 2") || !strings.Contains(doc, "\nhttp\n") {
+		t.Errorf("two sections: %q, %v", doc, err)
 	}
 }
 
@@ -293,7 +320,7 @@ func TestBenchCheckLocal(t *testing.T) {
 }
 
 func TestBenchMarkdown(t *testing.T) {
-	r := &Report{Date: "2026-01-01T00:00:00Z", Command: "make bench-search",
+	r := &Report{Run: Run{Date: "2026-01-01T00:00:00Z", Command: "make bench-search"},
 		Sizes: []SizeResult{{Memories: 10000, Tenants: 106, Classes: []ClassResult{{
 			Class: "large", TenantSizes: "1 × 5,000", Strategies: map[string]int{"exact": 100},
 			Floors: map[string]int{"exact scan": 100}, VectorOnlyStrategies: map[string]int{"exact": 100},

@@ -17,15 +17,26 @@ const (
 	classSmall  = "small"
 )
 
-// classes is the order classes are measured and reported in.
+// classes is the order classes are measured and reported in; each request
+// of the HTTP benchmark picks one of them with equal odds.
 var classes = []string{classLarge, classMedium, classSmall}
 
-// tenantPrefix starts every tenant id the benchmark writes; deleting the
-// previous run removes exactly these tenants and nothing else.
-const tenantPrefix = "bench-"
+// Tenant id prefixes: each benchmark writes only tenants whose id starts
+// with its prefix, and deleting an earlier run removes exactly those and
+// nothing else. Neither is a prefix of the other. The HTTP benchmark's
+// -prefix may lengthen its own (a test's tenants), never shorten it.
+const (
+	searchPrefix = "bench-"
+	httpPrefix   = "benchhttp-"
+)
 
-// benchUser is the user id of every benchmark memory (one user per tenant).
-const benchUser = "user"
+// benchUser owns every loaded memory (one user per tenant); searches ask
+// for it. writeUser gets the adds of the HTTP benchmark's mixed load, so
+// searches never see them and the next -reuse finds the layout as loaded.
+const (
+	benchUser = "user"
+	writeUser = "writer"
+)
 
 // group is a set of tenants of one class and one size.
 type group struct {
@@ -34,10 +45,10 @@ type group struct {
 	Size  int    `json:"memories_each"`
 }
 
-// layoutFor returns the tenants of a benchmark size: one large tenant, some
-// medium ones and many small ones in one vector index. 100,000 is also the
-// recall scenario of the issue (a 50,000-memory tenant next to 1,000 tenants
-// of 20).
+// layoutFor returns the tenants of a search benchmark size: one large
+// tenant, some medium ones and many small ones in one vector index. 100,000
+// is also the recall scenario of the issue (a 50,000-memory tenant next to
+// 1,000 tenants of 20) and the HTTP benchmark's layout.
 func layoutFor(size int) ([]group, error) {
 	l100k := []group{{classLarge, 1, 50000}, {classMedium, 10, 3000}, {classSmall, 1000, 20}}
 	switch size {
@@ -49,6 +60,23 @@ func layoutFor(size int) ([]group, error) {
 		return append(l100k, group{classMedium, 90, 10000}), nil
 	}
 	return nil, fmt.Errorf("no layout for %d memories (sizes are 10000, 100000 and 1000000)", size)
+}
+
+// minScaled is the smallest scaled layout: every class needs a tenant.
+const minScaled = 100
+
+// scaledLayout spreads n memories like layoutFor(100000): half in one large
+// tenant, 30% in ten medium tenants, 20% in tenants of 20. 100,000 is that
+// layout itself; other sizes scale it (the HTTP benchmark's -memories, for
+// tests and pipeline checks), the rounding rest going to the large tenant.
+func scaledLayout(n int) ([]group, error) {
+	if n < minScaled {
+		return nil, fmt.Errorf("-memories %d: at least %d", n, minScaled)
+	}
+	medium := n * 3 / 100 // each of ten
+	small := n / 100      // tenants of 20
+	large := n - 10*medium - 20*small
+	return []group{{classLarge, 1, large}, {classMedium, 10, medium}, {classSmall, small, 20}}, nil
 }
 
 // layoutTotal is the number of memories of a layout.
@@ -68,8 +96,8 @@ type tenant struct {
 }
 
 // tenants lists the tenants of a layout in load order, named
-// bench-<class>-<index within the class>.
-func tenants(groups []group) []tenant {
+// <prefix><class>-<index within the class>, each with benchUser.
+func tenants(prefix string, groups []group) []tenant {
 	var out []tenant
 	next := map[string]int{}
 	for _, g := range groups {
@@ -78,7 +106,7 @@ func tenants(groups []group) []tenant {
 			next[g.Class]++
 			out = append(out, tenant{
 				Class: g.Class,
-				Scope: graph.Scope{Tenant: fmt.Sprintf("%s%s-%04d", tenantPrefix, g.Class, i), UserID: benchUser},
+				Scope: graph.Scope{Tenant: fmt.Sprintf("%s%s-%04d", prefix, g.Class, i), UserID: benchUser},
 				Size:  g.Size,
 			})
 		}
@@ -116,11 +144,15 @@ type corpus struct {
 // vocabularySize is the number of distinct words.
 const vocabularySize = 5000
 
-// newCorpus returns the sentence stream named stream for a seed. The
-// vocabulary depends on nothing; streams are independent of one another.
+// vocab is built once: the vocabulary depends on nothing, and every stream
+// draws from the same words.
+var vocab = vocabulary()
+
+// newCorpus returns the sentence stream named stream for a seed; streams
+// are independent of one another.
 func newCorpus(seed uint64, stream string) *corpus {
 	r := rand.New(rand.NewPCG(seed, streamID(stream)))
-	return &corpus{words: vocabulary(), r: r, zipf: rand.NewZipf(r, 1.07, 2, vocabularySize-1)}
+	return &corpus{words: vocab, r: r, zipf: rand.NewZipf(r, 1.07, 2, vocabularySize-1)}
 }
 
 func streamID(s string) uint64 {
@@ -167,10 +199,10 @@ func (c *corpus) sentence(minWords, maxWords int) string {
 	return strings.Join(w, " ") + "."
 }
 
-// memoryText is the text of one stored memory.
+// memoryText is the text of one stored memory (or one added message).
 func (c *corpus) memoryText() string { return c.sentence(6, 14) }
 
-// query is the text of one search.
+// query is the text of one search: 3–7 words.
 func (c *corpus) query() string { return c.sentence(3, 7) }
 
 // queries returns n queries.

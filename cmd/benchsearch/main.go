@@ -1,14 +1,30 @@
-// Command benchsearch measures neomem's search at 10k, 100k and 1M memories
-// in one Neo4j: the engine's latency (Store.Search, one Cypher query) against
-// the floor (the bare vector-index query or the bare exact scan for the same
-// vector), recall@10 of the vector step against exact search in Go, the
-// ingest rate of batched CreateMemories, the exact/ANN switch point, and the
-// time to embed one query with the local model. It writes
-// docs/benchmarks.json and the bench-search section of docs/benchmarks.md.
+// Command benchsearch measures neomem's search, in two ways that share the
+// synthetic corpus, the tenant layouts and the Neo4j helpers.
 //
-// It deletes and rewrites every tenant whose id starts with "bench-", so it
-// only talks to a Neo4j on this machine (`make bench-search` starts a
-// dedicated one).
+// benchsearch [flags] measures the engine at 10k, 100k and 1M memories in
+// one Neo4j: its latency (Store.Search, one Cypher query) against the floor
+// (the bare vector-index query or the bare exact scan for the same vector),
+// recall@10 of the vector step against exact search in Go, the ingest rate
+// of batched CreateMemories, the exact/ANN switch point, and the time to
+// embed one query with the local model. It writes docs/benchmarks.json and
+// the bench-search section of docs/benchmarks.md, and deletes and rewrites
+// every tenant whose id starts with "bench-".
+//
+// benchsearch http [flags] measures the HTTP server under concurrent
+// clients: the real server binary (bin/neomem) as a child process, with
+// 100,000 memories and an embedder served over HTTP by bin/fakellm
+// (hashing, 384 dimensions). For 1, 4 and 16 clients and two mixes (search
+// only; 90% search and 10% infer=false adds) it records requests per
+// second, p50 and p99 per kind, errors, the server's resident memory, the
+// CPU each process used and the server's own timings (/metrics), takes a CPU
+// profile of the server in the busiest search phase, and takes one search
+// apart (HTTP, API-key lookup, embedding, Neo4j query). It writes
+// docs/benchmarks-http.json and the bench-http section of
+// docs/benchmarks.md, and deletes and rewrites every tenant whose id starts
+// with "benchhttp-" (or -prefix).
+//
+// Both only talk to a Neo4j on this machine (`make bench-search` and `make
+// bench-http` start dedicated ones).
 package main
 
 import (
@@ -17,22 +33,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"net"
-	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
-
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-	neo4jconfig "github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
 	"github.com/neomem/neomem/cypher"
 	"github.com/neomem/neomem/graph"
@@ -50,7 +59,8 @@ func main() {
 	}
 }
 
-// dimensions of the stored vectors (those of all-MiniLM-L6-v2).
+// dimensions of the stored vectors (those of all-MiniLM-L6-v2) and of the
+// HTTP benchmark's query vectors.
 const dimensions = 384
 
 // topK is the size of every search.
@@ -77,16 +87,24 @@ type options struct {
 	vector        vector.IndexConfig
 }
 
+// usage is the first line of -help.
+const usage = `usage: benchsearch [flags]       the search engine at 10k/100k/1M memories (make bench-search)
+       benchsearch http [flags]  the HTTP server under concurrent clients (make bench-http; benchsearch http -help)`
+
 func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("benchsearch", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintln(out, usage)
+		fs.PrintDefaults()
+	}
 	sizes := fs.String("sizes", "10000,100000", "comma-separated benchmark sizes: 10000, 100000, 1000000")
 	o := options{}
 	fs.IntVar(&o.queries, "queries", 100, "timed queries per tenant class")
 	fs.IntVar(&o.switchQueries, "switch-queries", 0, "timed queries per point of the switch measurement (0: -queries)")
 	fs.IntVar(&o.warmup, "warmup", 10, "untimed queries before each timed series")
 	fs.IntVar(&o.batch, "batch", 2000, "memories per CreateMemories call")
-	fs.IntVar(&o.deleteBatch, "delete-batch", 5000, "nodes per transaction when deleting earlier benchmark tenants")
+	fs.IntVar(&o.deleteBatch, "delete-batch", defaultDeleteBatch, "nodes per transaction when deleting earlier benchmark tenants")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic texts")
 	fs.StringVar(&o.jsonPath, "json", "docs/benchmarks.json", "where to write the JSON report")
 	fs.StringVar(&o.mdPath, "md", "docs/benchmarks.md", "markdown file whose bench-search section is rewritten (empty: none)")
@@ -132,7 +150,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	return o, nil
 }
 
-// bench is one run's state.
+// bench is one search run's state.
 type bench struct {
 	opt      options
 	log      func(string, ...any)
@@ -154,7 +172,11 @@ const annExactMax = 1
 // exactExactMax makes a store scan exactly for every n of the benchmark.
 const exactExactMax = math.MaxInt32
 
+// run runs the search benchmark, or with "http" first the HTTP one.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "http" {
+		return runHTTP(ctx, args[1:], getenv, stderr)
+	}
 	opt, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -165,50 +187,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	ctx, cancel := context.WithTimeout(ctx, opt.timeout)
 	defer cancel()
 	start := time.Now()
-	logf := func(format string, a ...any) {
-		fmt.Fprintf(stderr, "%s benchsearch: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
-	}
+	logf := logger(stderr, "benchsearch")
 
-	uri := getenv("NEO4J_URI")
-	if uri == "" {
-		uri = "bolt://localhost:7697"
-	}
-	if err := checkLocal(uri); err != nil {
+	driver, conn, err := connect(ctx, getenv, "bolt://localhost:7697")
+	if err != nil {
 		return err
 	}
-	user := getenv("NEO4J_USERNAME")
-	if user == "" {
-		user = "neo4j"
-	}
-	auth := neo4j.NoAuth()
-	if pw := getenv("NEO4J_PASSWORD"); pw != "" {
-		auth = neo4j.BasicAuth(user, pw, "")
-	}
-	driver, err := neo4j.NewDriverWithContext(uri, auth, func(c *neo4jconfig.Config) {
-		c.ConnectionAcquisitionTimeout = 30 * time.Second
-	})
-	if err != nil {
-		return fmt.Errorf("neo4j driver for %s: %w", uri, err)
-	}
 	defer driver.Close(context.Background())
-	vctx, vcancel := context.WithTimeout(ctx, time.Minute)
-	err = driver.VerifyConnectivity(vctx)
-	vcancel()
-	if err != nil {
-		return fmt.Errorf("neo4j at %s: %w", uri, err)
-	}
-	db := getenv("NEO4J_DATABASE")
-	indexDir := ""
-	if home := getenv("NEO4J_RUNTIME_HOME"); home != "" {
-		name := db
-		if name == "" {
-			name = "neo4j"
-		}
-		if dir := filepath.Join(home, "data", "databases", name, "schema", "index"); isDir(dir) {
-			indexDir = dir
-		}
-	}
-	b := &bench{opt: opt, log: logf, neo: &neo{driver: driver, database: db}, embedder: llmtest.NewHashEmbedder(dimensions), indexDir: indexDir}
+	uri, db := conn.URI, conn.Database
+	b := &bench{opt: opt, log: logf, neo: &neo{driver: driver, database: db}, embedder: llmtest.NewHashEmbedder(dimensions),
+		indexDir: localIndexDir(getenv, db)}
 	for _, st := range []struct {
 		dst      **cypher.Store
 		exactMax int
@@ -230,10 +218,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logf("connected to Neo4j %s %s at %s", info.Version, info.Edition, uri)
 
 	b.report = &Report{
-		Date:    start.UTC().Format(time.RFC3339),
-		Command: opt.command,
-		Args:    append([]string{"benchsearch"}, args...),
-		Machine: machine(info, uri, getenv),
+		Run: newRun(ctx, start, opt.command, append([]string{"benchsearch"}, args...), info, uri, getenv),
 		Settings: Settings{
 			Queries: opt.queries, SwitchQueries: opt.switchQueries, Warmup: opt.warmup, TopK: topK,
 			Batch: opt.batch, Seed: opt.seed, Dimensions: dimensions, StoredEmbedder: b.embedder.Name(),
@@ -241,7 +226,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			VectorIndex: b.store.VectorIndex(),
 		},
 	}
-	b.report.Commit, b.report.Modified = gitState(ctx)
 	b.report.Notes = append(b.report.Notes,
 		fmt.Sprintf("The switch measurement's ANN store has ExactMax %d: cypher.New reads 0 as the default (%s).",
 			annExactMax, thousands(vector.DefaultExactMax)))
@@ -259,7 +243,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		b.report.Machine.LoadAvgEnd = loadavg()
 		b.report.TotalSeconds = time.Since(start).Seconds()
 		// Written after every size, so a later failure keeps what was measured.
-		if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath); err != nil {
+		if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath, searchSection, markdown(b.report)); err != nil {
 			return err
 		}
 	}
@@ -273,28 +257,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	b.report.Machine.LoadAvgEnd = loadavg()
 	b.report.TotalSeconds = time.Since(start).Seconds()
-	if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath); err != nil {
+	if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath, searchSection, markdown(b.report)); err != nil {
 		return err
 	}
 	logf("done in %s; wrote %s and %s", time.Since(start).Round(time.Second), opt.jsonPath, opt.mdPath)
 	return nil
 }
 
-// checkLocal refuses a Neo4j that is not on this machine: the benchmark
-// deletes tenants.
-func checkLocal(uri string) error {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return fmt.Errorf("NEO4J_URI %q: %w", uri, err)
+// logger returns a function that writes a line to w, with the time and
+// name first; it is safe for concurrent use.
+func logger(w io.Writer, name string) func(string, ...any) {
+	var mu sync.Mutex
+	return func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "%s %s: %s\n", time.Now().Format("15:04:05"), name, fmt.Sprintf(format, a...))
 	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("NEO4J_URI %s is not on this machine; the benchmark deletes and writes tenants, so it only runs against localhost", uri)
 }
 
 // runSize loads one layout and measures it.
@@ -304,7 +282,7 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 	if err != nil {
 		return SizeResult{}, err
 	}
-	ts := tenants(groups)
+	ts := tenants(searchPrefix, groups)
 	res := SizeResult{Memories: layoutTotal(groups), Layout: groups, Tenants: len(ts)}
 	b.log("%s memories: %d tenants; deleting earlier benchmark tenants", thousands(size), len(ts))
 
@@ -316,7 +294,7 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 	}
 	if kept == nil {
 		t := time.Now()
-		deleted, err := b.neo.deleteBench(ctx, b.opt.deleteBatch, b.log)
+		deleted, err := b.neo.deleteTenants(ctx, searchPrefix, tenantLabels, b.opt.deleteBatch, b.log)
 		if err != nil {
 			return res, err
 		}
@@ -330,19 +308,23 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 		return res, fmt.Errorf("wait for indexes: %w", err)
 	}
 	res.Ingest.IndexWaitSecs = time.Since(t).Seconds()
-	t = time.Now()
-	if settled, err := b.settle(ctx); err != nil {
-		return res, err
-	} else if settled {
+	if b.indexDir != "" {
+		t = time.Now()
+		if err := settle(ctx, b.indexDir, settleQuiet, b.log); err != nil {
+			return res, err
+		}
 		res.Ingest.SettleSecs = time.Since(t).Seconds()
-		b.log("index files settled after %.0f s", res.Ingest.SettleSecs)
 	}
-	benchCount, all, err := b.neo.countMemories(ctx)
+	benchCount, _, err := b.neo.countLoaded(ctx, searchPrefix)
 	if err != nil {
 		return res, err
 	}
 	if benchCount != res.Memories {
 		return res, fmt.Errorf("found %d benchmark memories after the load, want %d", benchCount, res.Memories)
+	}
+	all, err := b.neo.countAll(ctx)
+	if err != nil {
+		return res, err
 	}
 	res.IndexTotal = all
 	if res.Ingest.Reused {
@@ -391,97 +373,24 @@ type tenantVectors struct {
 	index map[string]int
 }
 
-// Settling: after a load, Lucene keeps merging index segments in the
-// background for minutes, and queries run meanwhile are slower and see
-// another segment layout than a steady server. When the index directory is
-// local, the run waits until its files stop changing.
-const (
-	settleQuiet = 45 * time.Second
-	settleMax   = 20 * time.Minute
-	settlePoll  = 5 * time.Second
-)
-
-// settle waits until the files under b.indexDir (names and sizes) have not
-// changed for settleQuiet, at most settleMax. It reports whether it watched.
-func (b *bench) settle(ctx context.Context) (bool, error) {
-	if b.indexDir == "" {
-		return false, nil
-	}
-	start := time.Now()
-	last, quietSince := indexFiles(b.indexDir), time.Now()
-	for time.Since(quietSince) < settleQuiet {
-		if time.Since(start) > settleMax {
-			b.log("index files still changing after %s; measuring anyway", settleMax)
-			return true, nil
-		}
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case <-time.After(settlePoll):
-		}
-		if now := indexFiles(b.indexDir); now != last {
-			last, quietSince = now, time.Now()
-		}
-	}
-	return true, nil
-}
-
-// indexFiles summarises a directory tree as its file names and sizes.
-func indexFiles(dir string) string {
-	var sb strings.Builder
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		if info, err := d.Info(); err == nil {
-			fmt.Fprintf(&sb, "%s:%d;", path, info.Size())
-		}
-		return nil
-	})
-	return sb.String()
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
-}
-
 // reusable regenerates the layout without writing and returns its sampled
-// tenants when the database holds exactly it: as many benchmark memories and
-// tenants as the layout, its first and last memory (ids come from the seeded
-// generator, so they name the seed) in their tenants. A change to the text
-// generator or the embedder that keeps the number of random draws is not
-// detected: do not reuse across such changes. Otherwise nil.
+// tenants when the database holds exactly it (neo.holdsLayout), else nil.
 func (b *bench) reusable(ctx context.Context, size int, ts []tenant, out *IngestResult) ([]*tenantVectors, error) {
 	var dry IngestResult
 	kept, err := b.load(ctx, size, ts, &dry, false)
 	if err != nil {
 		return nil, err
 	}
-	benchCount, _, err := b.neo.countMemories(ctx)
-	if err != nil {
+	if ok, err := b.neo.holdsLayout(ctx, searchPrefix, ts, dry.FirstID, dry.LastID, b.log); err != nil || !ok {
 		return nil, err
-	}
-	markers, err := b.neo.tenantsOf(ctx, []string{dry.FirstID, dry.LastID})
-	if err != nil {
-		return nil, err
-	}
-	tenantCount, err := b.neo.countBenchTenants(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if benchCount != dry.Memories || tenantCount != len(ts) ||
-		markers[dry.FirstID] != ts[0].Scope.Tenant || markers[dry.LastID] != ts[len(ts)-1].Scope.Tenant {
-		b.log("-reuse: the database holds %s benchmark memories of %s tenants, not this layout: loading it",
-			thousands(benchCount), thousands(tenantCount))
-		return nil, nil
 	}
 	*out = IngestResult{Memories: dry.Memories, Batch: dry.Batch, Reused: true}
 	return kept, nil
 }
 
 // load inserts the layout with CreateMemories in batches (only generates it
-// when write is false) and returns the sampled tenants with their vectors.
+// when write is false) into out and returns the sampled tenants with their
+// vectors.
 func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResult, write bool) ([]*tenantVectors, error) {
 	// Which tenants are measured: an even sample of each class.
 	byClass := map[string][]int{}
@@ -506,73 +415,16 @@ func (b *bench) load(ctx context.Context, size int, ts []tenant, out *IngestResu
 			kept = append(kept, tv)
 		}
 	}
-
-	c := newCorpus(b.opt.seed, fmt.Sprintf("memories-%d", size))
-	total := 0
-	for _, t := range ts {
-		total += t.Size
-	}
-	out.Memories, out.Batch = total, b.opt.batch
-	var batchTimes []time.Duration
-	batch := make([]graph.Memory, 0, b.opt.batch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	l := loader{store: b.store, embedder: b.embedder, batch: b.opt.batch, timeout: b.opt.queryTimeout, actor: "benchsearch", log: b.log}
+	in, err := l.load(ctx, newCorpus(b.opt.seed, fmt.Sprintf("memories-%d", size)), ts, write, func(ti, i int, m graph.Memory) {
+		if tv := keep[ti]; tv != nil {
+			tv.index[m.ID] = len(tv.ids)
+			tv.add(m.ID, m.Embedding, i%100)
 		}
-		qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
-		defer cancel()
-		t := time.Now()
-		_, err := b.store.CreateMemories(qctx, batch, graph.Audit{ActorID: "benchsearch"})
-		batchTimes = append(batchTimes, time.Since(t))
-		batch = batch[:0]
-		return err
-	}
-	start := time.Now()
-	lastLog := start
-	done := 0
-	for ti, t := range ts {
-		tv := keep[ti]
-		for i := range t.Size {
-			text := c.memoryText()
-			m := graph.Memory{
-				ID:        c.uuid(),
-				Scope:     t.Scope,
-				Text:      text,
-				Embedding: b.embedder.Vector(text),
-				Metadata:  map[string]any{"bucket": i % 100},
-			}
-			if out.FirstID == "" {
-				out.FirstID = m.ID
-			}
-			out.LastID = m.ID
-			if tv != nil {
-				tv.index[m.ID] = len(tv.ids)
-				tv.add(m.ID, m.Embedding, i%100)
-			}
-			if write {
-				batch = append(batch, m)
-			}
-			if len(batch) == b.opt.batch {
-				if err := flush(); err != nil {
-					return nil, fmt.Errorf("insert: %w", err)
-				}
-			}
-			done++
-		}
-		if write && time.Since(lastLog) > 15*time.Second {
-			lastLog = time.Now()
-			el := time.Since(start).Seconds()
-			b.log("inserted %s of %s (%.0f/s)", thousands(done), thousands(total), float64(done)/el)
-		}
-	}
-	if err := flush(); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
-	}
-	out.Seconds = time.Since(start).Seconds()
-	out.PerSecond = float64(total) / out.Seconds
-	out.Batches = len(batchTimes)
-	out.BatchMS = summarize(ms(batchTimes))
-	return kept, nil
+	})
+	in.DeletedNodes, in.DeleteSeconds = out.DeletedNodes, out.DeleteSeconds
+	*out = in
+	return kept, err
 }
 
 // search runs one Store.Search with a per-query time-out and returns its
@@ -897,67 +749,4 @@ func (b *bench) measureEmbedding(ctx context.Context, getenv func(string) string
 		MeanTokens: float64(tokens) / float64(len(times)), LatencyMS: summarize(ms(times))}
 	b.log("query embedding (%s): p50 %s ms, mean %.1f tokens", r.Model, num(r.LatencyMS.P50), r.MeanTokens)
 	return r
-}
-
-// machine describes this machine and the server.
-func machine(info cypher.ServerInfo, uri string, getenv func(string) string) Machine {
-	m := Machine{
-		CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version(),
-		Neo4jVersion: info.Version, Neo4jEdition: info.Edition, Neo4jURI: uri,
-		Neo4jHeap: getenv("NEO4J_HEAP"), Neo4jPageCache: getenv("NEO4J_PAGECACHE"), LoadAvgStart: loadavg(),
-	}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
-					m.MemoryGiB = math.Round(kb/1024/1024*10) / 10
-				}
-			}
-		}
-	}
-	return m
-}
-
-// gitState returns the commit the code was built from and the files that
-// differed from it (best effort: empty outside a git work tree).
-func gitState(ctx context.Context) (string, []string) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "", nil
-	}
-	commit := strings.TrimSpace(string(out))
-	out, err = exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
-	if err != nil {
-		return commit, nil
-	}
-	var modified []string
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if len(line) > 3 {
-			modified = append(modified, strings.TrimSpace(line[3:]))
-		}
-	}
-	return commit, modified
-}
-
-// loadavg returns the 1, 5 and 15 minute load averages.
-func loadavg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -1,38 +1,37 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/neomem/neomem/client"
+	"github.com/neomem/neomem/cmd/internal/launch"
 )
 
 // Env is what a run measures: a neomem server (started here or given with
 // -url), its tenant's key, the embedder both systems use, and the Mem0
 // side-cars started per mode.
 type Env struct {
-	URL, Key  string
-	EmbedURL  string
-	Embedder  string
-	Tenant    string
-	dir       string
-	procs     []*proc
-	keep      bool
-	users     []string
-	mem0s     []*mem0System
-	mem0Notes []string
-	log       io.Writer
+	URL, Key string
+	EmbedURL string
+	Embedder string
+	Tenant   string
+	dir      string
+	procs    []*launch.Proc
+	keep     bool
+	users    []string
+	mem0s    []*mem0System
+	log      io.Writer
 }
 
 // startEnv starts the embedder and neomem unless -url names a server.
@@ -46,11 +45,11 @@ func startEnv(ctx context.Context, o options, getenv func(string) string, log io
 		env.Embedder = "the server's"
 		return env, nil
 	}
-	fake, addr, err := startProc(ctx, "fakellm", o.fakellm, []string{"-addr", "127.0.0.1:0", "-embedder", o.embedder},
-		os.Environ(), dir, regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`), 2*time.Minute)
+	fake, addr, err := launch.Start(ctx, "fakellm", o.fakellm, []string{"-addr", "127.0.0.1:0", "-embedder", o.embedder},
+		os.Environ(), dir, launch.FakeLLMReady, 2*time.Minute)
 	if err != nil {
 		env.Close()
-		return nil, err
+		return nil, buildHint(err)
 	}
 	env.procs = append(env.procs, fake)
 	env.EmbedURL = "http://" + addr + "/v1"
@@ -72,10 +71,10 @@ func startEnv(ctx context.Context, o options, getenv func(string) string, log io
 	for k, v := range vars {
 		penv = append(penv, k+"="+v)
 	}
-	srv, addr, err := startProc(ctx, "neomem", o.server, nil, penv, dir, regexp.MustCompile(`msg=listening addr=(\S+)`), 3*time.Minute)
+	srv, addr, err := launch.Start(ctx, "neomem", o.server, nil, penv, dir, launch.ServerReady, 3*time.Minute)
 	if err != nil {
 		env.Close()
-		return nil, err
+		return nil, buildHint(err)
 	}
 	env.procs = append(env.procs, srv)
 	env.URL = "http://" + addr
@@ -171,92 +170,12 @@ func (e *Env) Close() {
 	}
 }
 
-// proc is a child process evalmem started.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  string
-}
-
-// startProc starts bin and waits until a line of its output matches ready
-// (whose first group is returned, e.g. the address it listens on). Its
-// output goes to a log file in dir.
-func startProc(ctx context.Context, name, bin string, args, env []string, dir string, ready *regexp.Regexp, timeout time.Duration) (*proc, string, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, "", fmt.Errorf("%s: %w (make eval builds it)", name, err)
+// buildHint says how to get a binary that is missing.
+func buildHint(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w (make eval builds it)", err)
 	}
-	logPath := filepath.Join(dir, name+".log")
-	lf, err := os.Create(logPath)
-	if err != nil {
-		return nil, "", err
-	}
-	pr, pw := io.Pipe()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		lf.Close()
-		return nil, "", fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{}), log: logPath}
-	found := make(chan string, 1)
-	var once sync.Once
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(lf, line)
-			if m := ready.FindStringSubmatch(line); m != nil {
-				once.Do(func() { found <- m[1] })
-			}
-		}
-		lf.Close()
-	}()
-	go func() {
-		_ = cmd.Wait()
-		pw.Close()
-		close(p.done)
-	}()
-	select {
-	case addr := <-found:
-		return p, addr, nil
-	case <-p.done:
-		return nil, "", fmt.Errorf("%s exited before it was ready; see %s:\n%s", name, logPath, tail(logPath, 20))
-	case <-time.After(timeout):
-		p.Stop()
-		return nil, "", fmt.Errorf("%s not ready after %s; see %s", name, timeout, logPath)
-	case <-ctx.Done():
-		p.Stop()
-		return nil, "", ctx.Err()
-	}
-}
-
-// Stop ends the process: SIGTERM, then SIGKILL after 10 s.
-func (p *proc) Stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return err
 }
 
 // tempPath is a " at /tmp/…" in a note.

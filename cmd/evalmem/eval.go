@@ -13,10 +13,10 @@ import (
 
 // ModeResult is everything one ingest mode measured.
 type ModeResult struct {
-	Mode    string          `json:"mode"`
-	Systems []SystemResult  `json:"systems"`
-	Diffs   []Diff          `json:"diffs"`
-	Items   int             `json:"items"`
+	Mode    string         `json:"mode"`
+	Systems []SystemResult `json:"systems"`
+	Diffs   []Diff         `json:"diffs"`
+	Items   int            `json:"items"`
 	// Answers are the questions with each system's ranking: written only
 	// with -traces (they quote the data set, which may not be
 	// redistributable).

@@ -70,6 +70,7 @@ type config struct {
 	LogFormat        string        `env:"NEOMEM_LOG_FORMAT" validate:"oneof=text json"`
 	StartupTimeout   time.Duration `env:"NEOMEM_STARTUP_TIMEOUT" validate:"min=0"`
 	ShutdownTimeout  time.Duration `env:"NEOMEM_SHUTDOWN_TIMEOUT" validate:"min=0"`
+	PprofAddr        string        `env:"NEOMEM_PPROF_ADDR"`
 }
 
 func defaultConfig() config {
@@ -155,6 +156,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_LOG_FORMAT", "text", "text or json"},
 	{"NEOMEM_STARTUP_TIMEOUT", "60s", "how long start-up waits for Neo4j to answer"},
 	{"NEOMEM_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests in flight"},
+	{"NEOMEM_PPROF_ADDR", "", "host:port of a separate listener serving Go's runtime profiles (net/http/pprof, /debug/pprof/) without authentication, e.g. 127.0.0.1:6060 (empty: off; never on the API's port)"},
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -260,6 +262,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	str("NEOMEM_LOG_FORMAT", &c.LogFormat)
 	dur("NEOMEM_STARTUP_TIMEOUT", &c.StartupTimeout)
 	dur("NEOMEM_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	str("NEOMEM_PPROF_ADDR", &c.PprofAddr)
 	c.LogLevel = strings.ToLower(c.LogLevel)
 	c.LogFormat = strings.ToLower(c.LogFormat)
 	if len(errs) == 0 {

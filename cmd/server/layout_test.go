@@ -41,6 +41,7 @@ var layout = map[string]struct {
 	"cmd/fakellm":           {internal: []string{"llm", "llm/llmtest", "vector", "vector/local"}},
 	"cmd/benchsearch":       {internal: []string{"*"}, external: []string{"*"}},
 	"cmd/evalmem":           {internal: []string{"*"}, external: []string{"*"}},
+	"cmd/internal/launch":   {},
 }
 
 // adapters are the llm/<provider> packages: each may import llm, graph,

@@ -82,6 +82,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(stdout, cfg)
 	log.Info("starting neomem", "config", cfg)
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	st, err := openStack(ctx, cfg, log)
 	if err != nil {
