@@ -297,7 +297,7 @@ func TestBenchFaster(t *testing.T) {
 }
 
 func TestBenchFloorKind(t *testing.T) {
-	for strategy, want := range map[string]string{"exact": "exact", "exact-fallback": "exact", "ann": "ann", "search": "ann"} {
+	for strategy, want := range map[string]string{"exact": "exact", "exact-fallback": "exact", "ann": "ann", "search": "search"} {
 		if got := floorKind(strategy); got != want {
 			t.Errorf("floorKind(%q) = %q, want %q", strategy, got, want)
 		}

@@ -83,6 +83,13 @@ func (n *neo) autocommit(ctx context.Context, q string, params map[string]any) e
 const floorANN = `CALL db.index.vector.queryNodes('memory_embedding', 10, $v) YIELD node, score
 RETURN node.id, score`
 
+// floorSearch is the bare in-index filtered query of Neo4j 2026.01+ for
+// one tenant: the floor of the engine's "search" path.
+const floorSearch = `CYPHER 25
+MATCH (m:Memory)
+  SEARCH m IN (VECTOR INDEX memory_embedding FOR $v WHERE m.tenant = $t LIMIT 10) SCORE AS s
+RETURN m.id, s`
+
 // floorExact is the bare exact scan of one tenant's user.
 const floorExact = `MATCH (m:Memory)
 WHERE m.tenant = $t AND m.user_id = $u
@@ -93,11 +100,15 @@ RETURN m.id, s`
 
 // floorKind maps the engine's strategy to its floor: "exact" for the exact
 // scan ("exact", and "exact-fallback", where the index found too few
-// candidates and the engine scanned instead), "ann" for the vector index
-// ("ann", and Neo4j 2026's "search").
+// candidates and the engine scanned instead), "ann" for the index-wide
+// vector index query (5.26), "search" for Neo4j 2026's in-index filtered
+// SEARCH (the bare query filtered by tenant).
 func floorKind(strategy string) string {
-	if strategy == "exact" || strategy == "exact-fallback" {
+	switch strategy {
+	case "exact", "exact-fallback":
 		return "exact"
+	case "search":
+		return "search"
 	}
 	return "ann"
 }
@@ -105,8 +116,11 @@ func floorKind(strategy string) string {
 // floor runs the floor query that matches strategy and returns its time.
 func (n *neo) floor(ctx context.Context, strategy, tenant, user string, v []float64) (time.Duration, error) {
 	q, params := floorExact, map[string]any{"t": tenant, "u": user, "v": v}
-	if floorKind(strategy) == "ann" {
+	switch floorKind(strategy) {
+	case "ann":
 		q, params = floorANN, map[string]any{"v": v}
+	case "search":
+		q, params = floorSearch, map[string]any{"t": tenant, "v": v}
 	}
 	start := time.Now()
 	recs, err := n.read(ctx, q, params)
