@@ -45,8 +45,10 @@ func relValidity(q graph.SearchRequest) string {
 //
 //  1. n counts the candidate memories — the scope's memories that pass the
 //     validity and the caller's filters — up to $exact_max + 1 (beyond, the
-//     exact count does not matter and would cost a scan); scope_all counts
-//     the scope's memories from the index alone;
+//     exact count does not matter and would cost a scan); when the scope's
+//     index entries alone pass $exact_max and the search has no filter of
+//     its own, that count is n ("many") and no node is read; scope_all is
+//     the scope's size (counted from the index where it sizes something);
 //  2. the vector step ranks them by similarity to $vector: an exact scan
 //     when n ≤ $exact_max, else the vector index ({{ann}}), asked for
 //     enough neighbours that the candidates' share of them is k_fetch times
@@ -90,18 +92,37 @@ func relValidity(q graph.SearchRequest) string {
 //     $relation_limit walked per entity).
 const searchQuery = `
 CALL () {
+  // Counting stops past $exact_max: beyond it only "many" matters (the
+  // index path takes over and sizes its over-fetch from the scope). The
+  // scope's entries alone come from the index, without reading a node.
   MATCH (m:Memory)
   WHERE {{scope m}}
-  RETURN count(m) AS scope_all
+  WITH m LIMIT $exact_max + 1
+  RETURN count(m) AS scope_n
 }
-CALL () {
-  // Counting stops past $exact_max: beyond it only "many" matters (the
-  // index path takes over and sizes its over-fetch from the scope).
+CALL (scope_n) {
+  // The candidates (validity, the caller's filters) need reading the
+  // nodes: only when the scope is small or the search filtered.
+  UNWIND CASE WHEN scope_n > $exact_max AND NOT $filtered THEN [] ELSE [1] END AS _
   MATCH (m:Memory)
   WHERE {{scope m}} AND {{validity}}{{filter}}
   WITH m LIMIT $exact_max + 1
-  RETURN count(m) AS n
+  RETURN count(m) AS counted_n
 }
+WITH scope_n, CASE WHEN scope_n > $exact_max AND NOT $filtered THEN scope_n ELSE counted_n END AS n
+CALL (scope_n, n) {
+  // The scope's whole size sizes the index path on 5.26 (its share of the
+  // whole index) and the full-text fetch when the filters leave few
+  // candidates. With many candidates on 2026 (filtered in the index) it
+  // sizes nothing: a large scope is then not counted on every search.
+  UNWIND CASE WHEN scope_n > $exact_max AND ($count_scope OR n <= $exact_max) THEN [1] ELSE [] END AS _
+  MATCH (m:Memory)
+  WHERE {{scope m}}
+  RETURN count(m) AS counted
+}
+WITH n, CASE WHEN scope_n <= $exact_max THEN scope_n
+             WHEN $count_scope OR n <= $exact_max THEN counted
+             ELSE n END AS scope_all
 CALL () {
   MATCH (x:Memory)
   RETURN count(x) AS total
@@ -121,10 +142,11 @@ CALL (n, total, scope_all) {
   WITH CASE WHEN want > $ann_max THEN $ann_max ELSE want END AS want
   {{ann}}
   WHERE {{scope m}} AND {{validity}}{{filter}}
-  // The index's scores may come from quantised vectors: rank by the exact
+  // A quantised index scores approximately: then rank by the exact
   // similarity, so the ANN path differs from the exact one only in which
-  // candidates it saw.
-  WITH m, vector.similarity.cosine(m.embedding, $vector) AS s
+  // candidates it saw. A full-precision index's score is already exact, and
+  // reading every candidate's vector again would cost more than the search.
+  WITH m, CASE WHEN $rescore THEN vector.similarity.cosine(m.embedding, $vector) ELSE s END AS s
   ORDER BY s DESC, m.id
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS ann
@@ -360,8 +382,25 @@ const (
 // limits, weights), Unavailable.
 func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.SearchResponse, error) {
 	const op = "search"
-	if err := s.checkSearch(op, &q); err != nil {
+	text, params, err := s.searchText(ctx, op, q)
+	if err != nil {
 		return graph.SearchResponse{}, err
+	}
+	recs, err := s.readRecords(ctx, text, params)
+	if err != nil {
+		return graph.SearchResponse{}, translate(op, err)
+	}
+	if len(recs) != 1 {
+		return graph.SearchResponse{}, graph.E(graph.Other, op, "search returned %d rows", len(recs))
+	}
+	return searchResult(recs[0])
+}
+
+// searchText checks a search and builds its one query and parameters for
+// the connected server.
+func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest) (string, map[string]any, error) {
+	if err := s.checkSearch(op, &q); err != nil {
+		return "", nil, err
 	}
 	params := map[string]any{
 		"vector":           vector64(q.Vector),
@@ -382,7 +421,7 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		"overfetch":        float64(s.cfg.Policy.Overfetch()),
 		"ann_max":          int64(s.cfg.Policy.ANNMax),
 		"ann_strategy":     "ann",
-		"search_limit":     int64(s.cfg.Policy.SearchLimit(q.TopK)),
+		"search_limit":     int64(s.cfg.Policy.SearchLimit(q.TopK, q.Filter != nil || q.AsOf != nil)),
 		"graph_weight":     q.GraphWeight,
 		"graph_entities":   int64(graphEntities),
 		"graph_seeds":      int64(graphSeeds),
@@ -396,14 +435,17 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 	}
 	filter, err := filterClause(q.Filter, "m", params)
 	if err != nil {
-		return graph.SearchResponse{}, err
+		return "", nil, err
 	}
 	info, err := s.serverInfo(ctx)
 	if err != nil {
-		return graph.SearchResponse{}, err
+		return "", nil, err
 	}
 	text := searchQuery
 	ann, base, entityANN := annIndex526, "total", entityANN526
+	params["count_scope"] = true
+	params["filtered"] = q.Filter != nil || q.AsOf != nil
+	params["rescore"] = s.cfg.Vector.Quantization
 	if info.FilteredVectorSearch {
 		// The index filters by the scope's ids; a set of scopes only by the
 		// tenant (SEARCH's WHERE takes no OR), and the over-fetch (n /
@@ -415,6 +457,7 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", in)), "scope_all"
 		entityANN = strings.ReplaceAll(entitySearch2026, "{{search_scope e}}", scopeWhere("e", in))
 		params["ann_strategy"] = "search"
+		params["count_scope"] = false
 		text = "CYPHER 25\n" + text
 	}
 	text = strings.NewReplacer(
@@ -425,15 +468,7 @@ func (s *Store) Search(ctx context.Context, q graph.SearchRequest) (graph.Search
 		"{{filter}}", filter,
 		"{{rel_validity}}", relValidity(q),
 	).Replace(text)
-	text = scoped(text, q.Scope, params)
-	recs, err := s.readRecords(ctx, text, params)
-	if err != nil {
-		return graph.SearchResponse{}, translate(op, err)
-	}
-	if len(recs) != 1 {
-		return graph.SearchResponse{}, graph.E(graph.Other, op, "search returned %d rows", len(recs))
-	}
-	return searchResult(recs[0])
+	return scoped(text, q.Scope, params), params, nil
 }
 
 func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {

@@ -56,8 +56,19 @@ func (p Policy) TextFetch(topK int) int { return topK * textFactor }
 
 // SearchLimit is the LIMIT of Neo4j 2026's in-index SEARCH, which must be
 // known before the query runs: the index already filters by tenant and
-// scope, so this covers validity and the caller's filters.
-func (p Policy) SearchLimit(topK int) int { return p.Fetch(topK) * overfetch * 4 }
+// scope, so this covers validity and, when filtered, the caller's filters
+// (or a point in time) that the index cannot apply. Without them only
+// invalidated and expired memories fall out: three times the candidates the
+// fusion ranks. Either way, a search that still finds too few is scanned
+// exactly (correct, slower). Measured on a tenant of 50,000 in an index of
+// 100,000 (Neo4j 2026.08.1): 480 neighbours cost 12.2 ms a search, 60 cost
+// 8.6 ms; reading them is the cost.
+func (p Policy) SearchLimit(topK int, filtered bool) int {
+	if !filtered {
+		return p.Fetch(topK) * 3
+	}
+	return p.Fetch(topK) * overfetch * 4
+}
 
 // Fusion weighs the rankings of a search in reciprocal rank fusion: the
 // vector ranking, the full-text (BM25) ranking and the graph ranking
