@@ -421,7 +421,7 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		"overfetch":        float64(s.cfg.Policy.Overfetch()),
 		"ann_max":          int64(s.cfg.Policy.ANNMax),
 		"ann_strategy":     "ann",
-		"search_limit":     int64(s.cfg.Policy.SearchLimit(q.TopK, q.Filter != nil || q.AsOf != nil)),
+		"search_limit":     int64(s.cfg.Policy.SearchLimit(q.TopK)),
 		"graph_weight":     q.GraphWeight,
 		"graph_entities":   int64(graphEntities),
 		"graph_seeds":      int64(graphSeeds),
