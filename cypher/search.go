@@ -458,6 +458,7 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		entityANN = strings.ReplaceAll(entitySearch2026, "{{search_scope e}}", scopeWhere("e", in))
 		params["ann_strategy"] = "search"
 		params["count_scope"] = false
+		params["exact_max"] = int64(s.cfg.Policy.ExactMaxFor(true))
 		text = "CYPHER 25\n" + text
 	}
 	text = strings.NewReplacer(

@@ -71,3 +71,20 @@ func TestPolicyAndFusion(t *testing.T) {
 		t.Fatal("a negative weight is accepted")
 	}
 }
+
+// TestExactMaxPerPath: each path has its measured switch; a switch set
+// explicitly applies to both.
+func TestExactMaxPerPath(t *testing.T) {
+	p := vector.Policy{}.WithDefaults()
+	if p.ExactMaxFor(false) != vector.DefaultExactMax || p.ExactMaxFor(true) != vector.DefaultSearchExactMax {
+		t.Errorf("defaults: %d (5.26), %d (2026)", p.ExactMaxFor(false), p.ExactMaxFor(true))
+	}
+	p = vector.Policy{ExactMax: 700}.WithDefaults()
+	if p.ExactMaxFor(false) != 700 || p.ExactMaxFor(true) != 700 {
+		t.Errorf("ExactMax 700: %d (5.26), %d (2026)", p.ExactMaxFor(false), p.ExactMaxFor(true))
+	}
+	p = vector.Policy{ExactMax: 700, SearchExactMax: 50}.WithDefaults()
+	if p.ExactMaxFor(false) != 700 || p.ExactMaxFor(true) != 50 {
+		t.Errorf("both set: %d (5.26), %d (2026)", p.ExactMaxFor(false), p.ExactMaxFor(true))
+	}
+}

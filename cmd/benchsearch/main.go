@@ -67,7 +67,7 @@ const dimensions = 384
 const topK = 10
 
 // switchGrid lists the candidate counts of the switch measurement.
-var switchGrid = []int{500, 1000, 2000, 5000, 10000, 20000, 50000}
+var switchGrid = []int{100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000}
 
 // options are the command's flags.
 type options struct {
@@ -152,14 +152,16 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 
 // bench is one search run's state.
 type bench struct {
-	opt      options
-	log      func(string, ...any)
-	neo      *neo
-	store    *cypher.Store // default configuration
-	exact    *cypher.Store // ExactMax high: always exact
-	ann      *cypher.Store // ExactMax 1: always the vector index
-	embedder *llmtest.HashEmbedder
-	report   *Report
+	opt   options
+	log   func(string, ...any)
+	neo   *neo
+	store *cypher.Store // default configuration
+	exact *cypher.Store // ExactMax high: always exact
+	ann   *cypher.Store // ExactMax 1: always the vector index
+	// defaultExactMax is the default switch of the connected server's path.
+	defaultExactMax int
+	embedder        *llmtest.HashEmbedder
+	report          *Report
 	// indexDir is the Neo4j database's schema/index directory when the
 	// server runs from a local home (NEO4J_RUNTIME_HOME), else "".
 	indexDir string
@@ -217,18 +219,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	logf("connected to Neo4j %s %s at %s", info.Version, info.Edition, uri)
 
+	b.defaultExactMax = vector.Policy{}.WithDefaults().ExactMaxFor(info.FilteredVectorSearch)
 	b.report = &Report{
 		Run: newRun(ctx, start, opt.command, append([]string{"benchsearch"}, args...), info, uri, getenv),
 		Settings: Settings{
 			Queries: opt.queries, SwitchQueries: opt.switchQueries, Warmup: opt.warmup, TopK: topK,
 			Batch: opt.batch, Seed: opt.seed, Dimensions: dimensions, StoredEmbedder: b.embedder.Name(),
-			DefaultExactMax: vector.DefaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
+			DefaultExactMax: b.defaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
 			VectorIndex: b.store.VectorIndex(),
 		},
 	}
 	b.report.Notes = append(b.report.Notes,
 		fmt.Sprintf("The switch measurement's ANN store has ExactMax %d: cypher.New reads 0 as the default (%s).",
-			annExactMax, thousands(vector.DefaultExactMax)))
+			annExactMax, thousands(b.defaultExactMax)))
 	if info.FilteredVectorSearch {
 		b.report.Notes = append(b.report.Notes, "Neo4j 2026.01+: the ANN path is the in-index filtered SEARCH (strategy \"search\"); its floor is the bare SEARCH … WHERE m.tenant = $t LIMIT 10 for the same vector.")
 	}
@@ -607,7 +610,7 @@ func floorName(strategy string) string {
 // measureSwitch runs the large tenant with a bucket filter selecting n
 // memories through the always-exact and the always-ANN store.
 func (b *bench) measureSwitch(ctx context.Context, size int, tv *tenantVectors, indexTotal int) (*SwitchResult, error) {
-	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal, DefaultExactMax: vector.DefaultExactMax}
+	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal, DefaultExactMax: b.defaultExactMax}
 	qs := newCorpus(b.opt.seed, "queries-switch").queries(b.opt.switchQueries)
 	warm := b.opt.warmup
 	for _, n := range switchGrid {
