@@ -32,7 +32,7 @@ const (
 	// fast up to 200 candidates, the filtered SEARCH 2.7× faster at 500
 	// with recall@10 1.0.
 	DefaultSearchExactMax = 300
-	defaultANNMax   = 20000
+	defaultANNMax         = 20000
 	// overfetch multiplies the index-share over-fetch of the ANN path.
 	overfetch = 4
 	// fetchFactor is how many vector candidates per requested hit enter
