@@ -20,7 +20,7 @@ import (
 
 // Env is what a run measures: a neomem server (started here or given with
 // -url), its tenant's key, the embedder both systems use, and the Mem0
-// side-cars started per mode.
+// side-cars started per mode (closed with the mode's systems).
 type Env struct {
 	URL, Key string
 	EmbedURL string
@@ -30,7 +30,6 @@ type Env struct {
 	procs    []*launch.Proc
 	keep     bool
 	users    []string
-	mem0s    []*mem0System
 	log      io.Writer
 }
 
@@ -101,9 +100,9 @@ func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, er
 		return nil, err
 	}
 	c := e.Client()
-	out := []System{&neomemSystem{name: "neomem", c: c, weights: w, stores: true, infer: mode == "llm", window: o.window}}
+	out := []System{&neomemSystem{name: "neomem", c: c, weights: w, infer: mode == "llm", window: o.window}}
 	if o.vectorOnly {
-		out = append(out, &neomemSystem{name: "neomem vector-only", c: c,
+		out = append(out, &neomemSystem{name: "neomem vector-only", c: c, shared: true,
 			weights: &client.SearchWeights{Vector: client.Float(1), Text: client.Float(0), Graph: client.Float(0)}})
 	}
 	if o.compare == "mem0" {
@@ -115,13 +114,13 @@ func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, er
 		if err != nil {
 			return nil, fmt.Errorf("start Mem0: %w", err)
 		}
-		e.mem0s = append(e.mem0s, m)
 		// Rankings are compared whole: no similarity floor (Mem0's search
 		// drops hits below 0.1 by default).
 		zero := 0.0
 		m.Threshold = &zero
 		info, err := m.Info(ctx)
 		if err != nil {
+			_ = m.Close()
 			return nil, fmt.Errorf("Mem0 info: %w", err)
 		}
 		notes := []string{"mem0ai " + info.Version + ", search threshold 0 (its default 0.1 would drop hits)"}
@@ -136,13 +135,13 @@ func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, er
 	}
 	for _, v := range o.variants {
 		vw, _ := parseWeights(v.weights)
-		out = append(out, &neomemSystem{name: v.name, c: c, weights: vw})
+		out = append(out, &neomemSystem{name: v.name, c: c, weights: vw, shared: true})
 	}
 	return out, nil
 }
 
-// forget remembers a user to delete at the end.
-func (e *Env) forget(user string) { e.users = append(e.users, user) }
+// deleteAtEnd names a user whose memories Close deletes.
+func (e *Env) deleteAtEnd(user string) { e.users = append(e.users, user) }
 
 // Close deletes what the run stored in neomem (unless -keep) and stops the
 // processes it started, by PID.
@@ -156,9 +155,6 @@ func (e *Env) Close() {
 			}
 		}
 		cancel()
-	}
-	for _, m := range e.mem0s {
-		_ = m.Close()
 	}
 	for i := len(e.procs) - 1; i >= 0; i-- {
 		e.procs[i].Stop()

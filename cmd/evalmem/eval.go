@@ -25,16 +25,16 @@ type ModeResult struct {
 
 // SystemResult is one system's scores in one mode.
 type SystemResult struct {
-	Name       string           `json:"name"`
-	Notes      []string         `json:"notes,omitempty"`
-	Overall    Summary          `json:"overall"`
-	ByCategory map[int]Summary  `json:"by_category"`
-	Latency    Latency          `json:"search_latency"`
-	Ingest     float64          `json:"ingest_seconds"`
-	scores     []Score          // per scored question, in question order
-	lat        []time.Duration  // every timed search
-	ingest     time.Duration    // total ingest time
-	hits       map[int][]string // question index → dia_ids of the top hits, joined
+	Name       string          `json:"name"`
+	Notes      []string        `json:"notes,omitempty"`
+	Overall    Summary         `json:"overall"`
+	ByCategory map[int]Summary `json:"by_category"`
+	Latency    Latency         `json:"search_latency"`
+	Ingest     float64         `json:"ingest_seconds"`
+	Shared     bool            `json:"shares_store,omitempty"` // ranks another system's memories
+	scores     []Score         // per scored question, in question order
+	lat        []time.Duration // every timed search
+	ingest     time.Duration   // total ingest time
 }
 
 // QuestionTrace is one scored question and what each system ranked first.
@@ -85,7 +85,10 @@ func evalMode(ctx context.Context, o options, env *Env, convs []Conversation, mo
 	res := ModeResult{Mode: mode}
 	results := make([]*SystemResult, len(systems))
 	for i, s := range systems {
-		results[i] = &SystemResult{Name: s.Name(), hits: map[int][]string{}}
+		results[i] = &SystemResult{Name: s.Name()}
+		if sh, ok := s.(interface{ Shared() bool }); ok {
+			results[i].Shared = sh.Shared()
+		}
 		if n, ok := s.(interface{ Notes() []string }); ok {
 			results[i].Notes = n.Notes()
 		}
@@ -105,7 +108,7 @@ func evalMode(ctx context.Context, o options, env *Env, convs []Conversation, mo
 	step := 0
 	for _, c := range convs {
 		user := userOf(mode, c)
-		env.forget(user)
+		env.deleteAtEnd(user)
 		for _, s := range c.Sessions {
 			items := itemsOf(mode, c, s)
 			res.Items += len(items)
@@ -115,6 +118,9 @@ func evalMode(ctx context.Context, o options, env *Env, convs []Conversation, mo
 			}
 			for j := range systems {
 				i := (j + step) % len(systems)
+				if results[i].Shared {
+					continue
+				}
 				t0 := time.Now()
 				if err := systems[i].Ingest(ctx, user, items); err != nil {
 					return res, fmt.Errorf("%s %s session %d: %w", mode, c.ID, s.N, err)

@@ -222,6 +222,11 @@ func TestRunEndToEnd(t *testing.T) {
 		if m.Systems[0].Name != "neomem" || m.Systems[1].Name != "neomem vector-only" {
 			t.Fatalf("%s: systems %+v", m.Mode, m.Systems)
 		}
+		// The vector-only ranking searches neomem's memories: it stores none.
+		if m.Systems[0].Shared || m.Systems[0].Ingest <= 0 || !m.Systems[1].Shared || m.Systems[1].Ingest != 0 {
+			t.Errorf("%s: neomem ingest %v (shared %v), vector-only ingest %v (shared %v)", m.Mode,
+				m.Systems[0].Ingest, m.Systems[0].Shared, m.Systems[1].Ingest, m.Systems[1].Shared)
+		}
 		for _, s := range m.Systems {
 			// The summary is the scores of the recorded rankings.
 			var scores []Score
@@ -255,7 +260,7 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
-	for _, s := range []string{"### Mode `turns`", "| neomem |", "| neomem vector-only |", "single-hop", "recall-turns.png"} {
+	for _, s := range []string{"### Mode `turns`", "| neomem |", "| neomem vector-only |", "(shared) |", "single-hop", "recall-turns.png"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("report.md lacks %q", s)
 		}

@@ -42,10 +42,9 @@ type mem0System struct {
 	version string
 	exited  chan struct{} // closed once the process has been reaped
 
-	mu       sync.Mutex
-	broken   error // set once the process is gone or out of step; every later call fails with it
-	closed   bool
-	lastTook time.Duration
+	mu     sync.Mutex
+	broken error // set once the process is gone or out of step; every later call fails with it
+	closed bool
 }
 
 // mem0Info is what the sidecar reports about the Mem0 it runs.
@@ -145,18 +144,6 @@ func (s *mem0System) Version() string { return s.version }
 // PID is the sidecar's process id.
 func (s *mem0System) PID() int { return s.cmd.Process.Pid }
 
-// LogPath is the file holding the sidecar's stderr.
-func (s *mem0System) LogPath() string { return s.logPath }
-
-// LastSearchTook is how long the last successful Search took inside the
-// sidecar (Mem0's search, its query embedding included), without the pipe
-// round trip and JSON coding.
-func (s *mem0System) LastSearchTook() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastTook
-}
-
 type mem0Item struct {
 	Text     string         `json:"text"`
 	Metadata map[string]any `json:"metadata,omitempty"`
@@ -207,7 +194,6 @@ func (s *mem0System) Search(ctx context.Context, user, query string, k int) ([]H
 			Score    float64        `json:"score"`
 			Metadata map[string]any `json:"metadata"`
 		} `json:"hits"`
-		TookMS float64 `json:"took_ms"`
 	}
 	if err := s.call(ctx, req, &resp); err != nil {
 		return nil, err
@@ -216,9 +202,6 @@ func (s *mem0System) Search(ctx context.Context, user, query string, k int) ([]H
 	for i, h := range resp.Hits {
 		hits[i] = Hit{Text: h.Text, Metadata: h.Metadata, Score: h.Score}
 	}
-	s.mu.Lock()
-	s.lastTook = time.Duration(resp.TookMS * float64(time.Millisecond))
-	s.mu.Unlock()
 	return hits, nil
 }
 

@@ -184,7 +184,7 @@ func (r *Report) Markdown() string {
 }
 
 func ingestCell(s SystemResult) string {
-	if s.Ingest == 0 {
+	if s.Shared {
 		return "(shared)"
 	}
 	return fmt.Sprintf("%.0f s", s.Ingest)

@@ -58,8 +58,8 @@ type neomemSystem struct {
 	c    *client.Client
 	// weights are the searches' own fusion settings (nil: the server's).
 	weights *client.SearchWeights
-	// stores is false for a variant that searches another's memories.
-	stores bool
+	// shared: a variant that searches the memories another stored.
+	shared bool
 	// infer runs the real pipeline: window turns per add, extracted by the
 	// configured model.
 	infer  bool
@@ -71,10 +71,11 @@ func (s *neomemSystem) Name() string { return s.name }
 // maxMessages is how many messages one add carries (the API's limit is 200).
 const maxMessages = 100
 
+// Shared reports that the system searches another's memories: evalMode
+// stores nothing through it.
+func (s *neomemSystem) Shared() bool { return s.shared }
+
 func (s *neomemSystem) Ingest(ctx context.Context, user string, items []Item) error {
-	if !s.stores {
-		return nil
-	}
 	if s.infer {
 		return s.ingestInfer(ctx, user, items)
 	}
