@@ -402,6 +402,11 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 	if err := s.checkSearch(op, &q); err != nil {
 		return "", nil, err
 	}
+	info, err := s.serverInfo(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	inIndex := info.FilteredVectorSearch
 	params := map[string]any{
 		"vector":           vector64(q.Vector),
 		"vector_index":     MemoryVectorIndex,
@@ -417,7 +422,7 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		"text_weight":      q.TextWeight,
 		"rrf_k":            float64(q.RRFK),
 		"relation_limit":   int64(q.RelationLimit),
-		"exact_max":        int64(s.cfg.Policy.ExactMax),
+		"exact_max":        int64(s.cfg.Policy.ExactMaxFor(inIndex)),
 		"overfetch":        float64(s.cfg.Policy.Overfetch()),
 		"ann_max":          int64(s.cfg.Policy.ANNMax),
 		"ann_strategy":     "ann",
@@ -437,16 +442,13 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 	if err != nil {
 		return "", nil, err
 	}
-	info, err := s.serverInfo(ctx)
-	if err != nil {
-		return "", nil, err
-	}
 	text := searchQuery
 	ann, base, entityANN := annIndex526, "total", entityANN526
-	params["count_scope"] = true
+	// The scope's whole size sizes 5.26's index-wide over-fetch.
+	params["count_scope"] = !inIndex
 	params["filtered"] = q.Filter != nil || q.AsOf != nil
 	params["rescore"] = s.cfg.Vector.Quantization
-	if info.FilteredVectorSearch {
+	if inIndex {
 		// The index filters by the scope's ids; a set of scopes only by the
 		// tenant (SEARCH's WHERE takes no OR), and the over-fetch (n /
 		// scope_all) covers the rest.
@@ -457,8 +459,6 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", in)), "scope_all"
 		entityANN = strings.ReplaceAll(entitySearch2026, "{{search_scope e}}", scopeWhere("e", in))
 		params["ann_strategy"] = "search"
-		params["count_scope"] = false
-		params["exact_max"] = int64(s.cfg.Policy.ExactMaxFor(true))
 		text = "CYPHER 25\n" + text
 	}
 	text = strings.NewReplacer(
