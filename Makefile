@@ -92,7 +92,8 @@ test: ## run all tests, integration tests included, against a real Neo4j
 # test-lts runs the store and engine suites on Neo4j 5.26 LTS (the default
 # runtime is 2026.x), on a Neo4j of its own (home .neo4j/lts, ports 7797 and
 # 7584), stopped at the end; CI runs it after make test.
-LTS_NEO4J := NEO4J_VERSION=5.26.30 NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/lts NEO4J_BOLT_PORT=7797 NEO4J_HTTP_PORT=7584 \
+LTS_VERSION := 5.26.30
+LTS_NEO4J := NEO4J_VERSION=$(LTS_VERSION) NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/lts NEO4J_BOLT_PORT=7797 NEO4J_HTTP_PORT=7584 \
              NEO4J_PASSWORD=neomem-lts-password
 
 .PHONY: test-lts
@@ -141,10 +142,16 @@ bench-embed: ## local embedder throughput (batch 32) and load time
 
 # bench-search runs cmd/benchsearch on a dedicated Neo4j (its own home, ports
 # and password, so it never touches a developer's or CI's data), then stops
-# it. BENCH_SIZES=10000,100000,1000000 adds the 1M layout.
+# it: the default runtime (2026.x), or 5.26 LTS with BENCH_LTS=1 (its own home
+# and ports too). BENCH_SIZES=10000,100000,1000000 adds the 1M layout. Each
+# series writes docs/benchmarks-<series>.json and its section of
+# docs/benchmarks.md, and the side-by-side section from both JSON files.
 BENCH_SIZES   ?= 10000,100000
 BENCH_QUERIES ?= 100
-BENCH_NEO4J   := NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/bench NEO4J_BOLT_PORT=7697 NEO4J_HTTP_PORT=7484 \
+BENCH_LTS     ?=
+BENCH_NEO4J   := $(if $(BENCH_LTS),NEO4J_VERSION=$(LTS_VERSION) NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/bench-lts \
+                 NEO4J_BOLT_PORT=7696 NEO4J_HTTP_PORT=7483,NEO4J_RUNTIME_HOME=$(CURDIR)/.neo4j/bench \
+                 NEO4J_BOLT_PORT=7697 NEO4J_HTTP_PORT=7484) \
                  NEO4J_HEAP=4g NEO4J_PAGECACHE=6g NEO4J_PASSWORD=neomem-bench-password
 
 .PHONY: bench-search
@@ -153,8 +160,8 @@ bench-search: ## search latency vs floor, recall, ingest, exact/ANN switch (BENC
 	trap '$(NEO4J) down' EXIT; $(NEO4J) up; eval "$$($(NEO4J) env)"; \
 	eval "$$(bash vector/local/fetch.sh env)"; \
 	go run ./cmd/benchsearch -sizes $(BENCH_SIZES) -queries $(BENCH_QUERIES) \
-	  -json docs/benchmarks.json -md docs/benchmarks.md \
-	  -command "make bench-search BENCH_SIZES=$(BENCH_SIZES) BENCH_QUERIES=$(BENCH_QUERIES)"
+	  -json 'docs/benchmarks-{series}.json' -md docs/benchmarks.md \
+	  -command "make bench-search BENCH_SIZES=$(BENCH_SIZES) BENCH_QUERIES=$(BENCH_QUERIES)$(if $(BENCH_LTS), BENCH_LTS=1)"
 
 # bench-http runs `cmd/benchsearch http`: the real server (bin/neomem) and
 # embedder (bin/fakellm) as child processes, the 100k layout of bench-search,

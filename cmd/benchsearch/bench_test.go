@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -193,7 +194,7 @@ func TestBenchRecall(t *testing.T) {
 }
 
 func TestBenchReplaceSection(t *testing.T) {
-	for _, sec := range []section{searchSection, httpSection} {
+	for _, sec := range []section{searchSection("2026"), searchSection("5.26"), compareSection, httpSection} {
 		t.Run(sec.name, func(t *testing.T) {
 			start, end := sec.start(), sec.end()
 			if want := "<!-- " + sec.name + ":start -->"; start != want {
@@ -224,17 +225,21 @@ func TestBenchReplaceSection(t *testing.T) {
 			}
 		})
 	}
-	// Each section leaves the other's alone.
-	doc, err := searchSection.replace("", "search")
+	// Each section leaves the others alone.
+	doc, err := searchSection("2026").replace("", "search")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, err = searchSection("5.26").replace(doc, "lts"); err != nil {
 		t.Fatal(err)
 	}
 	doc, err = httpSection.replace(doc, "http")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc, err = searchSection.replace(doc, "search 2"); err != nil || !strings.Contains(doc, "search 2") || !strings.Contains(doc, "\nhttp\n") {
-		t.Errorf("two sections: %q, %v", doc, err)
+	if doc, err = searchSection("2026").replace(doc, "search 2"); err != nil || !strings.Contains(doc, "search 2") ||
+		!strings.Contains(doc, "\nhttp\n") || !strings.Contains(doc, "\nlts\n") {
+		t.Errorf("three sections: %q, %v", doc, err)
 	}
 }
 
@@ -328,10 +333,72 @@ func TestBenchMarkdown(t *testing.T) {
 		}}}},
 		Embedding: EmbeddingResult{Reason: "model missing"},
 	}
-	md := markdown(r)
-	for _, want := range []string{"| 10,000 | large | 1 × 5,000 | exact |", "0.9800 ⚠", "Not measured: model missing", "`make bench-search`"} {
+	md := markdown(r, "docs/benchmarks.md", "docs/benchmarks-2026.json")
+	for _, want := range []string{"| 10,000 | large | 1 × 5,000 | exact |", "0.9800 ⚠", "Not measured: model missing", "`make bench-search`",
+		"[benchmarks-2026.json](benchmarks-2026.json)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+	// An index path reports its floor's recall, and on 2026 the floor at
+	// the engine's breadth: engine p50 20 over the breadth floor's 8 is 2.5.
+	c := &r.Sizes[0].Classes[0]
+	c.Strategies, c.EngineMS = map[string]int{"search": 100}, Stats{P50: 20}
+	c.FloorRecall = &Recall{Mean: 0.95}
+	c.Breadth = &BreadthResult{Limit: 480, MS: Stats{P50: 8, P95: 9}, Recall: Recall{Mean: 0.995}, VectorOnlyOverBreadth: Stats{P50: 1.5}}
+	md = markdown(r, "docs/benchmarks.md", "docs/benchmarks-2026.json")
+	if want := "| 10,000 | large | 0.9500 | SEARCH tenant LIMIT 480, top 10 | 8.00 | 9.00 | 0.9950 | 1.50× | 2.50× |"; !strings.Contains(md, want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md)
+	}
+}
+
+func TestBenchSeries(t *testing.T) {
+	for v, want := range map[string]string{"5.26.30": "5.26", "2026.08.1": "2026", "2025.10.1": "2025", "6": "6"} {
+		if got := series(v); got != want {
+			t.Errorf("series(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestBenchCompare writes a report for each series the way a run does and
+// reads them back into the side-by-side section.
+func TestBenchCompare(t *testing.T) {
+	dir := t.TempDir()
+	pattern := filepath.Join(dir, "benchmarks-"+seriesMark+".json")
+	class := func(name, path string, p50, ratio, recall float64) ClassResult {
+		return ClassResult{Class: name, Strategies: map[string]int{path: 100}, EngineMS: Stats{P50: p50, P99: 2 * p50},
+			Ratio: Stats{P50: ratio}, Recall: Recall{Mean: recall}}
+	}
+	lts := &Report{Run: Run{Date: "d1", Commit: "aaaaaaaaaaaaaaaa", Machine: Machine{Neo4jVersion: "5.26.30"}},
+		Sizes: []SizeResult{{Memories: 1000000, Classes: []ClassResult{class("small", "exact", 3, 2, 1), class("large", "ann", 235, 13, 0.996)}}}}
+	cur := &Report{Run: Run{Date: "d2", Commit: "bbbbbbbbbbbbbbbb", Machine: Machine{Neo4jVersion: "2026.08.1"}},
+		Sizes: []SizeResult{{Memories: 1000000, Classes: []ClassResult{class("large", "search", 20, 3.5, 0.995)}}}}
+	md := filepath.Join(dir, "b.md")
+	for _, r := range []*Report{lts, cur} {
+		path := strings.ReplaceAll(pattern, seriesMark, series(r.Machine.Neo4jVersion))
+		if err := writeOutputs(r, path, md, searchSection(series(r.Machine.Neo4jVersion)), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reports := map[string]*Report{}
+	for _, sr := range seriesOrder {
+		r, err := readReport(strings.ReplaceAll(pattern, seriesMark, sr))
+		if err != nil || r == nil {
+			t.Fatalf("readReport(%s) = %v, %v", sr, r, err)
+		}
+		reports[sr] = r
+	}
+	if r, err := readReport(filepath.Join(dir, "none.json")); r != nil || err != nil {
+		t.Errorf("readReport of a missing file = %v, %v; want nil, nil", r, err)
+	}
+	text := compareMarkdown(reports)
+	large := "| 1,000,000 | large | ann | 235 | 470 | 13.0× | 0.9960 | search | 20.0 | 40.0 | 3.50× | 0.9950 |"
+	small := "| 1,000,000 | small | exact | 3.00 | 6.00 | 2.00× | 1.0000 | — | | | | |"
+	if !strings.Contains(text, large) || !strings.Contains(text, small) || strings.Index(text, large) > strings.Index(text, small) {
+		t.Errorf("compareMarkdown lacks %q then %q:\n%s", large, small, text)
+	}
+	delete(reports, "5.26")
+	if text := compareMarkdown(reports); !strings.Contains(text, "Neo4j 5.26: no report yet") {
+		t.Errorf("compareMarkdown without a 5.26 report:\n%s", text)
 	}
 }

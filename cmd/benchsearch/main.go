@@ -106,8 +106,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.batch, "batch", 2000, "memories per CreateMemories call")
 	fs.IntVar(&o.deleteBatch, "delete-batch", defaultDeleteBatch, "nodes per transaction when deleting earlier benchmark tenants")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic texts")
-	fs.StringVar(&o.jsonPath, "json", "docs/benchmarks.json", "where to write the JSON report")
-	fs.StringVar(&o.mdPath, "md", "docs/benchmarks.md", "markdown file whose bench-search section is rewritten (empty: none)")
+	fs.StringVar(&o.jsonPath, "json", "docs/benchmarks-"+seriesMark+".json", "where to write the JSON report ("+seriesMark+": the Neo4j series, 5.26 or 2026)")
+	fs.StringVar(&o.mdPath, "md", "docs/benchmarks.md", "markdown file whose bench-search section of the Neo4j series, and the side-by-side one, are rewritten (empty: none)")
 	fs.StringVar(&o.command, "command", "", "how the run was started, for the report (default: this command line)")
 	fs.DurationVar(&o.timeout, "timeout", 4*time.Hour, "stop the whole run after this long")
 	fs.DurationVar(&o.queryTimeout, "query-timeout", 10*time.Minute, "time-out of one query or batch (long: index merges can stall a batch for minutes, which the ingest numbers should show)")
@@ -160,8 +160,12 @@ type bench struct {
 	ann   *cypher.Store // ExactMax 1: always the vector index
 	// defaultExactMax is the default switch of the connected server's path.
 	defaultExactMax int
-	embedder        *llmtest.HashEmbedder
-	report          *Report
+	// floorKinds are the floors the connected server can run (warm-up);
+	// breadth is the LIMIT the engine gives 2026's SEARCH (0 on 5.26).
+	floorKinds []string
+	breadth    int
+	embedder   *llmtest.HashEmbedder
+	report     *Report
 	// indexDir is the Neo4j database's schema/index directory when the
 	// server runs from a local home (NEO4J_RUNTIME_HOME), else "".
 	indexDir string
@@ -220,6 +224,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logf("connected to Neo4j %s %s at %s", info.Version, info.Edition, uri)
 
 	b.defaultExactMax = vector.Policy{}.WithDefaults().ExactMaxFor(info.FilteredVectorSearch)
+	b.floorKinds = []string{"exact", "ann"}
+	if info.FilteredVectorSearch {
+		b.floorKinds = append(b.floorKinds, "search")
+		b.breadth = vector.Policy{}.WithDefaults().SearchLimit(topK)
+	}
 	b.report = &Report{
 		Run: newRun(ctx, start, opt.command, append([]string{"benchsearch"}, args...), info, uri, getenv),
 		Settings: Settings{
@@ -246,7 +255,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		b.report.Machine.LoadAvgEnd = loadavg()
 		b.report.TotalSeconds = time.Since(start).Seconds()
 		// Written after every size, so a later failure keeps what was measured.
-		if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath, searchSection, markdown(b.report)); err != nil {
+		if err := b.write(); err != nil {
 			return err
 		}
 	}
@@ -260,11 +269,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	b.report.Machine.LoadAvgEnd = loadavg()
 	b.report.TotalSeconds = time.Since(start).Seconds()
-	if err := writeOutputs(b.report, opt.jsonPath, opt.mdPath, searchSection, markdown(b.report)); err != nil {
+	if err := b.write(); err != nil {
 		return err
 	}
-	logf("done in %s; wrote %s and %s", time.Since(start).Round(time.Second), opt.jsonPath, opt.mdPath)
+	logf("done in %s; wrote %s and %s", time.Since(start).Round(time.Second), b.jsonPath(), opt.mdPath)
 	return nil
+}
+
+// jsonPath is -json with the connected server's series in place of
+// seriesMark.
+func (b *bench) jsonPath() string {
+	return strings.ReplaceAll(b.opt.jsonPath, seriesMark, series(b.report.Machine.Neo4jVersion))
+}
+
+// write writes the JSON report and rewrites the series' section of the
+// Markdown file, then the side-by-side section from every series' JSON
+// report found next to this one.
+func (b *bench) write() error {
+	mine := series(b.report.Machine.Neo4jVersion)
+	if err := writeOutputs(b.report, b.jsonPath(), b.opt.mdPath, searchSection(mine), markdown(b.report, b.opt.mdPath, b.jsonPath())); err != nil {
+		return err
+	}
+	if b.opt.mdPath == "" || !strings.Contains(b.opt.jsonPath, seriesMark) {
+		return nil
+	}
+	reports := map[string]*Report{}
+	for _, sr := range seriesOrder {
+		path := strings.ReplaceAll(b.opt.jsonPath, seriesMark, sr)
+		r, err := readReport(path)
+		if err != nil {
+			return err
+		}
+		reports[sr] = r
+	}
+	return writeSection(b.opt.mdPath, compareSection, compareMarkdown(reports))
 }
 
 // logger returns a function that writes a line to w, with the time and
@@ -440,10 +478,19 @@ func (b *bench) search(ctx context.Context, s *cypher.Store, q graph.SearchReque
 	return res, time.Since(t), err
 }
 
+// floor times the bare query of the engine's path (strategy) for the same
+// vector, asking the index for 10 neighbours.
 func (b *bench) floor(ctx context.Context, strategy string, scope graph.Scope, v []float64) (time.Duration, error) {
+	_, d, err := b.floorAt(ctx, strategy, scope, v, topK)
+	return d, err
+}
+
+// floorAt is floor asking the index for limit neighbours; it also returns
+// the ids of the best 10.
+func (b *bench) floorAt(ctx context.Context, strategy string, scope graph.Scope, v []float64, limit int) ([]string, time.Duration, error) {
 	qctx, cancel := context.WithTimeout(ctx, b.opt.queryTimeout)
 	defer cancel()
-	return b.neo.floor(qctx, strategy, scope.Tenant, scope.UserID, v)
+	return b.neo.floor(qctx, strategy, scope.Tenant, scope.UserID, v, limit)
 }
 
 // warmUpRounds is the least number of warm-up rounds per class before any
@@ -479,9 +526,14 @@ func (b *bench) warmUp(ctx context.Context, samples map[string][]*tenantVectors)
 					return err
 				}
 			}
-			for _, strategy := range []string{"exact", "ann"} {
+			for _, strategy := range b.floorKinds {
 				if _, err := b.floor(ctx, strategy, scope, vector64(vec)); err != nil {
 					return err
+				}
+				if strategy == "search" {
+					if _, _, err := b.floorAt(ctx, strategy, scope, vector64(vec), b.breadth); err != nil {
+						return err
+					}
 				}
 			}
 			if class == classLarge {
@@ -564,15 +616,31 @@ func (b *bench) measureClass(ctx context.Context, size int, class string, groups
 
 	// (c) recall of the vector step: vector weight only, no text, so the
 	// full-text step does not run and the top 10 are the vector ranking's.
-	var vonly []time.Duration
-	var byID, tieAware []float64
+	// On an index path, the recall of the floor too, and (2026's SEARCH)
+	// the floor asked for as many neighbours as the engine asks for: what
+	// the index itself costs at the engine's recall.
+	var vonly, breadth, vonlyPaired []time.Duration
+	var byID, tieAware, floorByID, floorTie, breadthByID, breadthTie []float64
 	for i, text := range qs {
 		tv := sample[i%len(sample)]
 		vec := b.embedder.Vector(text)
 		q := graph.SearchRequest{Scope: tv.tenant.Scope, Vector: vec, TopK: topK, VectorWeight: 1, TextWeight: 0}
+		var tb time.Duration
+		var bids []string
+		var err error
+		if i%2 == 1 && b.breadth > 0 && cr.Strategies["search"] > 0 {
+			if bids, tb, err = b.floorAt(ctx, "search", tv.tenant.Scope, vector64(vec), b.breadth); err != nil {
+				return cr, err
+			}
+		}
 		res, d, err := b.search(ctx, b.store, q)
 		if err != nil {
 			return cr, fmt.Errorf("vector-only search: %w", err)
+		}
+		if res.Strategy == "search" && bids == nil {
+			if bids, tb, err = b.floorAt(ctx, "search", tv.tenant.Scope, vector64(vec), b.breadth); err != nil {
+				return cr, err
+			}
 		}
 		if i < b.opt.warmup {
 			continue
@@ -584,11 +652,35 @@ func (b *bench) measureClass(ctx context.Context, size int, class string, groups
 			got[j] = h.ID
 		}
 		want := tv.exactTop(vec, topK, 100)
-		r1, r2 := recallOf(got, want, func(id string) (float64, bool) { return tv.similarity(id, vec, tv.index) })
+		sim := func(id string) (float64, bool) { return tv.similarity(id, vec, tv.index) }
+		r1, r2 := recallOf(got, want, sim)
 		byID, tieAware = append(byID, r1), append(tieAware, r2)
+		if floorKind(res.Strategy) == "exact" {
+			continue
+		}
+		fids, _, err := b.floorAt(ctx, res.Strategy, tv.tenant.Scope, vector64(vec), topK)
+		if err != nil {
+			return cr, err
+		}
+		r1, r2 = recallOf(fids, want, sim)
+		floorByID, floorTie = append(floorByID, r1), append(floorTie, r2)
+		if res.Strategy == "search" && bids != nil {
+			r1, r2 = recallOf(bids, want, sim)
+			breadthByID, breadthTie = append(breadthByID, r1), append(breadthTie, r2)
+			breadth, vonlyPaired = append(breadth, tb), append(vonlyPaired, d)
+		}
 	}
 	cr.VectorOnlyMS = summarize(ms(vonly))
 	cr.Recall = summarizeRecall(byID, tieAware)
+	if len(floorByID) > 0 {
+		r := summarizeRecall(floorByID, floorTie)
+		cr.FloorRecall = &r
+	}
+	if len(breadth) > 0 {
+		r := summarizeRecall(breadthByID, breadthTie)
+		cr.Breadth = &BreadthResult{Limit: b.breadth, MS: summarize(ms(breadth)), Recall: r,
+			VectorOnlyOverBreadth: summarize(ratios(vonlyPaired, breadth))}
+	}
 	if cr.CandidatesMin == math.MaxInt {
 		cr.CandidatesMin = 0
 	}

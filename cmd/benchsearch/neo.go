@@ -78,17 +78,22 @@ func (n *neo) autocommit(ctx context.Context, q string, params map[string]any) e
 	return err
 }
 
-// floorANN is the bare vector index query: the 10 nearest memories of all
-// tenants, nothing else.
-const floorANN = `CALL db.index.vector.queryNodes('memory_embedding', 10, $v) YIELD node, score
-RETURN node.id, score`
+// floorANN is the bare vector index query: the $limit (10) nearest
+// memories of all tenants, nothing else.
+const floorANN = `CALL db.index.vector.queryNodes('memory_embedding', $limit, $v) YIELD node, score
+RETURN node.id AS id, score`
 
 // floorSearch is the bare in-index filtered query of Neo4j 2026.01+ for
-// one tenant: the floor of the engine's "search" path.
+// one tenant: the floor of the engine's "search" path with $limit 10, and
+// the same query at the engine's breadth (vector.Policy.SearchLimit) with
+// its best 10 kept.
 const floorSearch = `CYPHER 25
 MATCH (m:Memory)
-  SEARCH m IN (VECTOR INDEX memory_embedding FOR $v WHERE m.tenant = $t LIMIT 10) SCORE AS s
-RETURN m.id, s`
+  SEARCH m IN (VECTOR INDEX memory_embedding FOR $v WHERE m.tenant = $t LIMIT $limit) SCORE AS s
+WITH m, s
+ORDER BY s DESC
+LIMIT 10
+RETURN m.id AS id, s`
 
 // floorExact is the bare exact scan of one tenant's user.
 const floorExact = `MATCH (m:Memory)
@@ -96,7 +101,7 @@ WHERE m.tenant = $t AND m.user_id = $u
 WITH m, vector.similarity.cosine(m.embedding, $v) AS s
 ORDER BY s DESC
 LIMIT 10
-RETURN m.id, s`
+RETURN m.id AS id, s`
 
 // floorKind maps the engine's strategy to its floor: "exact" for the exact
 // scan ("exact", and "exact-fallback", where the index found too few
@@ -113,25 +118,33 @@ func floorKind(strategy string) string {
 	return "ann"
 }
 
-// floor runs the floor query that matches strategy and returns its time.
-func (n *neo) floor(ctx context.Context, strategy, tenant, user string, v []float64) (time.Duration, error) {
+// floor runs the floor query that matches strategy, asking the index for
+// limit neighbours (the exact scan takes none), and returns its time and
+// the ids of its top 10.
+func (n *neo) floor(ctx context.Context, strategy, tenant, user string, v []float64, limit int) ([]string, time.Duration, error) {
 	q, params := floorExact, map[string]any{"t": tenant, "u": user, "v": v}
 	switch floorKind(strategy) {
 	case "ann":
-		q, params = floorANN, map[string]any{"v": v}
+		q, params = floorANN, map[string]any{"v": v, "limit": int64(limit)}
 	case "search":
-		q, params = floorSearch, map[string]any{"t": tenant, "v": v}
+		q, params = floorSearch, map[string]any{"t": tenant, "v": v, "limit": int64(limit)}
 	}
 	start := time.Now()
 	recs, err := n.read(ctx, q, params)
 	d := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("floor (%s): %w", strategy, err)
+		return nil, 0, fmt.Errorf("floor (%s): %w", strategy, err)
 	}
 	if len(recs) == 0 {
-		return 0, fmt.Errorf("floor (%s) for tenant %s returned nothing", strategy, tenant)
+		return nil, 0, fmt.Errorf("floor (%s) for tenant %s returned nothing", strategy, tenant)
 	}
-	return d, nil
+	ids := make([]string, 0, min(len(recs), topK))
+	for _, r := range recs[:min(len(recs), topK)] {
+		id, _ := r.Get("id")
+		s, _ := id.(string)
+		ids = append(ids, s)
+	}
+	return ids, d, nil
 }
 
 // tenantLabels are the labels of every node neomem writes for a tenant
