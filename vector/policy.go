@@ -28,7 +28,7 @@ const (
 	// 20,000) with recall@10 ≥ 0.99.
 	DefaultExactMax = 2000
 	// DefaultSearchExactMax is measured the same way on Neo4j 2026.08.1
-	// (docs/benchmarks-2026.md): in an index of 10,000 the exact scan is as
+	// (docs/benchmarks.md, "The switch on 2026"): in an index of 10,000 the exact scan is as
 	// fast up to 200 candidates, the filtered SEARCH 2.7× faster at 500
 	// with recall@10 1.0.
 	DefaultSearchExactMax = 300
@@ -39,6 +39,9 @@ const (
 	// the fusion; textFactor, how many full-text ones.
 	fetchFactor = 3
 	textFactor  = 12
+	// searchBreadth is how many neighbours Neo4j 2026's SEARCH is asked for
+	// per vector candidate (SearchLimit).
+	searchBreadth = 64
 )
 
 // WithDefaults fills the zero settings.
@@ -72,12 +75,18 @@ func (p Policy) TextFetch(topK int) int { return topK * textFactor }
 // SearchLimit is the LIMIT of Neo4j 2026's in-index SEARCH, which must be
 // known before the query runs: the index already filters by tenant and
 // scope, so it covers validity and the caller's filters — and it is the
-// HNSW search's breadth, so it sets the recall. On a tenant of 50,000 in an
-// index of 100,000 (2026.08.1, M 32), the top 10 of a bare filtered SEARCH
-// matched the exact top 10 at 0.954 with LIMIT 90, 0.981 with 240, 0.988
-// with 360 and 0.992 with 480, for 3.6, 4.4, 4.8 and 5.5 ms a query:
-// recall first.
-func (p Policy) SearchLimit(topK int) int { return p.Fetch(topK) * overfetch * 4 }
+// HNSW search's breadth, so it sets the recall. Measured with the bare
+// filtered SEARCH, top 10 against the exact scan (2026.08.1, M 32,
+// docs/benchmarks.md): for a tenant of 50,000 in an index of 1,000,000,
+// recall@10 0.983 with LIMIT 480, 0.987 with 960, 0.990 with 1,440 and
+// 0.997 with 2,000, for 12.3, 13.4, 15.1 and 16.3 ms a query; in an index
+// of 100,000, 0.995 already with 480. Tenants of 3,000 and 10,000 in the
+// 1M index were at 1.0 and no slower with 1,920 than with 480. Recall
+// first: 64 neighbours per vector candidate (1,920 for 10 hits), at most
+// ANNMax.
+func (p Policy) SearchLimit(topK int) int {
+	return min(p.Fetch(topK)*searchBreadth, p.WithDefaults().ANNMax)
+}
 
 // Fusion weighs the rankings of a search in reciprocal rank fusion: the
 // vector ranking, the full-text (BM25) ranking and the graph ranking

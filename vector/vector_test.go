@@ -57,8 +57,16 @@ func TestPolicyAndFusion(t *testing.T) {
 	if p.ExactMax != vector.DefaultExactMax || p.ANNMax <= p.ExactMax {
 		t.Fatalf("policy defaults = %+v", p)
 	}
-	if p.Fetch(10) != 30 || p.TextFetch(10) != 120 || p.SearchLimit(10) < p.Fetch(10)*p.Overfetch() {
+	if p.Fetch(10) != 30 || p.TextFetch(10) != 120 || p.SearchLimit(10) != 1920 {
 		t.Fatalf("fetch sizes for 10: %d %d %d", p.Fetch(10), p.TextFetch(10), p.SearchLimit(10))
+	}
+	// The breadth is capped by ANNMax (default 20,000): top 100 asks for
+	// 19,200, a smaller cap wins.
+	if got := p.SearchLimit(100); got != 19200 {
+		t.Errorf("SearchLimit(100) = %d, want 19200", got)
+	}
+	if got := (vector.Policy{ANNMax: 1000}).SearchLimit(10); got != 1000 {
+		t.Errorf("SearchLimit(10) with ANNMax 1000 = %d, want 1000", got)
 	}
 	f, err := vector.Fusion{}.WithDefaults()
 	if err != nil || f != vector.DefaultFusion {

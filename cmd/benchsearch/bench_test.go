@@ -345,9 +345,9 @@ func TestBenchMarkdown(t *testing.T) {
 	c := &r.Sizes[0].Classes[0]
 	c.Strategies, c.EngineMS = map[string]int{"search": 100}, Stats{P50: 20}
 	c.FloorRecall = &Recall{Mean: 0.95}
-	c.Breadth = &BreadthResult{Limit: 480, MS: Stats{P50: 8, P95: 9}, Recall: Recall{Mean: 0.995}, VectorOnlyOverBreadth: Stats{P50: 1.5}}
+	c.Breadth = &BreadthResult{Limit: 1920, MS: Stats{P50: 8, P95: 9}, Recall: Recall{Mean: 0.995}, VectorOnlyOverBreadth: Stats{P50: 1.5}}
 	md = markdown(r, "docs/benchmarks.md", "docs/benchmarks-2026.json")
-	if want := "| 10,000 | large | 0.9500 | SEARCH tenant LIMIT 480, top 10 | 8.00 | 9.00 | 0.9950 | 1.50× | 2.50× |"; !strings.Contains(md, want) {
+	if want := "| 10,000 | large | 0.9500 | SEARCH tenant LIMIT 1,920, top 10 | 8.00 | 9.00 | 0.9950 | 1.50× | 2.50× |"; !strings.Contains(md, want) {
 		t.Errorf("markdown lacks %q:\n%s", want, md)
 	}
 }
