@@ -324,8 +324,19 @@ const annIndex526 = `CALL db.index.vector.queryNodes($vector_index, want, $vecto
 // annSearch2026 filters by tenant and scope inside the index (Neo4j 2026.01+
 // SEARCH clause; only the declared filter properties may appear), so the
 // over-fetch only covers validity and the caller's filters (n / scope_all).
+//
+// The LIMIT is the search's breadth (its recall); of what it returns, only
+// the best $search_keep (a top-N on the score alone) go on to have their
+// properties read: validity, the caller's filters, the id for ties. Without
+// filters that is a few times k_fetch, since the index already kept the
+// scope; with filters, or a set of scopes the index cannot filter exactly,
+// all of them. Too few valid among them ends in the exact fallback.
 const annSearch2026 = `MATCH (m:Memory)
-    SEARCH m IN (VECTOR INDEX memory_embedding FOR $vector WHERE {{search_scope m}} LIMIT $search_limit) SCORE AS s`
+    SEARCH m IN (VECTOR INDEX memory_embedding FOR $vector WHERE {{search_scope m}} LIMIT $search_limit) SCORE AS s
+  WITH m, s
+  ORDER BY s DESC
+  LIMIT $search_keep
+  WITH m, s`
 
 // entityANN526 asks the entity vector index of all tenants when the scope
 // has more than $exact_max entities; like the memory step, the scope's share
@@ -457,6 +468,10 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 			in = graph.Scope{Tenant: in.Tenant}
 		}
 		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", in)), "scope_all"
+		params["search_keep"] = int64(s.cfg.Policy.SearchLimit(q.TopK))
+		if !params["filtered"].(bool) && q.Scope.Any == nil {
+			params["search_keep"] = int64(s.cfg.Policy.SearchKeep(q.TopK))
+		}
 		entityANN = strings.ReplaceAll(entitySearch2026, "{{search_scope e}}", scopeWhere("e", in))
 		params["ann_strategy"] = "search"
 		text = "CYPHER 25\n" + text

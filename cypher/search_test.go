@@ -514,6 +514,39 @@ func TestSearchNeverComesBackShort(t *testing.T) {
 
 func corpusWord(text string) string { return strings.Fields(text)[0] }
 
+// TestSearchPastInvalidNeighbours: an unfiltered search reads only the best
+// of the vector index's neighbours further (vector.Policy.SearchKeep on
+// 2026); when the nearest memories of the scope are all expired, it still
+// answers with the valid ones, through the exact fallback.
+func TestSearchPastInvalidNeighbours(t *testing.T) {
+	s, tenant := newStore(t, func(c *cypher.Config) { c.Policy.ExactMax = 5 })
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	past := time.Now().Add(-time.Minute).UTC()
+	created := past.Add(-time.Hour)
+	var batch []graph.Memory
+	for i := range 300 {
+		m := mem(scope, fmt.Sprintf("pizza topping order %d", i))
+		m.CreatedAt, m.ValidFrom, m.ExpiresAt = created, created, &past
+		batch = append(batch, m)
+	}
+	for i := range 20 {
+		batch = append(batch, mem(scope, fmt.Sprintf("garden flower bed %d", i)))
+	}
+	mustCreate(t, s, batch...)
+	res := search(t, s, graph.SearchRequest{Scope: scope, Vector: embedder.Vector("pizza topping order"), TopK: 10, VectorWeight: 1})
+	if len(res.Results) != 10 {
+		t.Fatalf("%d hits (strategy %s), want 10", len(res.Results), res.Strategy)
+	}
+	for _, h := range res.Results {
+		if !strings.HasPrefix(h.Memory.Text, "garden") {
+			t.Fatalf("expired memory %q found (strategy %s)", h.Memory.Text, res.Strategy)
+		}
+	}
+	if res.Strategy != "exact-fallback" {
+		t.Errorf("strategy %s, want exact-fallback (the index's nearest are all expired)", res.Strategy)
+	}
+}
+
 func TestSearchExpiredMemories(t *testing.T) {
 	s, tenant := newStore(t)
 	scope := graph.Scope{Tenant: tenant, UserID: "u"}

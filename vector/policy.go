@@ -42,6 +42,9 @@ const (
 	// searchBreadth is how many neighbours Neo4j 2026's SEARCH is asked for
 	// per vector candidate (SearchLimit).
 	searchBreadth = 64
+	// searchKeep is how many of those per vector candidate a search without
+	// filters reads further (SearchKeep).
+	searchKeep = 8
 )
 
 // WithDefaults fills the zero settings.
@@ -86,6 +89,15 @@ func (p Policy) TextFetch(topK int) int { return topK * textFactor }
 // ANNMax.
 func (p Policy) SearchLimit(topK int) int {
 	return min(p.Fetch(topK)*searchBreadth, p.WithDefaults().ANNMax)
+}
+
+// SearchKeep is how many of SEARCH's best neighbours a search without
+// filters reads further (validity, ties): the index has already kept the
+// scope, so only memories no longer valid stand between them and the
+// k_fetch candidates — and past SearchKeep, the exact fallback covers a
+// scope whose nearest memories are mostly superseded or deleted.
+func (p Policy) SearchKeep(topK int) int {
+	return min(p.Fetch(topK)*searchKeep, p.SearchLimit(topK))
 }
 
 // Fusion weighs the rankings of a search in reciprocal rank fusion: the

@@ -68,6 +68,12 @@ func TestPolicyAndFusion(t *testing.T) {
 	if got := (vector.Policy{ANNMax: 1000}).SearchLimit(10); got != 1000 {
 		t.Errorf("SearchLimit(10) with ANNMax 1000 = %d, want 1000", got)
 	}
+	if got := p.SearchKeep(10); got != 240 {
+		t.Errorf("SearchKeep(10) = %d, want 240", got)
+	}
+	if got := (vector.Policy{ANNMax: 100}).SearchKeep(10); got != 100 {
+		t.Errorf("SearchKeep(10) with ANNMax 100 = %d, want 100 (never above SearchLimit)", got)
+	}
 	f, err := vector.Fusion{}.WithDefaults()
 	if err != nil || f != vector.DefaultFusion {
 		t.Fatalf("fusion defaults = %+v, %v", f, err)
