@@ -6,9 +6,11 @@
 // (the bare vector-index query or the bare exact scan for the same vector),
 // recall@10 of the vector step against exact search in Go, the ingest rate
 // of batched CreateMemories, the exact/ANN switch point, and the time to
-// embed one query with the local model. It writes docs/benchmarks.json and
-// the bench-search section of docs/benchmarks.md, and deletes and rewrites
-// every tenant whose id starts with "bench-".
+// embed one query with the local model. It writes
+// docs/benchmarks-<series>.json (5.26 or 2026, the connected Neo4j's), that
+// series' section of docs/benchmarks.md and the side-by-side section built
+// from both series' JSON reports, and deletes and rewrites every tenant
+// whose id starts with "bench-".
 //
 // benchsearch http [flags] measures the HTTP server under concurrent
 // clients: the real server binary (bin/neomem) as a child process, with

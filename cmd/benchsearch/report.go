@@ -17,7 +17,7 @@ import (
 )
 
 // Report is everything one search run measured; it is
-// docs/benchmarks.json.
+// docs/benchmarks-<series>.json.
 type Report struct {
 	Run
 	Settings     Settings        `json:"settings"`
