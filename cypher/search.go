@@ -457,7 +457,8 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 	ann, base, entityANN := annIndex526, "total", entityANN526
 	// The scope's whole size sizes 5.26's index-wide over-fetch.
 	params["count_scope"] = !inIndex
-	params["filtered"] = q.Filter != nil || q.AsOf != nil
+	filtered := q.Filter != nil || q.AsOf != nil
+	params["filtered"] = filtered
 	params["rescore"] = s.cfg.Vector.Quantization
 	if inIndex {
 		// The index filters by the scope's ids; a set of scopes only by the
@@ -468,10 +469,11 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 			in = graph.Scope{Tenant: in.Tenant}
 		}
 		ann, base = strings.ReplaceAll(annSearch2026, "{{search_scope m}}", scopeWhere("m", in)), "scope_all"
-		params["search_keep"] = int64(s.cfg.Policy.SearchLimit(q.TopK))
-		if !params["filtered"].(bool) && q.Scope.Any == nil {
-			params["search_keep"] = int64(s.cfg.Policy.SearchKeep(q.TopK))
+		keep := s.cfg.Policy.SearchLimit(q.TopK)
+		if !filtered && q.Scope.Any == nil {
+			keep = s.cfg.Policy.SearchKeep(q.TopK)
 		}
+		params["search_keep"] = int64(keep)
 		entityANN = strings.ReplaceAll(entitySearch2026, "{{search_scope e}}", scopeWhere("e", in))
 		params["ann_strategy"] = "search"
 		text = "CYPHER 25\n" + text

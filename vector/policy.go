@@ -22,15 +22,19 @@ type Policy struct {
 }
 
 const (
-	// DefaultExactMax is measured on this project's 2-core machine
-	// (docs/benchmarks.md): at 100k memories the exact scan is as fast up to
-	// about 2,000 candidates and the index path faster from 5,000 (3.9× at
-	// 20,000) with recall@10 ≥ 0.99.
+	// DefaultExactMax is the switch on Neo4j 5.26, measured on this
+	// project's 2-core machine (docs/benchmarks.md, 5.26 run): in an index
+	// of 10,000 the exact scan is as fast up to 1,000 candidates and the
+	// index path faster from 2,000; in indexes of 100,000 and 1,000,000 the
+	// exact scan is as fast up to 10,000, so large deployments on 5.26 do
+	// better with NEOMEM_SEARCH_EXACT_MAX=10000.
 	DefaultExactMax = 2000
-	// DefaultSearchExactMax is measured the same way on Neo4j 2026.08.1
-	// (docs/benchmarks.md, "The switch on 2026"): in an index of 10,000 the exact scan is as
-	// fast up to 200 candidates, the filtered SEARCH 2.7× faster at 500
-	// with recall@10 1.0.
+	// DefaultSearchExactMax is the switch on Neo4j 2026.01+ (2026.08.1, same
+	// machine): in an index of 10,000 the exact scan was as fast up to 200
+	// candidates and the filtered SEARCH 2.7× faster at 500 (recall@10 1.0);
+	// since SEARCH's neighbours are cut to SearchKeep before being read, it
+	// was 1.2× faster already at 100 (docs/benchmarks.md, 2026 run). Both
+	// paths are exact there, the exact scan by construction.
 	DefaultSearchExactMax = 300
 	defaultANNMax         = 20000
 	// overfetch multiplies the index-share over-fetch of the ANN path.
@@ -79,14 +83,15 @@ func (p Policy) TextFetch(topK int) int { return topK * textFactor }
 // known before the query runs: the index already filters by tenant and
 // scope, so it covers validity and the caller's filters — and it is the
 // HNSW search's breadth, so it sets the recall. Measured with the bare
-// filtered SEARCH, top 10 against the exact scan (2026.08.1, M 32,
-// docs/benchmarks.md): for a tenant of 50,000 in an index of 1,000,000,
-// recall@10 0.983 with LIMIT 480, 0.987 with 960, 0.990 with 1,440 and
-// 0.997 with 2,000, for 12.3, 13.4, 15.1 and 16.3 ms a query; in an index
-// of 100,000, 0.995 already with 480. Tenants of 3,000 and 10,000 in the
-// 1M index were at 1.0 and no slower with 1,920 than with 480. Recall
-// first: 64 neighbours per vector candidate (1,920 for 10 hits), at most
-// ANNMax.
+// filtered SEARCH, top 10 against the exact scan (2026.08.1, M 32): for a
+// tenant of 50,000 in an index of 1,000,000, recall@10 0.983 with LIMIT
+// 480, 0.987 with 960, 0.990 with 1,440 and 0.997 with 2,000, for 12.3,
+// 13.4, 15.1 and 16.3 ms a query (a throwaway probe of 60 queries;
+// bench-search has 0.983 at 480 and 0.995 at 1,920, docs/benchmarks.md);
+// in an index of 100,000, 0.995 already with 480. Tenants of 3,000 and
+// 10,000 in the 1M index were at 1.0 and no slower with 1,920 than with
+// 480. Recall first: 64 neighbours per vector candidate (1,920 for 10
+// hits), at most ANNMax.
 func (p Policy) SearchLimit(topK int) int {
 	return min(p.Fetch(topK)*searchBreadth, p.WithDefaults().ANNMax)
 }
