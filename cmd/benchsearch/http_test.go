@@ -264,16 +264,25 @@ func TestBenchHTTP(t *testing.T) {
 		clients int
 	}
 	seen := map[phaseKey]bool{}
-	adds := 0
+	// Per phase the bench must measure without errors; how much work fits
+	// in a 2 s window depends on the machine (CI runs other packages'
+	// tests on the same Neo4j: one search once took 1.6 s, the only one
+	// of its phase, and the server's CPU over it rounded to 0 ticks), so
+	// the amounts are asserted over the whole run.
+	adds, searches, serverSearches := 0, 0, 0
+	serverCPU := 0.0
 	for _, p := range r.Phases {
 		seen[phaseKey{p.Mix, p.Clients}] = true
-		if p.Search.Requests == 0 || p.Errors != 0 || p.RSSEndMiB <= 0 || p.RSSMaxMiB < p.RSSEndMiB || p.CPU.Server <= 0 {
-			t.Errorf("%s, %d clients: %d searches, %d errors %v, RSS %.1f (max %.1f) MiB, server CPU %.2f; want searches, no errors, RSS and CPU",
-				p.Mix, p.Clients, p.Search.Requests, p.Errors, p.Search.ErrorSamples, p.RSSEndMiB, p.RSSMaxMiB, p.CPU.Server)
+		if p.Errors != 0 || p.RSSEndMiB <= 0 || p.RSSMaxMiB < p.RSSEndMiB || p.CPU.Server < 0 || p.CPU.Machine <= 0 {
+			t.Errorf("%s, %d clients: %d errors %v, RSS %.1f (max %.1f) MiB, CPU server %.2f, machine %.2f; want no errors, RSS and CPU",
+				p.Mix, p.Clients, p.Errors, p.Search.ErrorSamples, p.RSSEndMiB, p.RSSMaxMiB, p.CPU.Server, p.CPU.Machine)
 		}
-		if p.Server.Searches == 0 || p.Server.Neo4jSearchMS <= 0 {
-			t.Errorf("%s, %d clients: server metrics %+v, want searches with a Neo4j time", p.Mix, p.Clients, p.Server)
+		if p.Server.Searches > 0 && p.Server.Neo4jSearchMS <= 0 {
+			t.Errorf("%s, %d clients: server metrics %+v, want a Neo4j time for its searches", p.Mix, p.Clients, p.Server)
 		}
+		searches += p.Search.Requests
+		serverSearches += p.Server.Searches
+		serverCPU += p.CPU.Server
 		if p.Mix == mixMixed {
 			if p.Add == nil || p.Add.Errors != 0 {
 				t.Errorf("%s, %d clients: adds %+v, want a result without errors", p.Mix, p.Clients, p.Add)
@@ -301,6 +310,9 @@ func TestBenchHTTP(t *testing.T) {
 	}
 	if adds == 0 {
 		t.Error("the mixed phases timed no add")
+	}
+	if searches == 0 || serverSearches == 0 || serverCPU <= 0 {
+		t.Errorf("the phases timed %d searches, the server counted %d and used %.2f cores; want all three above 0", searches, serverSearches, serverCPU)
 	}
 	if r.Errors != 0 {
 		t.Errorf("report errors = %d, want 0", r.Errors)
