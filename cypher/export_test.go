@@ -3,6 +3,7 @@ package cypher
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // SetApplyFault installs f as Apply's fault hook for the rest of the test.
@@ -23,3 +24,14 @@ func EnsureTestVectorIndex(ctx context.Context, s *Store, name, label string) er
 	}
 	return s.ensureVectorIndexes(ctx, info.FilteredVectorSearch, []vectorIndex{{name, label, "x"}})
 }
+
+// SetIndexSize makes s's searches on 5.26 take n as the index's size, read
+// at; a time older than indexSizeTTL makes the next search read it again.
+func SetIndexSize(s *Store, n int64, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.memories, s.memoriesAt = n, at
+}
+
+// IndexSizeTTL is indexSizeTTL.
+const IndexSizeTTL = indexSizeTTL

@@ -418,6 +418,10 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		return "", nil, err
 	}
 	inIndex := info.FilteredVectorSearch
+	exactMax, err := s.exactMax(ctx, inIndex)
+	if err != nil {
+		return "", nil, err
+	}
 	params := map[string]any{
 		"vector":           vector64(q.Vector),
 		"vector_index":     MemoryVectorIndex,
@@ -433,7 +437,7 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		"text_weight":      q.TextWeight,
 		"rrf_k":            float64(q.RRFK),
 		"relation_limit":   int64(q.RelationLimit),
-		"exact_max":        int64(s.cfg.Policy.ExactMaxFor(inIndex)),
+		"exact_max":        int64(exactMax),
 		"overfetch":        float64(s.cfg.Policy.Overfetch()),
 		"ann_max":          int64(s.cfg.Policy.ANNMax),
 		"ann_strategy":     "ann",

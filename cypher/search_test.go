@@ -555,6 +555,58 @@ func TestSearchPastInvalidNeighbours(t *testing.T) {
 	}
 }
 
+// TestExactMaxFollowsIndexSize: on Neo4j 5.26 the exact/ANN switch is a
+// tenth of the index (vector.ExactMaxBySize): a scope of 1,100 memories is
+// scanned exactly in an index of 20,000 and searched on the index in one of
+// 5,000; the size is read from the count store at most once per
+// IndexSizeTTL. On 2026 the switch is one number whatever the size.
+func TestExactMaxFollowsIndexSize(t *testing.T) {
+	s, tenant := newStore(t)
+	ctx := context.Background()
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	r := rand.New(rand.NewPCG(13, 17))
+	var batch []graph.Memory
+	for _, text := range corpus(r, 1100) {
+		batch = append(batch, mem(scope, text))
+	}
+	mustCreate(t, s, batch...)
+	info, err := s.Server(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := graph.SearchRequest{Scope: scope, Vector: embedder.Vector("alice likes pizza"), TopK: 10, VectorWeight: 1}
+	for _, c := range []struct {
+		size int64
+		want string
+	}{{20000, "exact"}, {5000, "ann"}, {100000, "exact"}} {
+		cypher.SetIndexSize(s, c.size, time.Now())
+		res := search(t, s, q)
+		want := c.want
+		if info.FilteredVectorSearch {
+			want = "search"
+		}
+		if res.Strategy != want || len(res.Results) != 10 {
+			t.Errorf("index of %d: strategy %s with %d hits, want %s with 10", c.size, res.Strategy, len(res.Results), want)
+		}
+	}
+	// A stale size is read again: the real count holds the 1,100 at least.
+	cypher.SetIndexSize(s, 5000, time.Now().Add(-cypher.IndexSizeTTL))
+	res := search(t, s, q)
+	real, err := s.IndexSize(ctx)
+	if err != nil || real < 1100 {
+		t.Fatalf("IndexSize = %d, %v; want at least this test's 1,100", real, err)
+	}
+	if want := map[bool]string{true: "exact", false: "ann"}[vector.ExactMaxBySize(real) >= 1100]; !info.FilteredVectorSearch && res.Strategy != want {
+		t.Errorf("after a stale size, strategy %s, want %s for an index of %d", res.Strategy, want, real)
+	}
+	// A configured switch ignores the size.
+	fixed, _ := newStore(t, func(c *cypher.Config) { c.Policy.ExactMax = 2000 })
+	cypher.SetIndexSize(fixed, 5000, time.Now())
+	if res := search(t, fixed, q); res.Strategy != "exact" {
+		t.Errorf("ExactMax 2000: strategy %s, want exact", res.Strategy)
+	}
+}
+
 func TestSearchExpiredMemories(t *testing.T) {
 	s, tenant := newStore(t)
 	scope := graph.Scope{Tenant: tenant, UserID: "u"}

@@ -51,6 +51,52 @@ type Store struct {
 	// first use (serverInfo); known says it was.
 	server ServerInfo
 	known  bool
+	// memories is the vector index's size at memoriesAt (IndexSize).
+	memories   int64
+	memoriesAt time.Time
+}
+
+// indexSizeTTL is how long a search on Neo4j 5.26 reuses the index size
+// that sets its exact/ANN switch: the switch moves with the size's order of
+// magnitude, so a minute-old count is as good as a fresh one.
+const indexSizeTTL = time.Minute
+
+// IndexSize returns the number of memories in the database (the memory
+// vector index holds them all, superseded and deleted ones included), read
+// from Neo4j's count store, and keeps it for the searches of the next
+// indexSizeTTL.
+func (s *Store) IndexSize(ctx context.Context) (int64, error) {
+	recs, err := s.readRecords(ctx, `MATCH (m:Memory) RETURN count(m) AS n`, nil)
+	if err != nil {
+		return 0, translate("index size", err)
+	}
+	n, _, err := neo4j.GetRecordValue[int64](recs[0], "n")
+	if err != nil {
+		return 0, graph.E(graph.Other, "index size", "%v", err)
+	}
+	s.mu.Lock()
+	s.memories, s.memoriesAt = n, time.Now()
+	s.mu.Unlock()
+	return n, nil
+}
+
+// exactMax is the search's exact/ANN switch: fixed on 2026.01+ or when
+// configured; on 5.26 it follows the index size (read at most once per
+// indexSizeTTL).
+func (s *Store) exactMax(ctx context.Context, inIndex bool) (int, error) {
+	if inIndex || s.cfg.Policy.ExactMax > 0 {
+		return s.cfg.Policy.ExactMaxFor(inIndex, 0), nil
+	}
+	s.mu.Lock()
+	n, at := s.memories, s.memoriesAt
+	s.mu.Unlock()
+	if at.IsZero() || time.Since(at) >= indexSizeTTL {
+		var err error
+		if n, err = s.IndexSize(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return s.cfg.Policy.ExactMaxFor(false, n), nil
 }
 
 // serverInfo returns the server's version, asking once.

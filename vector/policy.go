@@ -9,9 +9,11 @@ import "fmt"
 // scan when the index brings too few candidates.
 type Policy struct {
 	// ExactMax is the number of candidates up to which the vector step
-	// scans them exactly (default DefaultExactMax).
+	// scans them exactly. 0 (the default) takes each path's measured
+	// switch: on Neo4j 5.26 it grows with the index (ExactMaxBySize), on
+	// 2026.01+ it is DefaultSearchExactMax.
 	ExactMax int
-	// SearchExactMax is the same for Neo4j 2026.01+, whose in-index
+	// SearchExactMax is the same for Neo4j 2026.01+ only, whose in-index
 	// filtered SEARCH makes the index path cheap for small scopes too
 	// (default: ExactMax when that is set, else DefaultSearchExactMax).
 	SearchExactMax int
@@ -22,18 +24,27 @@ type Policy struct {
 }
 
 const (
-	// DefaultExactMax is the switch on Neo4j 5.26, measured on this
-	// project's 2-core machine (docs/benchmarks.md, 5.26 run): in an index
-	// of 10,000 the exact scan is as fast up to 1,000 candidates and the
-	// index path faster from 2,000; in indexes of 100,000 and 1,000,000 the
-	// exact scan is as fast up to 10,000, so large deployments on 5.26 do
-	// better with NEOMEM_SEARCH_EXACT_MAX=10000.
-	DefaultExactMax = 2000
+	// ExactMinBySize and ExactMaxBySize's upper bound bracket 5.26's switch
+	// (ExactMaxBySize): its grid on this project's 2-core machine
+	// (docs/benchmarks.md, 5.26 run) had the exact scan as fast up to 1,000
+	// candidates in an index of 10,000 (the index path faster from 2,000),
+	// and up to 10,000 in indexes of 100,000 and 1,000,000 (the index path
+	// faster from 20,000): 5.26's index is shared by all tenants, so a
+	// scope's index path asks for more neighbours the bigger the index
+	// around it, while its exact scan costs the same.
+	ExactMinBySize = 1000
+	exactMaxBySize = 10000
+	// exactShareBySize: the switch is a tenth of the index between the two
+	// bounds (1,000 at 10,000 memories, 10,000 from 100,000 on).
+	exactShareBySize = 10
 	// DefaultSearchExactMax is the switch on Neo4j 2026.01+ (2026.08.1, same
 	// machine): in an index of 10,000 the exact scan was as fast up to 200
 	// candidates and the filtered SEARCH 2.7× faster at 500 (recall@10 1.0);
 	// since SEARCH's neighbours are cut to SearchKeep before being read, it
-	// was 1.2× faster already at 100 (docs/benchmarks.md, 2026 run). Both
+	// was 1.2× faster already at 100 (docs/benchmarks.md, 2026 run); the
+	// grids of the 100,000 and 1,000,000 indexes start at 500 and have no
+	// point where the scan wins: SEARCH filters by scope inside the index,
+	// so the switch does not grow with the index as 5.26's does. Both
 	// paths are exact there, the exact scan by construction.
 	DefaultSearchExactMax = 300
 	defaultANNMax         = 20000
@@ -58,9 +69,6 @@ func (p Policy) WithDefaults() Policy {
 		if p.SearchExactMax <= 0 {
 			p.SearchExactMax = DefaultSearchExactMax
 		}
-	}
-	if p.ExactMax <= 0 {
-		p.ExactMax = DefaultExactMax
 	}
 	if p.ANNMax <= 0 {
 		p.ANNMax = defaultANNMax
@@ -145,10 +153,20 @@ func (f Fusion) WithDefaults() (Fusion, error) {
 }
 
 // ExactMaxFor is the switch of the path a server takes: inIndex for Neo4j
-// 2026.01+'s filtered SEARCH.
-func (p Policy) ExactMaxFor(inIndex bool) int {
-	if inIndex {
-		return p.SearchExactMax
+// 2026.01+'s filtered SEARCH; indexSize is the number of memories in the
+// vector index, which sets 5.26's switch unless ExactMax is set.
+func (p Policy) ExactMaxFor(inIndex bool, indexSize int64) int {
+	switch {
+	case inIndex:
+		return p.WithDefaults().SearchExactMax
+	case p.ExactMax > 0:
+		return p.ExactMax
 	}
-	return p.ExactMax
+	return ExactMaxBySize(indexSize)
+}
+
+// ExactMaxBySize is Neo4j 5.26's switch for an index of indexSize
+// memories: a tenth of it, at least ExactMinBySize and at most 10,000.
+func ExactMaxBySize(indexSize int64) int {
+	return int(min(max(indexSize/exactShareBySize, ExactMinBySize), exactMaxBySize))
 }

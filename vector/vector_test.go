@@ -54,7 +54,7 @@ func TestIndexConfigDefaults(t *testing.T) {
 
 func TestPolicyAndFusion(t *testing.T) {
 	p := vector.Policy{}.WithDefaults()
-	if p.ExactMax != vector.DefaultExactMax || p.ANNMax <= p.ExactMax {
+	if p.ExactMax != 0 || p.SearchExactMax != vector.DefaultSearchExactMax || p.ANNMax <= vector.ExactMaxBySize(1<<40) {
 		t.Fatalf("policy defaults = %+v", p)
 	}
 	if p.Fetch(10) != 30 || p.TextFetch(10) != 120 || p.SearchLimit(10) != 1920 {
@@ -86,19 +86,32 @@ func TestPolicyAndFusion(t *testing.T) {
 	}
 }
 
-// TestExactMaxPerPath: each path has its measured switch; a switch set
-// explicitly applies to both.
+// TestExactMaxPerPath: each path has its measured switch — 5.26's grows
+// with the index (a tenth of it, from 1,000 to 10,000), 2026's is one
+// number; a switch set explicitly applies to both.
 func TestExactMaxPerPath(t *testing.T) {
 	p := vector.Policy{}.WithDefaults()
-	if p.ExactMaxFor(false) != vector.DefaultExactMax || p.ExactMaxFor(true) != vector.DefaultSearchExactMax {
-		t.Errorf("defaults: %d (5.26), %d (2026)", p.ExactMaxFor(false), p.ExactMaxFor(true))
+	for _, c := range []struct {
+		size int64
+		want int
+	}{{0, 1000}, {5000, 1000}, {10000, 1000}, {30000, 3000}, {100000, 10000}, {1000000, 10000}, {1 << 40, 10000}} {
+		if got := p.ExactMaxFor(false, c.size); got != c.want {
+			t.Errorf("5.26, index of %d: %d, want %d", c.size, got, c.want)
+		}
+		if got := p.ExactMaxFor(true, c.size); got != vector.DefaultSearchExactMax {
+			t.Errorf("2026, index of %d: %d, want %d", c.size, got, vector.DefaultSearchExactMax)
+		}
 	}
 	p = vector.Policy{ExactMax: 700}.WithDefaults()
-	if p.ExactMaxFor(false) != 700 || p.ExactMaxFor(true) != 700 {
-		t.Errorf("ExactMax 700: %d (5.26), %d (2026)", p.ExactMaxFor(false), p.ExactMaxFor(true))
+	if p.ExactMaxFor(false, 1000000) != 700 || p.ExactMaxFor(true, 1000000) != 700 {
+		t.Errorf("ExactMax 700: %d (5.26), %d (2026)", p.ExactMaxFor(false, 1000000), p.ExactMaxFor(true, 1000000))
 	}
 	p = vector.Policy{ExactMax: 700, SearchExactMax: 50}.WithDefaults()
-	if p.ExactMaxFor(false) != 700 || p.ExactMaxFor(true) != 50 {
-		t.Errorf("both set: %d (5.26), %d (2026)", p.ExactMaxFor(false), p.ExactMaxFor(true))
+	if p.ExactMaxFor(false, 10) != 700 || p.ExactMaxFor(true, 10) != 50 {
+		t.Errorf("both set: %d (5.26), %d (2026)", p.ExactMaxFor(false, 10), p.ExactMaxFor(true, 10))
+	}
+	// Without WithDefaults too (the benchmark asks a zero Policy).
+	if got := (vector.Policy{}).ExactMaxFor(true, 0); got != vector.DefaultSearchExactMax {
+		t.Errorf("zero policy, 2026: %d", got)
 	}
 }

@@ -160,8 +160,8 @@ type bench struct {
 	store *cypher.Store // default configuration
 	exact *cypher.Store // ExactMax high: always exact
 	ann   *cypher.Store // ExactMax 1: always the vector index
-	// defaultExactMax is the default switch of the connected server's path.
-	defaultExactMax int
+	// inIndex: the server filters inside the vector index (2026.01+).
+	inIndex bool
 	// floorKinds are the floors the connected server can run (warm-up);
 	// breadth is the LIMIT the engine gives 2026's SEARCH (0 on 5.26).
 	floorKinds []string
@@ -225,7 +225,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	logf("connected to Neo4j %s %s at %s", info.Version, info.Edition, uri)
 
-	b.defaultExactMax = vector.Policy{}.WithDefaults().ExactMaxFor(info.FilteredVectorSearch)
+	b.inIndex = info.FilteredVectorSearch
+	// The default switch: one number on 2026, a tenth of the index (within
+	// bounds) on 5.26; each size's switch measurement names its own.
+	defaultSwitch := thousands(vector.Policy{}.ExactMaxFor(true, 0))
+	settingsExactMax := vector.Policy{}.ExactMaxFor(true, 0)
+	if !b.inIndex {
+		defaultSwitch = fmt.Sprintf("a tenth of the index's memories, %s to %s", thousands(vector.ExactMaxBySize(0)), thousands(vector.ExactMaxBySize(math.MaxInt64)))
+		settingsExactMax = 0
+	}
 	b.floorKinds = []string{"exact", "ann"}
 	if info.FilteredVectorSearch {
 		b.floorKinds = append(b.floorKinds, "search")
@@ -236,13 +244,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Settings: Settings{
 			Queries: opt.queries, SwitchQueries: opt.switchQueries, Warmup: opt.warmup, TopK: topK,
 			Batch: opt.batch, Seed: opt.seed, Dimensions: dimensions, StoredEmbedder: b.embedder.Name(),
-			DefaultExactMax: b.defaultExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
+			DefaultExactMax: settingsExactMax, SwitchANNMax: annExactMax, SwitchExactMax: exactExactMax,
 			VectorIndex: b.store.VectorIndex(),
 		},
 	}
 	b.report.Notes = append(b.report.Notes,
 		fmt.Sprintf("The switch measurement's ANN store has ExactMax %d: cypher.New reads 0 as the default (%s).",
-			annExactMax, thousands(b.defaultExactMax)))
+			annExactMax, defaultSwitch))
 	if info.FilteredVectorSearch {
 		b.report.Notes = append(b.report.Notes, "Neo4j 2026.01+: the ANN path is the in-index filtered SEARCH (strategy \"search\"); its floor is the bare SEARCH … WHERE m.tenant = $t LIMIT 10 for the same vector.")
 	}
@@ -365,10 +373,13 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 	if benchCount != res.Memories {
 		return res, fmt.Errorf("found %d benchmark memories after the load, want %d", benchCount, res.Memories)
 	}
-	all, err := b.neo.countAll(ctx)
+	// Also what the engine store's switch reads on 5.26 (it would keep an
+	// earlier size's count for up to a minute).
+	total, err := b.store.IndexSize(ctx)
 	if err != nil {
 		return res, err
 	}
+	all := int(total)
 	res.IndexTotal = all
 	if res.Ingest.Reused {
 		b.log("reused %s memories of an earlier run; %s memories in the index", thousands(res.Memories), thousands(all))
@@ -704,7 +715,8 @@ func floorName(strategy string) string {
 // measureSwitch runs the large tenant with a bucket filter selecting n
 // memories through the always-exact and the always-ANN store.
 func (b *bench) measureSwitch(ctx context.Context, size int, tv *tenantVectors, indexTotal int) (*SwitchResult, error) {
-	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal, DefaultExactMax: b.defaultExactMax}
+	sw := &SwitchResult{Tenant: tv.tenant.Scope.Tenant, TenantSize: len(tv.ids), IndexTotal: indexTotal,
+		DefaultExactMax: vector.Policy{}.ExactMaxFor(b.inIndex, int64(indexTotal))}
 	qs := newCorpus(b.opt.seed, "queries-switch").queries(b.opt.switchQueries)
 	warm := b.opt.warmup
 	for _, n := range switchGrid {

@@ -246,17 +246,6 @@ RETURN count(m) AS n, count(DISTINCT m.tenant) AS t`, map[string]any{"prefix": p
 	return int(m), int(t), nil
 }
 
-// countAll returns every memory of the database (the vector index holds
-// them all).
-func (n *neo) countAll(ctx context.Context) (int, error) {
-	recs, err := n.read(ctx, `MATCH (m:Memory) RETURN count(m) AS n`, nil)
-	if err != nil {
-		return 0, err
-	}
-	c, _, _ := neo4j.GetRecordValue[int64](recs[0], "n")
-	return int(c), nil
-}
-
 // tenantsOf returns the tenant of each of ids that names a memory.
 func (n *neo) tenantsOf(ctx context.Context, ids []string) (map[string]string, error) {
 	recs, err := n.read(ctx, `MATCH (m:Memory) WHERE m.id IN $ids RETURN m.id AS id, m.tenant AS tenant`, map[string]any{"ids": ids})

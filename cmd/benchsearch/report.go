@@ -37,6 +37,8 @@ type Settings struct {
 	Seed            uint64 `json:"seed"`
 	Dimensions      int    `json:"dimensions"`
 	StoredEmbedder  string `json:"stored_vectors"`
+	// DefaultExactMax is the server's default switch; 0 when it follows
+	// the index's size (5.26: each size's Switch has its own).
 	DefaultExactMax int    `json:"default_exact_max"`
 	SwitchANNMax    int    `json:"switch_ann_store_exact_max"`
 	SwitchExactMax  int    `json:"switch_exact_store_exact_max"`
