@@ -29,19 +29,19 @@ type Report struct {
 
 // Settings are the benchmark's parameters.
 type Settings struct {
-	Queries         int    `json:"queries"`
-	SwitchQueries   int    `json:"switch_queries"`
-	Warmup          int    `json:"warmup"`
-	TopK            int    `json:"top_k"`
-	Batch           int    `json:"ingest_batch"`
-	Seed            uint64 `json:"seed"`
-	Dimensions      int    `json:"dimensions"`
-	StoredEmbedder  string `json:"stored_vectors"`
+	Queries        int    `json:"queries"`
+	SwitchQueries  int    `json:"switch_queries"`
+	Warmup         int    `json:"warmup"`
+	TopK           int    `json:"top_k"`
+	Batch          int    `json:"ingest_batch"`
+	Seed           uint64 `json:"seed"`
+	Dimensions     int    `json:"dimensions"`
+	StoredEmbedder string `json:"stored_vectors"`
 	// DefaultExactMax is the server's default switch; 0 when it follows
 	// the index's size (5.26: each size's Switch has its own).
-	DefaultExactMax int    `json:"default_exact_max"`
-	SwitchANNMax    int    `json:"switch_ann_store_exact_max"`
-	SwitchExactMax  int    `json:"switch_exact_store_exact_max"`
+	DefaultExactMax int `json:"default_exact_max"`
+	SwitchANNMax    int `json:"switch_ann_store_exact_max"`
+	SwitchExactMax  int `json:"switch_exact_store_exact_max"`
 	// VectorIndex is how the memory vector index was built.
 	VectorIndex vector.IndexConfig `json:"vector_index"`
 }
