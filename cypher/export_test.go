@@ -25,12 +25,12 @@ func EnsureTestVectorIndex(ctx context.Context, s *Store, name, label string) er
 	return s.ensureVectorIndexes(ctx, info.FilteredVectorSearch, []vectorIndex{{name, label, "x"}})
 }
 
-// SetIndexSize makes s's searches on 5.26 take n as the index's size, read
-// at; a time older than indexSizeTTL makes the next search read it again.
-func SetIndexSize(s *Store, n int64, at time.Time) {
+// SetIndexSize makes s's searches on 5.26 take z as the index sizes, read
+// at; a time older than indexSizeTTL makes the next search read them again.
+func SetIndexSize(s *Store, z IndexSizes, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.memories, s.memoriesAt = n, at
+	s.sizes, s.sizesAt = z, at
 }
 
 // IndexSizeTTL is indexSizeTTL.

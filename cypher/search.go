@@ -65,7 +65,8 @@ func relValidity(q graph.SearchRequest) string {
 //     (named, also used by the expansion; strength = Lucene score / the
 //     best one, in (0, 1]) and by name embedding (similar: cosine to
 //     $vector of at least $entity_min_score; an exact scan of the scope's
-//     entities up to $exact_max of them, else the entity vector index
+//     entities up to $entity_exact_max of them (the switch sized by the
+//     entity index), else the entity vector index
 //     ({{entity_ann}}, index-wide on 5.26 with the same share arithmetic as
 //     the memory step, in-index filtered on 2026); strength = the cosine,
 //     in [entityMinCosine, 1]);
@@ -194,16 +195,16 @@ CALL (n) {
     MATCH (e:__Entity__)
     WHERE {{scope e}}
     WITH e
-    LIMIT $exact_max + 1
+    LIMIT $entity_exact_max + 1
     RETURN count(e) AS entities
   }
   CALL (entities) {
-    UNWIND CASE WHEN entities <= $exact_max THEN [1] ELSE [] END AS _
+    UNWIND CASE WHEN entities <= $entity_exact_max THEN [1] ELSE [] END AS _
     MATCH (e:__Entity__)
     WHERE {{scope e}}
     RETURN e
   UNION
-    UNWIND CASE WHEN entities > $exact_max THEN [1] ELSE [] END AS _
+    UNWIND CASE WHEN entities > $entity_exact_max THEN [1] ELSE [] END AS _
     {{entity_ann}}
     WHERE {{scope e}}
     RETURN e
@@ -339,7 +340,7 @@ const annSearch2026 = `MATCH (m:Memory)
   WITH m, s`
 
 // entityANN526 asks the entity vector index of all tenants when the scope
-// has more than $exact_max entities; like the memory step, the scope's share
+// has more than $entity_exact_max entities; like the memory step, the scope's share
 // of the index sets the over-fetch (capped by $ann_max).
 const entityANN526 = `CALL () {
       MATCH (x:__Entity__)
@@ -418,7 +419,7 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		return "", nil, err
 	}
 	inIndex := info.FilteredVectorSearch
-	exactMax, err := s.exactMax(ctx, inIndex)
+	exactMax, entityExactMax, err := s.exactMax(ctx, inIndex)
 	if err != nil {
 		return "", nil, err
 	}
@@ -438,6 +439,7 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		"rrf_k":            float64(q.RRFK),
 		"relation_limit":   int64(q.RelationLimit),
 		"exact_max":        int64(exactMax),
+		"entity_exact_max": int64(entityExactMax),
 		"overfetch":        float64(s.cfg.Policy.Overfetch()),
 		"ann_max":          int64(s.cfg.Policy.ANNMax),
 		"ann_strategy":     "ann",

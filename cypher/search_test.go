@@ -579,7 +579,7 @@ func TestExactMaxFollowsIndexSize(t *testing.T) {
 		size int64
 		want string
 	}{{20000, "exact"}, {5000, "ann"}, {100000, "exact"}} {
-		cypher.SetIndexSize(s, c.size, time.Now())
+		cypher.SetIndexSize(s, cypher.IndexSizes{Memories: c.size}, time.Now())
 		res := search(t, s, q)
 		want := c.want
 		if info.FilteredVectorSearch {
@@ -590,18 +590,19 @@ func TestExactMaxFollowsIndexSize(t *testing.T) {
 		}
 	}
 	// A stale size is read again: the real count holds the 1,100 at least.
-	cypher.SetIndexSize(s, 5000, time.Now().Add(-cypher.IndexSizeTTL))
+	cypher.SetIndexSize(s, cypher.IndexSizes{Memories: 5000}, time.Now().Add(-cypher.IndexSizeTTL))
 	res := search(t, s, q)
-	real, err := s.IndexSize(ctx)
+	sizes, err := s.IndexSize(ctx)
+	real := sizes.Memories
 	if err != nil || real < 1100 {
-		t.Fatalf("IndexSize = %d, %v; want at least this test's 1,100", real, err)
+		t.Fatalf("IndexSize = %+v, %v; want at least this test's 1,100 memories", sizes, err)
 	}
 	if want := map[bool]string{true: "exact", false: "ann"}[vector.ExactMaxBySize(real) >= 1100]; !info.FilteredVectorSearch && res.Strategy != want {
 		t.Errorf("after a stale size, strategy %s, want %s for an index of %d", res.Strategy, want, real)
 	}
 	// A configured switch ignores the size.
 	fixed, _ := newStore(t, func(c *cypher.Config) { c.Policy.ExactMax = 2000 })
-	cypher.SetIndexSize(fixed, 5000, time.Now())
+	cypher.SetIndexSize(fixed, cypher.IndexSizes{Memories: 5000}, time.Now())
 	if res := search(t, fixed, q); res.Strategy != "exact" {
 		t.Errorf("ExactMax 2000: strategy %s, want exact", res.Strategy)
 	}

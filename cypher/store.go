@@ -51,52 +51,62 @@ type Store struct {
 	// first use (serverInfo); known says it was.
 	server ServerInfo
 	known  bool
-	// memories is the vector index's size at memoriesAt (IndexSize).
-	memories   int64
-	memoriesAt time.Time
+	// sizes are the vector indexes' sizes at sizesAt (IndexSize).
+	sizes   IndexSizes
+	sizesAt time.Time
 }
 
-// indexSizeTTL is how long a search on Neo4j 5.26 reuses the index size
-// that sets its exact/ANN switch: the switch moves with the size's order of
+// indexSizeTTL is how long a search on Neo4j 5.26 reuses the index sizes
+// that set its exact/ANN switches: a switch moves with the size's order of
 // magnitude, so a minute-old count is as good as a fresh one.
 const indexSizeTTL = time.Minute
 
-// IndexSize returns the number of memories in the database (the memory
-// vector index holds them all, superseded and deleted ones included), read
-// from Neo4j's count store, and keeps it for the searches of the next
-// indexSizeTTL.
-func (s *Store) IndexSize(ctx context.Context) (int64, error) {
-	recs, err := s.readRecords(ctx, `MATCH (m:Memory) RETURN count(m) AS n`, nil)
-	if err != nil {
-		return 0, translate("index size", err)
-	}
-	n, _, err := neo4j.GetRecordValue[int64](recs[0], "n")
-	if err != nil {
-		return 0, graph.E(graph.Other, "index size", "%v", err)
-	}
-	s.mu.Lock()
-	s.memories, s.memoriesAt = n, time.Now()
-	s.mu.Unlock()
-	return n, nil
+// IndexSizes are the numbers of memories and of entities in the database:
+// the memory and entity vector indexes hold them all (superseded and
+// deleted memories included).
+type IndexSizes struct {
+	Memories, Entities int64
 }
 
-// exactMax is the search's exact/ANN switch: fixed on 2026.01+ or when
-// configured; on 5.26 it follows the index size (read at most once per
-// indexSizeTTL).
-func (s *Store) exactMax(ctx context.Context, inIndex bool) (int, error) {
-	if inIndex || s.cfg.Policy.ExactMax > 0 {
-		return s.cfg.Policy.ExactMaxFor(inIndex, 0), nil
+// IndexSize reads the index sizes from Neo4j's count store and keeps them
+// for the searches of the next indexSizeTTL.
+func (s *Store) IndexSize(ctx context.Context) (IndexSizes, error) {
+	recs, err := s.readRecords(ctx, `CALL () { MATCH (m:Memory) RETURN count(m) AS memories }
+CALL () { MATCH (e:__Entity__) RETURN count(e) AS entities }
+RETURN memories, entities`, nil)
+	if err != nil {
+		return IndexSizes{}, translate("index size", err)
+	}
+	var z IndexSizes
+	if z.Memories, _, err = neo4j.GetRecordValue[int64](recs[0], "memories"); err == nil {
+		z.Entities, _, err = neo4j.GetRecordValue[int64](recs[0], "entities")
+	}
+	if err != nil {
+		return IndexSizes{}, graph.E(graph.Other, "index size", "%v", err)
 	}
 	s.mu.Lock()
-	n, at := s.memories, s.memoriesAt
+	s.sizes, s.sizesAt = z, time.Now()
+	s.mu.Unlock()
+	return z, nil
+}
+
+// exactMax is a search's exact/ANN switches, for its memories and for its
+// entities: fixed on 2026.01+ or when configured; on 5.26 each follows its
+// index's size (read at most once per indexSizeTTL).
+func (s *Store) exactMax(ctx context.Context, inIndex bool) (memories, entities int, err error) {
+	if inIndex || s.cfg.Policy.ExactMax > 0 {
+		n := s.cfg.Policy.ExactMaxFor(inIndex, 0)
+		return n, n, nil
+	}
+	s.mu.Lock()
+	z, at := s.sizes, s.sizesAt
 	s.mu.Unlock()
 	if at.IsZero() || time.Since(at) >= indexSizeTTL {
-		var err error
-		if n, err = s.IndexSize(ctx); err != nil {
-			return 0, err
+		if z, err = s.IndexSize(ctx); err != nil {
+			return 0, 0, err
 		}
 	}
-	return s.cfg.Policy.ExactMaxFor(false, n), nil
+	return s.cfg.Policy.ExactMaxFor(false, z.Memories), s.cfg.Policy.ExactMaxFor(false, z.Entities), nil
 }
 
 // serverInfo returns the server's version, asking once.

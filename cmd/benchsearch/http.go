@@ -422,11 +422,11 @@ func (b *httpBench) prepare(ctx context.Context) (HTTPData, error) {
 	if n != d.Memories || tn != len(ts) {
 		return d, fmt.Errorf("found %d memories in %d tenants under %s after the load, want %d in %d", n, tn, b.opt.prefix, d.Memories, len(ts))
 	}
-	total, err := b.store.IndexSize(ctx)
+	sizes, err := b.store.IndexSize(ctx)
 	if err != nil {
 		return d, err
 	}
-	d.IndexTotal = int(total)
+	d.IndexTotal = int(sizes.Memories)
 	if d.Reused {
 		b.log("reused %s memories of an earlier run; %s memories in the index", thousands(d.Memories), thousands(d.IndexTotal))
 	} else {

@@ -375,11 +375,11 @@ func (b *bench) runSize(ctx context.Context, size int) (SizeResult, error) {
 	}
 	// Also what the engine store's switch reads on 5.26 (it would keep an
 	// earlier size's count for up to a minute).
-	total, err := b.store.IndexSize(ctx)
+	sizes, err := b.store.IndexSize(ctx)
 	if err != nil {
 		return res, err
 	}
-	all := int(total)
+	all := int(sizes.Memories)
 	res.IndexTotal = all
 	if res.Ingest.Reused {
 		b.log("reused %s memories of an earlier run; %s memories in the index", thousands(res.Memories), thousands(all))
