@@ -86,6 +86,10 @@ type Config struct {
 	// "engine-<random id>"); a server sets its host and process id, so an
 	// operator sees which process holds a lock.
 	Holder string
+	// QueryCache is how many query vectors Search keeps, so a repeated
+	// query is not embedded again (default vector.DefaultQueryCache;
+	// negative: none).
+	QueryCache int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -119,6 +123,9 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.QueryCache == 0 {
+		c.QueryCache = vector.DefaultQueryCache
+	}
 }
 
 // Engine runs the add pipeline. Safe for concurrent use.
@@ -130,6 +137,9 @@ type Engine struct {
 	cfg    Config
 	// holder names this engine in scope locks.
 	holder string
+	// queries keeps the vectors of recent search queries (nil: none); the
+	// engine has one embedder, so the cache is that embedder's.
+	queries *vector.Cache
 }
 
 // Models are the engine's model seams. Chat may be nil (then only
@@ -162,7 +172,8 @@ func New(store Store, m Models, cfg Config) (*Engine, error) {
 	if holder == "" {
 		holder = "engine-" + graph.NewID()
 	}
-	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: holder}, nil
+	return &Engine{store: store, emb: m.Embedder, chat: m.Chat, vision: m.Vision, cfg: cfg, holder: holder,
+		queries: vector.NewCache(cfg.QueryCache)}, nil
 }
 
 // countChat adds one chat call's usage.

@@ -27,13 +27,19 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 		return graph.SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "is longer than 65536 bytes"})
 	}
 	start := time.Now()
-	var u graph.Usage
-	vs, err := e.embed(ctx, []string{q}, &u)
-	if err != nil {
-		return graph.SearchResponse{}, wrapOnce(op, err)
+	// A query searched recently keeps its vector (Config.QueryCache).
+	v, ok := e.queries.Get(q)
+	if !ok {
+		var u graph.Usage
+		vs, err := e.embed(ctx, []string{q}, &u)
+		if err != nil {
+			return graph.SearchResponse{}, wrapOnce(op, err)
+		}
+		v = vs[0]
+		e.queries.Put(q, v)
 	}
 	embedded := time.Now()
-	req.Query, req.Vector = q, vs[0]
+	req.Query, req.Vector = q, v
 	f, err := fusionOf(e.cfg.Fusion, req.Weights)
 	if err != nil {
 		return graph.SearchResponse{}, err

@@ -60,6 +60,9 @@ func startEnv(ctx context.Context, o options, getenv func(string) string, log io
 		"NEOMEM_ADDR": "127.0.0.1:0", "NEOMEM_RATE_LIMIT": "0", "NEOMEM_LOG_FORMAT": "text", "NEOMEM_WORKERS": "0",
 		"NEOMEM_EMBEDDER": "openai-compatible", "NEOMEM_EMBEDDING_MODEL": o.embedModel, "NEOMEM_EMBEDDING_DIMS": "384",
 		"NEOMEM_EMBEDDING_BASE_URL": env.EmbedURL,
+		// Every question is asked in two timed passes: without this the
+		// second would skip the embedder Mem0 calls every time.
+		"NEOMEM_QUERY_CACHE": "0",
 	}
 	if getenv("NEOMEM_LLM_PROVIDER") == "" && getenv("NEOMEM_LLM_BASE_URL") == "" {
 		// Without a configured model the llm mode cannot run; the others

@@ -337,7 +337,11 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger) (_ *stack, err
 		models.Vision = countedChat{mods.vision, met}
 	}
 	st.store, st.met = store, met
-	st.engine, err = memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL,
+	queryCache := cfg.QueryCache
+	if queryCache == 0 {
+		queryCache = -1 // memory.Config reads 0 as the default
+	}
+	st.engine, err = memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL, QueryCache: queryCache,
 		Holder: holderName(), Fusion: vector.Fusion{VectorWeight: cfg.VectorWeight, TextWeight: cfg.TextWeight,
 			GraphWeight: cfg.GraphWeight, K: cfg.RRFK}})
 	if err != nil {

@@ -78,3 +78,32 @@ func TestModelFailureIs503(t *testing.T) {
 		t.Fatalf("/metrics does not record the 503 the client got:\n%s", m)
 	}
 }
+
+// TestQueryCacheSetting: by default a repeated search query is embedded
+// once; NEOMEM_QUERY_CACHE=0 embeds it every time (counted by the embedding
+// server itself).
+func TestQueryCacheSetting(t *testing.T) {
+	for _, c := range []struct {
+		cache string
+		want  int
+	}{{"", 1}, {"0", 3}} {
+		models, base := fakeModels(t, 384)
+		vars := serverVars(testcontainers.Connection(t), base)
+		if c.cache != "" {
+			vars["NEOMEM_QUERY_CACHE"] = c.cache
+		}
+		srv := start(t, func(k string) string { return vars[k] })
+		key, _ := newKey(t, true)
+		hc := &http.Client{Timeout: time.Minute}
+		before := models.Stats().EmbeddingCalls
+		for range 3 {
+			code, _, out, err := call(hc, srv.base, key, "POST", "/search", nil, map[string]any{"user_id": "ann", "query": "what does ann like to eat"})
+			if err != nil || code != 200 {
+				t.Fatalf("search: %d %v %v", code, out, err)
+			}
+		}
+		if got := models.Stats().EmbeddingCalls - before; got != c.want {
+			t.Errorf("NEOMEM_QUERY_CACHE=%q: three identical searches made %d embedding calls, want %d", c.cache, got, c.want)
+		}
+	}
+}
