@@ -27,8 +27,11 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 		return graph.SearchResponse{}, graph.InvalidFields(op, graph.FieldError{Path: "query", Message: "is longer than 65536 bytes"})
 	}
 	start := time.Now()
-	// A query searched recently keeps its vector (Config.QueryCache).
-	v, ok := e.queries.Get(q)
+	// A query searched recently keeps its vector (Config.QueryCache), per
+	// tenant: whether another tenant searched the same words must not show
+	// in a search's time.
+	key := req.Scope.Tenant + "\x00" + q
+	v, ok := e.queries.Get(key)
 	if !ok {
 		var u graph.Usage
 		vs, err := e.embed(ctx, []string{q}, &u)
@@ -36,7 +39,7 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 			return graph.SearchResponse{}, wrapOnce(op, err)
 		}
 		v = vs[0]
-		e.queries.Put(q, v)
+		e.queries.Put(key, v)
 	}
 	embedded := time.Now()
 	req.Query, req.Vector = q, v

@@ -62,9 +62,10 @@ func (c *countingEmbedder) count() int {
 	return len(c.texts)
 }
 
-// TestSearchReusesQueryVectors: a repeated query (after trimming) is not
-// embedded again and finds the same; the cache is bounded (least recently
-// used out) and can be turned off.
+// TestSearchReusesQueryVectors: a repeated query (after trimming) of the
+// same tenant is not embedded again and finds the same; the cache is
+// bounded (least recently used out), kept per tenant, and can be turned
+// off.
 func TestSearchReusesQueryVectors(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	ctx := context.Background()
@@ -102,5 +103,20 @@ func TestSearchReusesQueryVectors(t *testing.T) {
 		if got := emb.count(); got != c.want {
 			t.Errorf("%s: the five searches embedded %d texts, want %d", c.name, got, c.want)
 		}
+	}
+	// Per tenant: another tenant's same query is embedded again.
+	emb := &countingEmbedder{Embedder: hash}
+	eng, err := memory.New(e.store, memory.Models{Embedder: emb}, memory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := graph.Scope{Tenant: e.tenant + "-other", UserID: "alice"}
+	for _, sc := range []graph.Scope{e.scope, other, e.scope, other} {
+		if _, err := eng.Search(ctx, graph.SearchRequest{Scope: sc, Query: food}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := emb.count(); got != 2 {
+		t.Errorf("two tenants, the same query twice each: %d texts embedded, want 2 (one per tenant)", got)
 	}
 }

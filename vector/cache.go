@@ -10,9 +10,9 @@ import (
 const DefaultQueryCache = 1000
 
 // Cache keeps the vectors one embedder gave for the most recently used
-// texts, at most a fixed number of them (least recently used first out).
-// A search embeds its query through it, so a repeated query skips the
-// embedder: with the local model that is about 6 ms of a search
+// keys, at most a fixed number of them (least recently used first out).
+// A search keeps its query's vector under the tenant and the query, so a
+// repeated query skips the embedder: with the local model that is about 6 ms of a search
 // (docs/benchmarks.md), with a hosted one a network round trip. The
 // vectors it returns are shared: callers must not change them. Safe for
 // concurrent use.
@@ -24,8 +24,8 @@ type Cache struct {
 }
 
 type cached struct {
-	text string
-	v    []float32
+	key string
+	v   []float32
 }
 
 // NewCache returns a cache of at most max vectors; max ≤ 0 returns nil, a
@@ -37,14 +37,14 @@ func NewCache(max int) *Cache {
 	return &Cache{max: max, order: list.New(), items: map[string]*list.Element{}}
 }
 
-// Get returns the vector kept for text.
-func (c *Cache) Get(text string) ([]float32, bool) {
+// Get returns the vector kept for key.
+func (c *Cache) Get(key string) ([]float32, bool) {
 	if c == nil {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[text]
+	el, ok := c.items[key]
 	if !ok {
 		return nil, false
 	}
@@ -52,25 +52,25 @@ func (c *Cache) Get(text string) ([]float32, bool) {
 	return el.Value.(*cached).v, true
 }
 
-// Put keeps a copy of v for text, dropping the least recently used vector
+// Put keeps a copy of v for key, dropping the least recently used vector
 // past the bound.
-func (c *Cache) Put(text string, v []float32) {
+func (c *Cache) Put(key string, v []float32) {
 	if c == nil {
 		return
 	}
 	own := append([]float32(nil), v...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[text]; ok {
+	if el, ok := c.items[key]; ok {
 		el.Value.(*cached).v = own
 		c.order.MoveToFront(el)
 		return
 	}
-	c.items[text] = c.order.PushFront(&cached{text: text, v: own})
+	c.items[key] = c.order.PushFront(&cached{key: key, v: own})
 	for c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.items, last.Value.(*cached).text)
+		delete(c.items, last.Value.(*cached).key)
 	}
 }
 

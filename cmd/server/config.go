@@ -132,7 +132,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_LOCAL_MODEL_DIR", "~/.cache/neomem/models/…", "directory with model.onnx and tokenizer.json of the local embedder (make models fetches it)"},
 	{"NEOMEM_ONNXRUNTIME_LIB", "~/.cache/neomem/onnxruntime/…", "path of libonnxruntime.so for the local embedder"},
 	{"NEOMEM_SEARCH_EXACT_MAX", "5.26: a tenth of the index, 1000 to 10000; 2026.01+: 300", "candidate memories (scope and filters applied) up to which search scans exactly instead of asking the vector index (setting it fixes both); see docs/benchmarks.md"},
-	{"NEOMEM_QUERY_CACHE", strconv.Itoa(vector.DefaultQueryCache), "search queries whose vectors are kept, so a repeated query is not embedded again (least recently used out; 0 turns it off)"},
+	{"NEOMEM_QUERY_CACHE", strconv.Itoa(vector.DefaultQueryCache), "search queries whose vectors are kept, per tenant, so a repeated query is not embedded again (least recently used out; 0 turns it off)"},
 	{"NEOMEM_SEARCH_VECTOR_WEIGHT", ftoa(vector.DefaultFusion.VectorWeight), "weight of the vector (embedding similarity) ranking in a search's reciprocal rank fusion (0–100; 0 turns it off); a request's weights.vector overrides it. See docs/evaluation.md for how the defaults were chosen"},
 	{"NEOMEM_SEARCH_TEXT_WEIGHT", ftoa(vector.DefaultFusion.TextWeight), "weight of the full-text (BM25) ranking (0–100; 0 turns it off); a request's weights.text overrides it"},
 	{"NEOMEM_SEARCH_GRAPH_WEIGHT", ftoa(vector.DefaultFusion.GraphWeight), "weight of the graph ranking: memories that mention entities named in the query, and at a lower weight those of entities one relation away from the top hits' (0–100; 0 turns it off); a request's weights.graph overrides it"},
