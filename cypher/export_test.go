@@ -35,3 +35,10 @@ func SetIndexSize(s *Store, z IndexSizes, at time.Time) {
 
 // IndexSizeTTL is indexSizeTTL.
 const IndexSizeTTL = indexSizeTTL
+
+// CachedIndexSize is the index sizes s's searches use now.
+func CachedIndexSize(s *Store) IndexSizes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sizes
+}

@@ -228,11 +228,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	b.inIndex = info.FilteredVectorSearch
 	// The default switch: one number on 2026, a tenth of the index (within
 	// bounds) on 5.26; each size's switch measurement names its own.
-	defaultSwitch := thousands(vector.Policy{}.ExactMaxFor(true, 0))
 	settingsExactMax := vector.Policy{}.ExactMaxFor(true, 0)
+	defaultSwitch := thousands(settingsExactMax)
 	if !b.inIndex {
-		defaultSwitch = fmt.Sprintf("a tenth of the index's memories, %s to %s", thousands(vector.ExactMaxBySize(0)), thousands(vector.ExactMaxBySize(math.MaxInt64)))
 		settingsExactMax = 0
+		defaultSwitch = fmt.Sprintf("a tenth of the index's memories, %s to %s", thousands(vector.ExactMaxBySize(0)), thousands(vector.ExactMaxBySize(math.MaxInt64)))
 	}
 	b.floorKinds = []string{"exact", "ann"}
 	if info.FilteredVectorSearch {
