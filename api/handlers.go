@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -116,6 +117,10 @@ func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
 	}
 	if req.MemoryType != nil {
 		in.MemoryType = graph.MemoryType(*req.MemoryType)
+	}
+	if req.Timestamp != nil {
+		at := time.Unix(*req.Timestamp, 0).UTC()
+		in.At = &at
 	}
 	var bad []graph.FieldError
 	for i, t := range req.Messages {
@@ -340,8 +345,9 @@ func searchResponse(res graph.SearchResponse) SearchResponse {
 		if h.Explain != nil {
 			x := h.Explain
 			m.Explain = &Explain{VectorScore: x.VectorScore, VectorRank: x.VectorRank, TextScore: x.TextScore, TextRank: x.TextRank,
-				GraphScore: x.GraphScore, GraphRank: x.GraphRank, VectorContribution: x.VectorContribution,
-				TextContribution: x.TextContribution, GraphContribution: x.GraphContribution, Strategy: x.Strategy}
+				GraphScore: x.GraphScore, GraphRank: x.GraphRank, TimeRank: x.TimeRank, VectorContribution: x.VectorContribution,
+				TextContribution: x.TextContribution, GraphContribution: x.GraphContribution, TimeContribution: x.TimeContribution,
+				Strategy: x.Strategy}
 		}
 		out.Results = append(out.Results, m)
 	}
@@ -362,7 +368,7 @@ func searchInput(c echo.Context, req SearchRequest) (graph.SearchRequest, error)
 		in.Threshold = *req.Threshold
 	}
 	if w := req.Weights; w != nil {
-		in.Weights = &graph.Weights{Vector: w.Vector, Text: w.Text, Graph: w.Graph, RRFK: w.RrfK}
+		in.Weights = &graph.Weights{Vector: w.Vector, Text: w.Text, Graph: w.Graph, Time: w.Time, RRFK: w.RrfK}
 	}
 	if req.Filters != nil {
 		f, err := graph.ParseFilter(graph.NormalizeNumbers(*req.Filters).(map[string]any))

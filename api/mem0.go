@@ -92,6 +92,13 @@ func (s *server) Mem0Add(c echo.Context) error {
 		if req.Async, fe = laxBool(body, "async_mode"); fe != nil {
 			bad = append(bad, *fe)
 		}
+		// Mem0's custom timestamp (Unix seconds): when the messages were said.
+		if ts, fe := laxInt(body, "timestamp"); fe != nil {
+			bad = append(bad, *fe)
+		} else if ts != nil {
+			t := int64(*ts)
+			req.Timestamp = &t
+		}
 		if mt, ok := body["memory_type"].(string); ok && mt != "" {
 			t := AddRequestMemoryType(mt)
 			req.MemoryType = &t

@@ -196,7 +196,10 @@ type AddRequest struct {
 	Metadata   *map[string]interface{} `json:"metadata,omitempty"`
 	Prompt     *string                 `json:"prompt,omitempty"`
 	RunId      *string                 `json:"run_id,omitempty"`
-	UserId     *string                 `json:"user_id,omitempty"`
+
+	// Timestamp When the messages were said, in Unix seconds (Mem0's field): the memories the add creates take it as their created_at and valid_from instead of the time of the request, so a conversation imported later keeps its dates, and a search that names a date finds it.
+	Timestamp *int64  `json:"timestamp,omitempty"`
+	UserId    *string `json:"user_id,omitempty"`
 }
 
 // AddRequestMemoryType defines model for AddRequest.MemoryType.
@@ -340,7 +343,11 @@ type Explain struct {
 	TextRank         int     `json:"text_rank"`
 
 	// TextScore BM25 score of the full-text match.
-	TextScore          float64 `json:"text_score"`
+	TextScore        float64 `json:"text_score"`
+	TimeContribution float64 `json:"time_contribution"`
+
+	// TimeRank Rank among the memories created within the date the query names (0 when it names none).
+	TimeRank           int     `json:"time_rank"`
 	VectorContribution float64 `json:"vector_contribution"`
 	VectorRank         int     `json:"vector_rank"`
 
@@ -527,7 +534,7 @@ type SearchRequest struct {
 	TopK           *int                    `json:"top_k,omitempty"`
 	UserId         *string                 `json:"user_id,omitempty"`
 
-	// Weights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+	// Weights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_TIME_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0, "time": 0} ranks by the vector alone.
 	Weights *SearchWeights `json:"weights,omitempty"`
 }
 
@@ -537,11 +544,14 @@ type SearchResponse struct {
 	Results   []Memory   `json:"results"`
 }
 
-// SearchWeights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+// SearchWeights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_TIME_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0, "time": 0} ranks by the vector alone.
 type SearchWeights struct {
-	Graph  *float64 `json:"graph,omitempty"`
-	RrfK   *int     `json:"rrf_k,omitempty"`
-	Text   *float64 `json:"text,omitempty"`
+	Graph *float64 `json:"graph,omitempty"`
+	RrfK  *int     `json:"rrf_k,omitempty"`
+	Text  *float64 `json:"text,omitempty"`
+
+	// Time Weight of the ranking of the memories created within the date the query names (used only when it names one).
+	Time   *float64 `json:"time,omitempty"`
 	Vector *float64 `json:"vector,omitempty"`
 }
 
@@ -1627,107 +1637,111 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4lvCrnOL3VUWuYSzFnczuyDU/3Ik68XacuBxne6qilA2RRxJiEmADoG1NylXzNPNg8yRbuPAm",
-	"gZTkyE6md39ZFkEA54pzhb4GEU8zzpApGQy/BnMkMQrzcXROZvpvjDISNFOUs2AYnM8RUky5WDyRcI1C",
-	"Us6ASCAgleBsBsgUVQtQZHYIElkMVMGERFdAGRxPn54QFc33gzCQ0RxTohdQiwyDYSCVoGwW3N3dhUFG",
-	"BElRuZ0czZCp41f6I9V7+D1HsQjCgJFUv0j04wsaNyZNye1bZDM1D4YHL/4criwSBr/QpFigCeIJpoMn",
-	"EqbmOSSEzXIyQwvkf314/w745AtGSgPh287Uzduym+eDv3i3U4MvI2pezWcAE/h7TgXGwVCJHLuwFwZn",
-	"OWtHlsjZ9qj6KFG0T5lLFNvOeadBkhlnEg0FTgWfJJjqjxFnCpnSH0mWJTQimi79zI740xepifS1ttb/",
-	"FzgNhsH/61es3LdPZb+Y16zYJPMRAxSCC+id/fIS/vL8xX+AWwNiVIQmcm/fQO/mMpwYx2eYmA3JM/w9",
-	"R2n2mQmeoVDUwlLy43o8aCy46Qx2FaZyHUjngmYJ6ndTcnts33g2GAzCIKWs+L9ciQhBFmYhS/hN9lQQ",
-	"dCPeqDjzUw2Yz+VQKyx6WoO8XeCMyAWLrNxOSZ6oYDglicRlAn9QXCCoOQKJYyu+X/gECIuBMHmDAg4G",
-	"B0AUcBbhIdxwcYVCgsiZ1lk9zhBkxDN8IvV7UiswLmIUe1ry3aYmnCdImN4VZVMUjV1ZUV0dafXnhX3w",
-	"NUCWpxp7meARxrkgSQ19FdQpSklmuAWj5II12eRgLZekqEhMlJErEsdUo5IkpzVaNYCqiJsJnmZqiXz/",
-	"adhylecfgRVLbLVyotU+q6zYkMglLo1jjDfGf6EpXs4JmxmBXcY2ZdckoTFRO51VoIZzqyntC8XUXZNe",
-	"JGSCSZMJV6i2/HKe7RbGJVpbslTLNBHrYwCBMk/U5qJkGUYLtQ86zWirzKKnSVCDcaH4FbI6qihTOEOh",
-	"38Z0gnFM2ewiIknSMihJ0q7HVvg6lllCWDXd8ruhZ9ure1xF6cpBYPFbP98KRLULpFGay2jEa2cMFGry",
-	"6NWrIAw+nr46Oh8FYfBq9HZkPrx7/27kVZxWfXj0qdbC3keZwGvKc3nROmYJXmP9uMGh27IPzpcCicJf",
-	"cdF+EMYpZb6zbfUYseZXUzF69O1d6z7iX3HRsQPPEefH5JWdZtVRkBgJVIcg5/yGmWO2dnRW7xeArOoR",
-	"ZMQSfwP0u8F2O6EDw0eEV5ig00ZNyOPqwaqMuQNl/WaKgWE5n28TI+MmdRtCq4ZPQonELZVvZGl9QQwi",
-	"p1yk+lOgleNTRVMMNhcZKi/0gexnDscFHjlj5XG6itZW2ldGQguEngfuANgK1JqFsQGTme2WLObIUSGm",
-	"Bm0D8Y2ttbPDK+N3eHRgySxdh5RjqXs5Fe1H/xIW3FbCNba+3ctb6lNx2x6+FVydOyum9W6nOES2ETal",
-	"MM1UC9+6Y3JLZruPLBon1btDc86suBH6fNzqGKzcilUNHnF2jUIaSoPKBZOlQ3WjPSp5hTFMuQiNfxVd",
-	"MX6TYDzDGHp6XCb4tVbLEQKfAlXSxo4oSuNEbUZ+DeWJU6pey7QwHNZbcNbk37UB2KGqpCJiW4JLRVQu",
-	"6yQ9Hb17dfzudRAGZx/fvbOfPnx8+XI0ejXSxtAvR8dvR36qP7xKrHFhufea9GypB/VkR1GEmfeEtmt1",
-	"c3IbHVpw+nmdJ1muWYOuWKoVhJNqL8teQRndWpXQ1C+IR0qRaI4x2AHQY1yBwMygFeYosB6S2Ohw5ckG",
-	"lowZFZZb9gJ7myWkMFjrex6RaA6SzhhJnkjIiFBAGRCYU/VEgoy4wH04AkHYlVYNA0iROOVi34KYxqAB",
-	"nVIWm++tfX1oPus9CTrJzQkEvRuks7mCPvSEmF5cwZ/MxHshMM3wCZUYQ0KvbDTILL5ndFiegeLVl/vW",
-	"H6qRayZINr+or9YUI55PkpoMsTydWNTbF/Uu/OeHfW5WXUXeByWMQa8xo+oB94SyK71jcwpTlKApHGvM",
-	"6mEmLgu9mAqM1B5wAZwhFAc1kBuygKngqRmseKaJIZ9Uk/USfuPCWxtAKJUgCmeLFsv9Vt0Hbea9dqyZ",
-	"xy1I+/nk4IUlY4G2aZ4kT/UrkBZZhw22cI2R4uI+m3dvtm/fDWgB4CWXlGn2T2lChEmi8IquITx9pr94",
-	"thEYS5LcWLi50QZS6wRo8miDo/1I8lE99ElQjXd8OuUXikk8Kqyepjx26XiTNlmr1FxypUuDv9Zbfsdj",
-	"j/q+j2N0n4hZu0vs9306fBW3vA/QN1QqLhYjpoTPFTUkboH4XpbsdevJ1xWiadsCw5uLjiAOT+Kux8JG",
-	"YNom3+yErMV9LipjqGnz+BB/nGZc+C0cp4xbgoXXRaLWF6CwlrX/acMlXBMeLGcqFwyrfa3z/E4wHfys",
-	"1a1PeKsdlqLgGbJot/DumZ3QimkpVPbnFy9+2iCLUGzHB2qnO1oC24ak9/a/bUHRr562mJZ5Q7zqhqCD",
-	"n+VJQvSB0Zx9NfK50WCfE7UdWboQaMFxe6/tLOz09E9Kid9CmXXGAe6l6W4zKlBu+05hSne6w27YXRjM",
-	"iZxvo05dVmSrXV1RFtfdpimJNDUEubG2cnfGslX73luSW/RytxNe2FubWLU8F5HHOPtNu1k1YxwikqKx",
-	"pofwhU+G43ww+Cky6hJobP5DmHIBhIHJV88FZzyXxu3ovR6dQ9/q1v5XGt+ZCLl0ARIbj2kGSDZNse3I",
-	"zw8Dyykavs3nc+VAPss2Z0o2XZnI5PbkoQF6dE5mPhe2M81i2L/GSo5Z2wMODajalYdfuzJj2+ZCtgTj",
-	"to0oOUX1LVHN1iDD1rkK3+y1kpzlNEkRpfbHKjfHQc3S9wb2Oi20KqTj8ROpSr7FfnbRLDtNuZQPS2dI",
-	"YspQemyZ9sAtZTHedtpBrfZ/xrPcml8XGYrIGdQbuetEbQC5cxrsaO9y6y0hfWbz5188GLGK3guYLZvD",
-	"+KLwVZGIaO73qASSaG5NE9/jmh5aV69UzNO6vg/aFc5rmb4MF1p0VHT3M9JSEYYnb0JkC/JKk3xOM7+w",
-	"lMfaqkQQMcMNkqxuiqXFyvfDYn9+4NqA2mV28h7mTWngb+mfdyc1v4Uc9lFr6rONWMWjthfvYx9sbwP4",
-	"zuuSbyrI2nmoAqKx/HZJhKXyoU2DOHXfZ7vqpMcQvyYu/fjrQsZucrEb54m77JYPRrXuqhb0gk/v5WSt",
-	"L7CZVhXiXT7KJtXjNeO2wgNlUZLHeOEU12abssXX3lhGSlnxzbNvK7tUc4FyzpPmnga+wHNKbmmqfcNn",
-	"ZgP288AX2ufZxVVjvmeD+uuuNrWcbFWtbl4MGgY2I7SWny0r/uYGLzOxxXUXC29URPqNkvXgvsW6kF4T",
-	"Sa3S4C3CPp9TCdaWeiKB3zCY5qZnRKJSlM3kIWgjzGSqZvQaGQjMEhKhywWiuEbxRELv3ej9yejk4sPo",
-	"6Ozlm4v/Hr08f3928dvo+PWb8xCaD89HfztvefT67Oj0Tcuzs7NfLn7d24cjcOlEk5e0RQ/aSRWEXVE2",
-	"Az6dHsLXsQkqjoMhDEIY2zSH+e/ODJQwWRgIrDkJJOGsLb/ot+BbJMMnWibp6cSifGetOBVB0W9a2oL3",
-	"jdP4ShQ/lEZ2E2NbGt9efs4nJd6XHZRtCuy7RJbxeIuZqozTOpm184Zupz7oXH9Iu0pyRsqyCl1zelQm",
-	"TO3Fks3Wv1nWKa0pV61bRNuu5KzHDVfazr/xojoXrLPEg7DF+2kw/LRq9606G63e9MqIzytKFm9VCFrL",
-	"QEKlUVwZEUrCpVZTiwzHwbDQV2GpuP71j3/eXUK/OciUmFzkIjEja/8Nv44D+0G/d3cJvY9nb/WaMVEE",
-	"Pp69NQHL26cz/rSmasSURPj1bpuQr+f8cGEqd4AUE0FP62agcaj3gP/6xz/3QpCKC4yBX6Mw6tcFkfSr",
-	"rB6+pQomGPHURCDZFMVfzfEFJI710GThtdh8Jdf+ti4Xpi7C5q46lEhJpbJlynIhFabr6482qML5aPyh",
-	"VoP6UdJmqw0BEqNcULX4oJWcM+0z6mrOTSOh7TatOgn/9vTo9Pjpr6a4thAC+8ZdGEyQCJtiN1rTmMX2",
-	"q3LwXKnMmppX6AlDX57r78GG6q9wYaP0l9BzNnuUUGRqr2zsXN7eUa7mXNC/k6LcobnFO9sExlcXNur9",
-	"6ZQKqSDhbPZUoUgLTpxyAW/fnkCt2VGGmlvfIX/+ZR9G1ygWIHiucMzwNsJMGUbO8klCI204Sej150gS",
-	"Nf97CH2BJF7oDykqQSMZQp9nyEhG979IzkL98pj1Yx7JPmSmoIyw2K4GPwt+I43BJdUiQfNkltMYIWcx",
-	"CuhP7ID+HjDEWI4ZYXB0egxXuAjhZk6jOUwoi2Vd+EBxY9/ZCn1bGXrCY0zgpWbqWzVmp4IrHvEEkMUZ",
-	"p0xBP40yUJzvDeGy5IvhCvFCuGyQZQg/G6YYsxUyc7Ey1s8Q+2Bi0hKIwDG7bOtCvYQbquZASjBpfAiu",
-	"70hbuDYYbjUyaiKO2YTEMKWYxPtjNma/CapQwoLnEBFt+CqxGNqhcKOfWaqDIleGSHB5HGOacYUsWmh0",
-	"XI6Z5VHomdqggxcv4JpKOkkQjj68PD6GaE4EibQXGxoSZCiK7R4CgY8fj18BlUDGbMZ5rKm4tw/nc9Sf",
-	"9AOnTg2gmmxmW08kWNehKDwrvuU3bMyUIEySyJacMT1npgyTHzyHOc+FHBqUKQ1kMa0kqV2SuFo//cWY",
-	"FYidocseWRFy3ZtkRiiDnsNAhRv19Ey7EAuMh6AV2+We5tLY7lIC42pO2eywubAlpX5WYchgBp4fHBhq",
-	"vc8UTalUNIKIsygXQpNBA1PmtC5H52R2CT3O4PXo3ABz+vF8T89DlRwzF5jeh8uiE75gaFRkVvIp029p",
-	"drW9Tfo4J2Xa0abN9PmlT6kxu5nTBPW/erNaMxBV9OWHgPpIe/7sYB9+o2rOc1W24IcVEGrMbEDNMLzV",
-	"Q/oIZQhkqtw5ahATAtPfJlyq/TErEyTDgCFPMQ1qofdgsP9sf2DqcKzyCYbBT/uD/Z8CW6hljoN+vdrF",
-	"2Xz6UDLycxwHw+AtlWpUlZ7U7wX45DepqyF917auLag1I4sbBjYYarvrjQHn6YVPaEpVoxO+Fu1YCnes",
-	"cdC0mdfokT8YDDr647fri6/1Z3ha47UCKEizH5jHDgj/rOU2a/32YSDzNCVioQ/OspG6JLgeUJLf5MCr",
-	"DqxVNrAtW6Oq9+SB0FK0hnlw4h7tAh12Kq3Q3WUZRvmYEEPhekDPREWuEDOtg5wiMBUDh2UPhRV2l4rQ",
-	"KkAqstgz1cU+WXqN6uEx2Ghk6mKtxS4w+Z7hCg6dUqtwGdxtqzi0gH82DFqVaLSqKI1WV/X3cFg1C7Sh",
-	"Uz/cBTZtjYuvYEX7LLGEnmuaCMH1oYRQtqGEYLtQ9syxZ5m5aJi5L/ZvMy5UK+JH5vEHrVl+qKNhO719",
-	"+5TFq8zguS+lSXjN+bXLaIznz3CHyhqIhHevzBK9UuEUBhsVMLe1w2Gp0sNK4vasei+DbG1yY/yiH+1Y",
-	"X+69gZRrF8bEIQhbgInAtV3+03H+v2ic/y++7/lfhkBbdIp0z3d7+hezQq/sOdHKYkVj72nmM3g2z22s",
-	"07CUc3NbmeqNe/6QqLOB5RbEmZJIKW3iQsKb8/PT/UY0JBh++lzHzlt6jaZ+yMBH00LlZVx64LOF44XO",
-	"c37Kzzxe7ELDNC+ZuntAHJb17x4s/qaNmhsigbpBu+BBu6AxucypAZS55por1J5bEZpgeAM0NrpsitrB",
-	"Q2kc2MOatabdRWN54S2VSlovMeJsmtBIOdV3hQvZTsXyGoiNabgdeleumXhk8taul2gRkytc2MpPe0WE",
-	"CTXULon4doLbLUAVnTIhCNu7nFK2RPbyOxv7dUSs9ytUnolHWZrzkkpwCeoQihIGo75s3t3E51UxWrOM",
-	"KxHg0yIkAZNcudMVf89JYjWkxAQjJaF39O5VCO/PQqBsb+jeln/9Og7en42DIXz6Oi4y5CaSTxIa4Vgf",
-	"ac3vJ3wy1gYWWJAkTLiam63LJ25z+3DEFtbl14xtI8YaQIHTXGIMveeDwd4QiJsDGF6bsEnKtdJL7b1b",
-	"xpC80vIbet25oyQ5qTpNfigbYM3A4urAVXPhzKCgaSKB4hx6KIjMXaeuz3LIcmEuDfFYDi21IA9qIHR4",
-	"wm/4jbWEbrS7EO/cL7YBUBfvMue/1bsmDGZlrUcUJEikMlEqGted3l3Lp9bslGlvm69K3dZCl5gjoy5y",
-	"pXHdIyDnRGAMgvN0b1Vs3lKp/gAS89Bxs5YlXO1+yy2VL54deLJa/pmW67Z+GKGt9S+0uIyZqUX7dlHV",
-	"rFhI45PqVo8QeBKjVDZQHxYJEod6U77us4eO4rjG1w9hEdXunnxkW6hx8UiLtVtcqRJTq0cPBge7DR2V",
-	"N2r4dmBoJBcsGpYbqTI/xbWZh5DxJIFG41JxM8bdTrzEOK5UobmlYPXumaZZtmHU+KToF3pAsXOX03RH",
-	"jZ8/O9gCOTuLMtfzzCbJ19N2d2GbSEUW8rBMC5lR3Jvp6gwsPwaSbU2j35+wMOoj03ODtW9aN6xvxrhJ",
-	"vzkU7TDdKwIaXEDtJsq9e4ZCwyDLPVi3RR81xO9eazbrSh5ZcXYT3LUA7ILwjyyXtm2gnjY2V5QQFve5",
-	"qBU3CYy4iO3tLjWJ3VRWVzRl303QGjuzCHd3QnyrKG9U9ti4f2K18tFLeAfFLo6cMnkitW/BSwFuWjHf",
-	"kMBwFTgdGLfP1+Jac0i/7FzYIk3gVigKNU4FT1HNMXdMZ2t2uwOUtXcKeAxz2TqjVtjO7OMHVBBV66UH",
-	"cLO8YZIXg58eZ8l35lYuu2wHPss5oGdrrsouxNDIeVm8YboFwXRiFhmVRltBa8HEWe3O3R++YsI698u/",
-	"H1AWk+e5vdx1M8/MdgN5J+rsWnsAP+/fvECk0TbWoopLbtxtlqhWBFEYUjlLtMDY6yZNXPKGStzr9Cjr",
-	"UvBgLuXSb0H8gL7lDZGm8k0h20mNgKlLlErkkcq1g6hMu4FNDfPcpFjevj2pZfhc56Y2hs01bBjDZGEu",
-	"riuVmsSOlNeZefydQ502GfmQAU+bAXA3122Snaga5P14s11bD8T8zRbOR2b7peY77+lvOttseHeXWsrc",
-	"iZtwqa3DMlpRFK1WiosIntsv09D8bghzt/hZ0l0/60+0KPS7ohflRVqWSx6IkNV1XY/u3rUHTfhuKlk0",
-	"bK6ofwgG4RcuX9UjrqxDn7J7pslnJt2tXYNA2+5el7tElnWM/48kuyCJ9eTXksTJTVky2uXGDrQdKx84",
-	"GjVoi7OXKSe5c4yZlJFtoKgfEU9saku6xJYs0lqyA4/a77VxgU5M/nGqGw0is4Qo7RIMYYYKitsaV6X/",
-	"fv7+9bMq5LJOtZc58B+8/q1RZdhzOdLThZpz06otoNE8ZX7yT+7t9LfxPn//0P0uZdgyxQVJEpPxLXLT",
-	"hZpvF9lmNG8z/lplLh9Z3JYSyq4w9v0242OlL78TMXwqoEsjfv88x47RUFy+8+1qsMNyelCj6d8oVbFr",
-	"m6BA6yZaw0XPu8/8/0UpgAYm5yXcOzQIMspm3eg+1cfcA9uq74u27LZqzCrcQCRwMTMmZCa4/aXbHSNa",
-	"48RasRFnNpbEhbYhSJK0nX8HtW4xzSR3/a/69Nr0ICw7n3zHYfMHd93lj+0/ubvc1D9z9nHOvN383kXc",
-	"PYvti6z7ucs/plVkHZw+mJig/Q1W/ZVzbIAL7da0schPTevbHxZzR7jX8PbWZZK2ssxn96tD0xNeSPp3",
-	"3GUW4GGiEJXWuPtOvvQua9aWLR5tgodmdhORzsyPfGutVyPQGjYjcbyG1Y7iOHgMAv3oJW27pJ25Qts5",
-	"TrEExbOnCV5jYuttihrdDbSEDaGvoeCDxtG/HxG/YxC9QUxLgzo9u0nYzKxXV8p8+qwVbnFJjP3P3QPz",
-	"6bNWkvYqOavoc5EEw6CvrbT/CQAA//8=",
+	"7D3rbts6mq/yQbtAHYwau2k7s8fB/MhpfdrsadIgTfcMUBcJI9E2G4nUIakkniLAPM082DzJgh+pm03J",
+	"duK0nbP7K45F8fLdr/TXIBJpJjjlWgXDr8GMkphK/Dg6I1PzN6YqkizTTPBgGJzNKKQ0FXL+RME1lYoJ",
+	"DkQBAaWl4FOgXDM9B02m+6Aoj4FpuCTRFTAOh5OnR0RHs90gDFQ0oykxC+h5RoNhoLRkfBrc3d2FQUYk",
+	"Sal2OzmYUq4PX5uPzOzh95zKeRAGnKTmRWIen7O4MWlKbt9RPtWzYLj38s/h0iJh8AtLigWaRzyi6eCJ",
+	"ggk+h4TwaU6m1B7yvz+8PwZx+YVG2hzCt52Jm7dlNy8GP3m3UztfRvSsmg8PJunvOZM0DoZa5rQLemFw",
+	"mvN2YMmcbw6qj4rK9ilzReWmc96ZI6lMcEURAydSXCY0NR8jwTXl2nwkWZawiBi89DM74k9flEHS19pa",
+	"/ynpJBgG/9GvSLlvn6p+MS+u2ETzAQcqpZDQO/3lFfz04uVfwK0BMdWEJWpnF0/v5kJKjONTmuCG1Cn9",
+	"PacK95lJkVGpmT1LSY+r4WCg4KZD6GqaqlVHOpMsS6h5NyW3h/aNZ4PBIAxSxov/y5WIlGSOC1nEr7On",
+	"AqFr0UZFmZ9qh/lcDrXMYqZF4G0DZkTNeWT5dkLyRAfDCUkUXUTwBy0kBT2jQOLYsu8XcQmEx0C4uqES",
+	"9gZ7QDQIHtF9uBHyikoFMudGZvUEp6AikdEnyrynjAATMqZyx3C+29SlEAkl3OyK8QmVjV1ZVl0eaeXn",
+	"uX3wNaA8Tw30MikiGueSJDXwVadOqVJkSjcglFzyJpnsraSSlGoSE418ReKYGVCS5KSGq8ahKuRmUqSZ",
+	"XkDffyFZLtP8+qSoWUqVJmm2LKZ/m1GO2C0AAzdUUlCExaHB1UfObkHRSPBYQa8U6jSJd4buvVRIRlVJ",
+	"IpGkRJv/yRU1JEDwEZPuQXxONFLPNUlYfD6RIgXGlaYkBjHBWcx2i8/S0noISgCBSHCjLZE9gKWZkJrG",
+	"kBCjYq4ozRQwrSA264eWREFRIqMZ6BnRYEStIWAzACbMHImhBpoImRJt1ATXf34RILZZaghq7+XzF4O9",
+	"54PBX376CbFuv64QwrimUyofxPElUbYyvBXyyxzfEHwLwiCOabw2mRcC+dWM8CnKxUWiZhwxZlC4xVkl",
+	"NefcaEr7QjF116TnCbmkSZPXl5lj4eU82+4ZF3Bt0VIt0wSsjwAkVXmi15dYlmCM7PSdzhDaMrGYaRJq",
+	"jnGuxRXldVDVKJymlzSOGZ+eRyRJWgYlSdr12Mq4jmUWAFZNt/hu6Nn28h6XQbqkby1862ZEAah2hkTd",
+	"tAhGeu1srkIbHbx+HYTBx5PXB2ejIAxej96N8MPx++ORVz9Z8eFRW0bZeR9lkl4zkavz1jEL50Uj0w0O",
+	"3ZZ953yF8vpXOm+3N+KUcZ8JsaytrZXbFIwetXbXuo/4Vzrv2IHHkvBD8spOs+yPKRpJqvdBzcQNR2um",
+	"ZqFU7xcHWZYjlBOL/DXA7wbb7YTuGD4kvKYJddKoefK4erDMY06hrN5MMTAs5/NtYoTeaLe9uWxfJowo",
+	"uqHwrWwEM7xUy0Y4PjVmQbA+yzB1bhSynzgcFXj4jJfqdBmsrbivbLGWE3oeOAWw0VFrFsYaRIbbLUnM",
+	"oaMCTO20DcA3ttZODq/RvfPIwJJYupSUI6l7+W7tqn8BCm4r4QqXyu7lHfOJuE2Vb3Wuzp0V03q3UyiR",
+	"TZhNa5pmuoVunZrckNjuw4sYC/DuEPXMkrdm9ONGarDy3pYleMM70LnklVNyYxxXdUVjmAgZohsbXXFx",
+	"k9B4SmPomXGZFNdGLEfofBhHovBt0FddD/3mlEdOqHot08JwWG3BWZN/2wZgh6hSmshNEa400bmqo/Rk",
+	"dPz68PhNEAanH4+P7acPH1+9Go1ej4wx9MvB4buRH+uPLxJrVFjuvcY9G8pBM9lBFNHMq6HtWt2U3IaH",
+	"Fph+XuVJlmvWTlcs1XqEo2ovi15BGURc5tDUz4gHWpNoRmOwA6DHhQZJMwQrzKik9cjPWspVJGtYMjgq",
+	"LLfsPextlpDCYK3veUSiGSg25SR5oiAjUgPjQGDG9BMFKhKS7sIBSMKvjGgYQEqJEy72LYhZDOagE8bj",
+	"Kiwy38fPZk+SXeaogaB3Q9l0pqEPPSkn51fwJ5x4JwRuCD5hisaQsCsbdMPFd1CG5RloUX25a/2hGrqm",
+	"kmSz8/pqTTYS+WVS4yGep5cW9PZFswu//rDPcdVl4H3QEg36ImJT5jUSxq/MjlELM6ow/BIbyJphGP6G",
+	"XswkjfQOCAmCUygUNZAbMgcMDmFESGQGGepJNVkvETcuirjGCZWWRNPpvMVyv9X3ARu+1w41fNwCtJ+P",
+	"9l5aNBZgm+RJ8tS8AmmR3FlnCyyl99q6ea/YenNrp4bKSSr4tBnfc5IRbpieORxiHK1Cpg2v9QZwM6MY",
+	"/bVfcMHbeP6aRlrI+xzAvdkOfTegBf6vhGLccG/KEiIx1Saqk4Tw9Jn54tlaWFgQRI2Fmxtt0ESdfpos",
+	"1mDIOq78APMRcOgTBj5yqbGGT2T+wmgSjwqjriluulQYJt9WymyXoutSUG/MMY5F7NFO9/H77hMQbPf4",
+	"/a5dhyvmlvcd9C1TWsj5iGvp87QR7S0nvpehft2q2LsiUG1b4PTmvCNGJZK467EL8rdNvp4BUAtrnVe2",
+	"XtOk8wH+0KURWjxZ99kTC70u0v2++IsVmv6nDY93RfSznKlcMKz2tcqxPaLp4GejTXzMW+2wZAXPkHm7",
+	"AXvPHJcRVguRwD+/fPl8jSRJsR3fUTu97fKwbUB6b//b9Cjm1ZMWyzlvsFfdznXn53mSEKNQmrMvB3bX",
+	"GuzzETdDSxcA7XHc3ms7CzsDGUclx28gzDrDHPeSdLcZk1Rt+k7hKXR6+27YXRjMiJptIk5d0mejXV0x",
+	"Hte9wgmJDDYkubGuQHfeu1X63puTW+Ryd4yhsMfWMdpFLiPqzVm7kgR7KohIStFZGMIXcTkc54PB8wjF",
+	"JbAY/6MwERIIB6x6mEnBRa7Qq+q9GZ1B38rW/lcW32ECQLn4jw03NeM/62YQtxTGCIMqU77+fK6ozGf5",
+	"5lyrpqcWYepS7eOhR2dk6rPWO7NISP41UnLE2h5PaZyqXXj4pStHezeXqiXWuGnAzAmqhwRtW2MoG6di",
+	"fLPXCrsWs0BFEN4fil0fBjVL3xu37LTQqoiVxw1mOnmI/eyCdXaacikflE4piRmnymPLtMelGY/pbacd",
+	"1Gr/ZyLLrfl1nlEZOYN6rWgE0Wuc3DkNdrR3udWWkNHZ4sUXD0SsoPcezBZf0vi88GWxhsbvUUlKopk1",
+	"TXyPa3JoVdVbMU/r+r7TLlFey/RlNNSCo8K7n5AWakw8aSGiWoBXmuQzlvmZpVRryxxB5JSukUN2Uyws",
+	"Vr4fFvvzH67tUNtMvt7DvCkN/A398+6c7UPQYR+1ZnbbkFU8anvxPvbB5jaAT1+XdFOdrJ2GqkM0lt8s",
+	"R7JQHbVuEKfu+2xWfPUt2K8JSz/8uoCxnVTz2mnwLrvlA4rWbVUUn4vJvZys1fVDk6rPoMtHWacHoWbc",
+	"VnBgPErymJ47wbXepmwJvzeWkTJefPPsgcW7M0nVTCTNPQ18gemyavWZt1S1Fv4X2flVY75ng/rrrsK5",
+	"nOwhta5hYBNeK+nZkuJvbvAiEVtYd5HwWjWyD+SsR/ctVoX0mkBq5QZvKf/ZjClXD/1EgbjhMMmx80hR",
+	"rRmfqn0wRhgm4qbsmnKQNEtI5Iq7FZXXVD5R0DsevT8aHZ1/GB2cvnp7/j+jV2fvT89/Gx2+eXsWQvPh",
+	"2ehvZy2P3pwenLxte+3waNTy6PT0l/Nfd3bhAFwiFTOyttzD+K+S8CvGpyAmk334OsZ44zgYwiCEsc2K",
+	"lP8ZyYT/3OFbCi7neFJrdgJJBG9Ls/ot/RYO8rEg5n4d+5TvrGS7Inj6oKVRIC9HVUpoYt19CcV7ZgFz",
+	"RWMQPJkvZAOLZOCDTmAR9EBA+GpNP5TuRBPnG7oZXs7NL0vKWXTFNmlI6RJOXMQbzFTl1lZJJztv6Hbq",
+	"O53rp2oXvs4cW1QWK/RkZazVXiwZZfWbZcHZirrjuu236UrOTl5zpc08OS+oc8k7a3UIn7+fBMNPyxbu",
+	"slvVGjdYGvF5SZ3QWx2CkZOQMIWSIyNSK7gwUneeGdFaiN+wlMP/+sc/7y6g3xyEtULnuUxwZO2/4ddx",
+	"YD+Y9+4uoPfx9J1ZMyaawMfTdyhLbp9OxdOasJQTEtGvd5sEtz2a0gXknKosJoKeUTXA4hAF37/+8c+d",
+	"EJQW0oi7ayrrXUvmVV4PVDMNlzQSKcZa+YTKv6KiBhLHCoWl1zb11c772yBdQL5IELgyX6IUU9rWm6u5",
+	"0jRdXUi2RjnVR/T8Wl2Hb5IgXO7sUDTKJdPzD0bIOScmY655ABtvbXd21Xn7t6cHJ4dPf8Uq6YIJ7Bt3",
+	"YXBJibTFBCg10QGwX5WDZ1pn1qi+op6A+8WZ+R5sUuKKzm0+4qJsposSRrneKRuhF7d3kOuZkOzvpKjh",
+	"aG7xzjZNiuWFUbw/nTCpNCSCT59qKtOCEidCwrt3R1BrDlahodZjKl582YXRtdHlUuSajjm9jWimkZCz",
+	"/DJhkdHiCnr9GSWJnv09hL6kJJ6bDynVkkUqhL7IKCcZ2/2iBA/Ny2Pej0Wk+pBhZSDhsV0NfpbiRqFp",
+	"qfQ8ofhkmrOYQs5jKqF/aQf0d4BTGqsxJxwOTg7his5DuJmxaAaX2M5XYz7QAi1Z22phS3yPREwTeGWI",
+	"+laP+YkUWkQiAcrjTDCuoZ9GGWghdoZwUdLFcAl5IVw00DKEn5EoxnwJzUIujfUTxC5g9F0BkXTML9q6",
+	"ti/Q9AJSHpPF++AayIwtb8P+ViJTg8QxvySxbdncHfMx/00yTRXMRQ4RMSa+lvOhHQo35pnFOvZvGiTB",
+	"xWFM00xoyqO5AcfFmFsahR5WSe29fAnXTLHLhMLBh1eHhxDNiCSR8ddDREFGZbHdfSDw8ePha2AKyJhP",
+	"hYgNFnd24WxGzSfzwIlTPKhBG27riQLrJBUVhMW34oaPuZaEKxLZ2kFu5sw0EvneC5iJXKohgkybQxbT",
+	"KpLaJYkr2jRfjHkB2Cl1eTLLQq7bmUwJ49BzEKhgo5+eGmdpTuMhGMF2sWOoNLa7VMCFsZen+82FLSrN",
+	"swpCCBl4sbeH2HqfaZYypVkEkeBRLqVBgzlMmb27GJ2R6QX0BIc3ozM8zMnHsx0zD9NqzF0Ifhcuipsj",
+	"CoKmmkxLOuXmLUOutknNqHNSJlhtgtDoL6OlxvxmxhLs7jWb1ba71q0TAjUq7cWzvV34jemZyHV5ZUVY",
+	"HUKPuQ0dIsFbOYQeAwUy0U6PImBCrCCERCi9O+ZlKmgYcCpSmga1JEMw2H22O8CKIyt8gmHwfHew+zyw",
+	"JWmoDvr1uh5n8xmlhPxzGAfD4B1TelQV2dTv0fjkN6mrIX13zYOxoFaMLG7kWGOovY0CDTjP3REJS5lu",
+	"3BxRi+ssBHZWuJjGzGvcKbE3GHTcJ7HZPRK1RhvPVRJGABSo2Q3wsTuEf9Zym7X7KcJA5WlK5NwozvLi",
+	"gRLhZkCJfsz2V610y2Rge+9GVRPRI4Gl6PHzwMQ92gY47FRGoLvLZVD4YMSkcD2gh/Ef20lPCkGAtRH7",
+	"9UZ/osElXYwIUJrMd7BM3MdLb6h+fAg2OtK6SGu+DUi+53QJhk6oVbAM7jYVHIbBPyOBVsUorSLKgNXV",
+	"Nz4eVHGBNnCah9uApq3m8ZXmGJ8lVtBz3S8huIaiEMp+ohBsO9EOqj1LzEXn032hf5sJqVsBP8LHH4xk",
+	"+aFUw2Zy+/Ypj5eJwXO/UBPxhvJrlzeh58/pFoU1EAXHr3GJXilwCoONSZjZKumwFOlhxXE7VryXQbY2",
+	"vkG/6EdT64tNVJAK48JgHILwOWAEru2yrA79/7Kh/19+X/1fhkBbZIpyz7er/YtZoVc2DxlhsSSxdwzx",
+	"IZzxuY11Ikk5N7eVqN66548JOhtYbgEcFn8qZVM0Ct6enZ3sNqIhwfDT5zp03rFripVSeD57kw6GcITy",
+	"nM+WyBcyz/kpP4t4vg0J07yU7e4RYVhW+nug+Jsxam6IKm8V2gYN2gXR5EKtAYy7NqMrajy3IjTB6Q2w",
+	"GGXZhBoHjyp0YPdr1ppxF9HyordMaWW9xEjwScIi7UTfFZ2rdiyW93msjcPNwLt0X8g3Rm/tnpAWNrmi",
+	"c1vjau/6wFBD7baPhyPcbgGq6BSGIGwTesr4AtrL72zs1yGx3plReSYeYYn6kilwqfgQimINFF+2wgDj",
+	"87oYbUjGFUOISRGSgMtcO+1Kf89JYiWkogmNtILewfHrEN6fhsD4ztC9rf76dRy8Px0HQ/j0dVzUAmAk",
+	"nyQsomOj0prfX4rLsTGwwB5JwaXQM9y6euI2twsHfG5dfkPYNmJsDijpBLOJvReDwc4QiJsDOL3GsEkq",
+	"jNBL7T11aEheGf4Nve7cQZIcVT01P5QNsGJgcdXmsrlwiiBomkighYAelUTlruXaZzlkucTbXzyWQ0vV",
+	"y6MaCB2e8FtxYy0hvJ8u3rpfbAOgLt6F+t/KXQyDWV7rEQ0JJUpjlIrFdad32/xpJDvjxtsWy1y3MdMl",
+	"qDLqLFca1z0CakYkjUEKke4ss807pvQfgGMeO27WsoTrUmi51fXlsz1PVss/02KF2g/DtLVOjRaXMcOq",
+	"u4ezqiHFghufVNezhCCSmCptA/VhkSBxoMdCfZ89dBDHNbp+DIuodlfrN7aFGjfItFi7xd04MbNydG+w",
+	"t93QUXk1im8HiCM159Gw3EiV+Smumd2HTCQJNFq0iitO7rbiJcZxJQrxuonlS4SaZtmaUeOjojPqEdnO",
+	"3TLUHTV+8WxvA+BsLcpczzNjkq9n7O7CNlGazNV+mRbCUcKb6eoMLH8LINvqTb8/Yc9oVKbnxnfftG5Y",
+	"H8e4SR8cinaQ7hUBDSGhdqXozj1DoWGQ5R6o26KPGuC3LzWbdSXfWHB2I9w1O2wD8d+YL22DRD1tjHfN",
+	"EB73hawVN0kaCRnba3pqHLsury5Jyr6boDV2ZgHubr94KCuvVfbYuGljufLRi3h3im2onDJ5ooxvIUoG",
+	"bloxD0hguAqcDojb5ythbSikX/ZobJAmcCsUhRonUqRUz2juiM7W7HYHKGvvFOdB4rJ1Rq1nO7WPH1FA",
+	"VE2mnoPj8kgkLwfPv82Sx3i9ml22A57lHNCzNVdlv2WIfF4Wb2BfJGDPaZFRaTRQtBZMnNYuT/7hKyas",
+	"c7/4extlMXme21t61/PMbN+Td6LO/rxH8PP+zQtEGg1yLaK4pMbtZolqRRCFIZXzxDCMvTcU45I3TNGd",
+	"To+yzgWP5lIu/HbKD+hb3hCFlW+a8q3UCGBdotIyj3RuHESN7QY2NSxyTLG8e3dUy/AVfSrGuDFmC43h",
+	"0vamlEJN0Y6U1yk+/s6hTpuMfMyAp80AuCafdbIT1VUAfrjZ/rRHIv5ms+o3JvuFNkOv9scePhve3aaU",
+	"wsuNE6GMdVhGK4qi1UpwESly+2WKv91ibEurCBB118/6l4YV+l3Ri/LKMEslj4TI6mKyb+7etQdNxHYq",
+	"WczZXFH/EBDg5y5f1SOurMNo2R1s8pkqdz/ZIDC2u9flLoFlHeP/R8k2UGI9+ZUocXxTlox2ubEDY8eq",
+	"R45GDdri7GXKSW0dYpgysg0UdRXxxKa2lEtsqSKtpTrgaPxeGxfohOQfp7oRAZklRBuXYAhTqqG4l3KZ",
+	"++/n718/q0Iuq0R7mQP/wevfGlWGPZcjPZnrmcCmdAmN5in8iUy1s9Xfkvz8/UP32+RhSxTnJEkw41vk",
+	"pgsx386yzWjeevS1TFw+tLgtJYxf0dj3W6bfKn35nZDhEwFdEvH75zm2DIbimqGHi8EOy+lRjaZ/o1TF",
+	"tm2CAqzrSA0XPe/W+f+HUgANSM7Kc2/RIMgYn3aD+8SouUe2Vd8Xbdlt1ZhVuIEoEHKKJmQmhf1l6C0D",
+	"2sDEWrGR4DaWJKSxIUiStOm/vVq3mCGSu/5Xo73WVYRl55NPHTZ/oNpdc9n+E9WLTf1TZx/n3NvN713E",
+	"3SjZvsiq3y39Y1pF1sHpA8YE7W8Wm6+cYwNCGremjUSeN61vf1jMqXCv4e2tyyRtZZnP7leHZiY8V+zv",
+	"dJtZgMeJQlRS4+47+dLbrFlbtHiMCR7i7BiRzvBH8Y3UqyFoBZmROF5BagdxHHwLBP3oJW3bxB1eFu4c",
+	"p1iBFtnThF7TxNbbFDW6a0gJG0JfgcFHjaN/PyR+xyB6A5nuV8Fr+OxGYTOzXl0p8+mzEbjFJTH2P3cP",
+	"zKfPRkjaS/OsoM9lEgyDvrHS/jcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

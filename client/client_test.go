@@ -343,6 +343,18 @@ func TestSearch(t *testing.T) {
 	if err != nil || len(res.Results) != 0 {
 		t.Fatalf("search as of before the adds: %+v %v", res, err)
 	}
+	// An add dated by its Timestamp is what a search naming that day ranks
+	// by time.
+	said := time.Date(2023, 5, 8, 13, 56, 0, 0, time.UTC)
+	if _, err := c.Add(ctx, client.AddRequest{UserID: "searcher", Infer: client.Bool(false), Messages: turns("I tried matcha"),
+		Timestamp: said.Unix()}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.Search(ctx, client.SearchRequest{UserID: "searcher", Query: "what did I drink on 8 May 2023?", Explain: true})
+	if err != nil || len(res.Results) == 0 || res.Results[0].Memory != "I tried matcha" || res.Results[0].Explain.TimeRank != 1 ||
+		!res.Results[0].CreatedAt.Equal(said) {
+		t.Fatalf("search naming the day of a dated add: %+v %v", res, err)
+	}
 	res, err = c.Search(ctx, client.SearchRequest{UserID: "searcher", Query: "green tea", Threshold: 0.99})
 	if err != nil {
 		t.Fatal(err)

@@ -161,7 +161,10 @@ type AddRequest struct {
 	Metadata   map[string]interface{} `json:"metadata,omitempty,omitzero"`
 	Prompt     string                 `json:"prompt,omitempty,omitzero"`
 	RunID      string                 `json:"run_id,omitempty,omitzero"`
-	UserID     string                 `json:"user_id,omitempty,omitzero"`
+
+	// Timestamp When the messages were said, in Unix seconds (Mem0's field): the memories the add creates take it as their created_at and valid_from instead of the time of the request, so a conversation imported later keeps its dates, and a search that names a date finds it.
+	Timestamp int64  `json:"timestamp,omitempty,omitzero"`
+	UserID    string `json:"user_id,omitempty,omitzero"`
 }
 
 // AddRequestMemoryType defines model for AddRequest.MemoryType.
@@ -305,7 +308,11 @@ type Explain struct {
 	TextRank         int     `json:"text_rank"`
 
 	// TextScore BM25 score of the full-text match.
-	TextScore          float64 `json:"text_score"`
+	TextScore        float64 `json:"text_score"`
+	TimeContribution float64 `json:"time_contribution"`
+
+	// TimeRank Rank among the memories created within the date the query names (0 when it names none).
+	TimeRank           int     `json:"time_rank"`
 	VectorContribution float64 `json:"vector_contribution"`
 	VectorRank         int     `json:"vector_rank"`
 
@@ -472,7 +479,7 @@ type SearchRequest struct {
 	TopK           int                    `json:"top_k,omitempty,omitzero"`
 	UserID         string                 `json:"user_id,omitempty,omitzero"`
 
-	// Weights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+	// Weights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_TIME_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0, "time": 0} ranks by the vector alone.
 	Weights *SearchWeights `json:"weights,omitempty"`
 }
 
@@ -482,11 +489,14 @@ type SearchResponse struct {
 	Results   []Memory   `json:"results"`
 }
 
-// SearchWeights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0} ranks by the vector alone.
+// SearchWeights This search's own fusion settings; each one given replaces the server's (NEOMEM_SEARCH_VECTOR_WEIGHT, NEOMEM_SEARCH_TEXT_WEIGHT, NEOMEM_SEARCH_GRAPH_WEIGHT, NEOMEM_SEARCH_TIME_WEIGHT, NEOMEM_SEARCH_RRF_K). A weight of 0 turns its ranking off; {"text": 0, "graph": 0, "time": 0} ranks by the vector alone.
 type SearchWeights struct {
-	Graph  *float64 `json:"graph,omitempty"`
-	RrfK   *int     `json:"rrf_k,omitempty"`
-	Text   *float64 `json:"text,omitempty"`
+	Graph *float64 `json:"graph,omitempty"`
+	RrfK  *int     `json:"rrf_k,omitempty"`
+	Text  *float64 `json:"text,omitempty"`
+
+	// Time Weight of the ranking of the memories created within the date the query names (used only when it names one).
+	Time   *float64 `json:"time,omitempty"`
 	Vector *float64 `json:"vector,omitempty"`
 }
 

@@ -236,7 +236,13 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 		if m.Kind == "" {
 			m.Kind = graph.KindFact
 		}
-		m.CreatedAt, m.UpdatedAt, m.ValidFrom, m.InvalidAt = at, at, at, nil
+		// A new memory may date from when it was said (the add's
+		// timestamp); every other write happens now.
+		created := at
+		if mo.Op == graph.OpAdd && !m.CreatedAt.IsZero() {
+			created = m.CreatedAt.UTC().Truncate(time.Microsecond)
+		}
+		m.CreatedAt, m.UpdatedAt, m.ValidFrom, m.InvalidAt = created, created, created, nil
 		m.Hash = graph.HashText(m.Text)
 		row, fields := s.memoryRow(m, plan.Audit, path+".memory")
 		if len(fields) > 0 {

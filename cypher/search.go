@@ -82,13 +82,17 @@ func relValidity(q graph.SearchRequest) string {
 //     validity and filters are taken; a memory's graph score is the sum of
 //     the strengths of the distinct entities that brought it, so it is
 //     ranked once, by all it mentions; ties by m.id;
-//  5. reciprocal rank fusion: score = Σ w/(k + rank) over the signals with
+//  5. the time step (only when the query names a date, $time_from is set,
+//     and $time_weight is not 0) ranks the candidates created within
+//     [$time_from, $time_to) by similarity to $vector; at most $time_scan
+//     of them are compared (in the order the store finds them);
+//  6. reciprocal rank fusion: score = Σ w/(k + rank) over the signals with
 //     a weight, divided by the score of first place in every ranking that
 //     found anything, so it is in (0, 1]; each signal's part of it is
 //     returned too;
-//  6. the threshold (on the cosine similarity of each hit, computed for
-//     text-only and graph-only hits too) and the top-k cut;
-//  7. expansion: the entities the hits MENTION and the entities whose names
+//  7. the threshold (on the cosine similarity of each hit, computed for
+//     text-only, graph-only and time-only hits too) and the top-k cut;
+//  8. expansion: the entities the hits MENTION and the entities whose names
 //     match the query, and the relations around them (at most
 //     $relation_limit walked per entity).
 const searchQuery = `
@@ -263,32 +267,47 @@ CALL (named, similar, hop, scope_all) {
   LIMIT $k_fetch
   RETURN collect({m: m, s: s}) AS ghits
 }
+CALL (n) {
+  UNWIND CASE WHEN $time_weight > 0.0 AND $time_from IS NOT NULL AND n > 0 THEN [1] ELSE [] END AS _
+  MATCH (m:Memory)
+  WHERE {{scope m}} AND m.created_at >= $time_from AND m.created_at < $time_to AND {{validity}}{{filter}}
+  WITH m
+  LIMIT $time_scan
+  WITH m, vector.similarity.cosine(m.embedding, $vector) AS s
+  ORDER BY s DESC, m.id
+  LIMIT $k_fetch
+  RETURN collect({m: m, s: s}) AS dhits
+}
 WITH n, strategy, named,
-     [i IN range(0, size(vhits) - 1) | {m: vhits[i].m, vs: vhits[i].s, vr: i + 1, ts: null, tr: null, gs: null, gr: null}] +
-     [i IN range(0, size(thits) - 1) | {m: thits[i].m, vs: null, vr: null, ts: thits[i].s, tr: i + 1, gs: null, gr: null}] +
-     [i IN range(0, size(ghits) - 1) | {m: ghits[i].m, vs: null, vr: null, ts: null, tr: null, gs: ghits[i].s, gr: i + 1}] AS ranked,
+     [i IN range(0, size(vhits) - 1) | {m: vhits[i].m, vs: vhits[i].s, vr: i + 1, ts: null, tr: null, gs: null, gr: null, dr: null}] +
+     [i IN range(0, size(thits) - 1) | {m: thits[i].m, vs: null, vr: null, ts: thits[i].s, tr: i + 1, gs: null, gr: null, dr: null}] +
+     [i IN range(0, size(ghits) - 1) | {m: ghits[i].m, vs: null, vr: null, ts: null, tr: null, gs: ghits[i].s, gr: i + 1, dr: null}] +
+     [i IN range(0, size(dhits) - 1) | {m: dhits[i].m, vs: dhits[i].s, vr: null, ts: null, tr: null, gs: null, gr: null, dr: i + 1}] AS ranked,
      (CASE WHEN size(vhits) > 0 THEN $vector_weight ELSE 0.0 END +
       CASE WHEN size(thits) > 0 THEN $text_weight ELSE 0.0 END +
-      CASE WHEN size(ghits) > 0 THEN $graph_weight ELSE 0.0 END) / ($rrf_k + 1.0) AS best
+      CASE WHEN size(ghits) > 0 THEN $graph_weight ELSE 0.0 END +
+      CASE WHEN size(dhits) > 0 THEN $time_weight ELSE 0.0 END) / ($rrf_k + 1.0) AS best
 CALL (ranked, best) {
   UNWIND CASE WHEN best > 0.0 THEN ranked ELSE [] END AS h
-  WITH h.m AS m, max(h.vs) AS vs, min(h.vr) AS vr, max(h.ts) AS ts, min(h.tr) AS tr, max(h.gs) AS gs, min(h.gr) AS gr
-  WITH m, vr, ts, tr, gs, gr,
+  WITH h.m AS m, max(h.vs) AS vs, min(h.vr) AS vr, max(h.ts) AS ts, min(h.tr) AS tr, max(h.gs) AS gs, min(h.gr) AS gr,
+       min(h.dr) AS dr
+  WITH m, vr, ts, tr, gs, gr, dr,
        coalesce(vs, vector.similarity.cosine(m.embedding, $vector)) AS vs,
        coalesce($vector_weight / ($rrf_k + vr), 0.0) / best AS vc,
        coalesce($text_weight / ($rrf_k + tr), 0.0) / best AS tc,
-       coalesce($graph_weight / ($rrf_k + gr), 0.0) / best AS gc
-  WITH m, vs, vr, ts, tr, gs, gr, vc, tc, gc, vc + tc + gc AS score
+       coalesce($graph_weight / ($rrf_k + gr), 0.0) / best AS gc,
+       coalesce($time_weight / ($rrf_k + dr), 0.0) / best AS dc
+  WITH m, vs, vr, ts, tr, gs, gr, dr, vc, tc, gc, dc, vc + tc + gc + dc AS score
   // The threshold is on similarity (cosine), as Mem0 users expect, not on
   // the rank-based score.
   WHERE score > 0.0 AND ($threshold <= 0.0 OR 2.0 * vs - 1.0 >= $threshold)
-  WITH m, vs, vr, ts, tr, gs, gr, vc, tc, gc, score
+  WITH m, vs, vr, ts, tr, gs, gr, dr, vc, tc, gc, dc, score
   ORDER BY score DESC, vs DESC, m.id
   LIMIT $top_k
   // First place in every ranking may sum to a hair above 1 in floating
   // point.
   RETURN collect({node: m, mm: ` + memoryMap + `, score: CASE WHEN score > 1.0 THEN 1.0 ELSE score END,
-                  vs: 2.0 * vs - 1.0, vr: vr, ts: ts, tr: tr, gs: gs, gr: gr, vc: vc, tc: tc, gc: gc}) AS hits
+                  vs: 2.0 * vs - 1.0, vr: vr, ts: ts, tr: tr, gs: gs, gr: gr, dr: dr, vc: vc, tc: tc, gc: gc, dc: dc}) AS hits
 }
 WITH n, strategy, hits, named
 CALL (hits) {
@@ -316,7 +335,7 @@ CALL (mentioned, named) {
                   tenant: r.tenant, user_id: r.user_id, agent_id: r.agent_id, run_id: r.run_id}) AS relations
 }
 RETURN n, strategy, [h IN hits | {m: h.mm, score: h.score, vs: h.vs, vr: h.vr, ts: h.ts, tr: h.tr,
-                                  gs: h.gs, gr: h.gr, vc: h.vc, tc: h.tc, gc: h.gc}] AS hits, relations`
+                                  gs: h.gs, gr: h.gr, dr: h.dr, vc: h.vc, tc: h.tc, gc: h.gc, dc: h.dc}] AS hits, relations`
 
 // annIndex526 asks the vector index of all tenants; the candidates' share of
 // the index (n / total) sets the over-fetch.
@@ -388,6 +407,10 @@ const (
 	// live") or are synonyms of its words score 0.55–0.75, unrelated names
 	// 0.35 at most.
 	entityMinCosine = 0.5
+	// timeScan bounds the memories of a named period the time step
+	// compares with the query: a busy month of one user fits, a whole
+	// tenant's year does not cost a scan of it.
+	timeScan = 2000
 )
 
 // Search runs one search in one query. Errors: Invalid (scope, vector,
@@ -445,6 +468,10 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		"ann_strategy":     "ann",
 		"search_limit":     int64(s.cfg.Policy.SearchLimit(q.TopK)),
 		"graph_weight":     q.GraphWeight,
+		"time_weight":      q.TimeWeight,
+		"time_from":        nil,
+		"time_to":          nil,
+		"time_scan":        int64(timeScan),
 		"graph_entities":   int64(graphEntities),
 		"graph_seeds":      int64(graphSeeds),
 		"graph_hop":        float64(graphHop),
@@ -454,6 +481,9 @@ func (s *Store) searchText(ctx context.Context, op string, q graph.SearchRequest
 		"entity_min_score":    (1 + entityMinCosine) / 2,
 		"entity_vector_index": EntityVectorIndex,
 		"entity_search_limit": int64(graphEntities * s.cfg.Policy.Overfetch()),
+	}
+	if q.Period != nil {
+		params["time_from"], params["time_to"] = q.Period.From.UTC(), q.Period.To.UTC()
 	}
 	filter, err := filterClause(q.Filter, "m", params)
 	if err != nil {
@@ -512,11 +542,15 @@ func (s *Store) checkSearch(op string, q *graph.SearchRequest) error {
 	if q.Threshold < 0 || q.Threshold > 1 {
 		bad = append(bad, graph.FieldError{Path: "threshold", Message: "must be between 0 and 1"})
 	}
-	f, err := vector.Fusion{VectorWeight: q.VectorWeight, TextWeight: q.TextWeight, GraphWeight: q.GraphWeight, K: q.RRFK}.WithDefaults()
+	f, err := vector.Fusion{VectorWeight: q.VectorWeight, TextWeight: q.TextWeight, GraphWeight: q.GraphWeight,
+		TimeWeight: q.TimeWeight, K: q.RRFK}.WithDefaults()
 	if err != nil {
 		bad = append(bad, graph.FieldError{Path: "weights", Message: "must not be negative"})
 	}
-	q.VectorWeight, q.TextWeight, q.GraphWeight, q.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.K
+	q.VectorWeight, q.TextWeight, q.GraphWeight, q.TimeWeight, q.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.TimeWeight, f.K
+	if q.Period != nil && !q.Period.From.Before(q.Period.To) {
+		bad = append(bad, graph.FieldError{Path: "period", Message: "must end after it starts"})
+	}
 	switch {
 	case q.RelationLimit == 0:
 		q.RelationLimit = graph.DefaultRelations
@@ -546,10 +580,12 @@ func searchResult(rec *neo4j.Record) (graph.SearchResponse, error) {
 		vr, _ := hm["vr"].(int64)
 		tr, _ := hm["tr"].(int64)
 		gr, _ := hm["gr"].(int64)
-		ex.VectorRank, ex.TextRank, ex.GraphRank = int(vr), int(tr), int(gr)
+		dr, _ := hm["dr"].(int64)
+		ex.VectorRank, ex.TextRank, ex.GraphRank, ex.TimeRank = int(vr), int(tr), int(gr), int(dr)
 		ex.VectorContribution, _ = hm["vc"].(float64)
 		ex.TextContribution, _ = hm["tc"].(float64)
 		ex.GraphContribution, _ = hm["gc"].(float64)
+		ex.TimeContribution, _ = hm["dc"].(float64)
 		hit := graph.Hit{Memory: memoryFromMap(mm), Explain: ex}
 		hit.Score, _ = hm["score"].(float64)
 		out.Results = append(out.Results, hit)

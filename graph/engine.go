@@ -4,6 +4,8 @@ package graph
 // search take and return. They are vocabulary shared by the engine (memory)
 // and the HTTP layer (api), which converts them to and from wire types.
 
+import "time"
+
 // Image is a picture attached to a message, by URL or inline bytes.
 type Image struct {
 	URL      string
@@ -50,11 +52,24 @@ type AddRequest struct {
 	MemoryType MemoryType
 	// Prompt is this request's custom instructions for extraction.
 	Prompt string
-	Audit  Audit
+	// At, when set, is when the messages were said (Mem0's timestamp): the
+	// memories the add creates take it as their created_at and valid_from
+	// instead of the time they are written. Updates, deletes and the
+	// history keep the time they happen.
+	At    *time.Time `json:",omitempty"`
+	Audit Audit
 	// JobID is the asynchronous add (event) this add runs for: every memory
 	// it creates names the job as its source, and the job keeps the raw
 	// messages.
 	JobID string `json:",omitempty"`
+}
+
+// SaidAt is when the add's messages were said: At when set, else now.
+func (r AddRequest) SaidAt(now time.Time) time.Time {
+	if r.At != nil {
+		return r.At.UTC()
+	}
+	return now
 }
 
 // Sources is what the memories an add creates name as their source.

@@ -46,6 +46,12 @@ type SearchRequest struct {
 	TextWeight   float64
 	GraphWeight  float64
 	RRFK         int
+	// Period is the time the query names (QueryPeriod), or nil; the engine
+	// sets it. TimeWeight weighs a fourth ranking, used only then: the
+	// memories created within the period, by similarity to the query (0
+	// turns it off).
+	Period     *Period
+	TimeWeight float64
 	// RelationLimit bounds the relations returned.
 	RelationLimit int
 	// Weights, when set, are the request's own fusion settings (the API
@@ -78,12 +84,17 @@ type Explain struct {
 	// it is a neighbour of an entity the top hits mention.
 	GraphScore float64 `json:"graph_score"`
 	GraphRank  int     `json:"graph_rank"`
-	// VectorContribution, TextContribution and GraphContribution are each
-	// ranking's share of Score (weight / (RRFK + rank), normalised like
-	// Score; 0 when the ranking did not find the memory): they sum to Score.
+	// TimeRank is the memory's rank among those created within the period
+	// the query names (0 when it names none, or the memory is not of it).
+	TimeRank int `json:"time_rank"`
+	// VectorContribution, TextContribution, GraphContribution and
+	// TimeContribution are each ranking's share of Score (weight / (RRFK +
+	// rank), normalised like Score; 0 when the ranking did not find the
+	// memory): they sum to Score.
 	VectorContribution float64 `json:"vector_contribution"`
 	TextContribution   float64 `json:"text_contribution"`
 	GraphContribution  float64 `json:"graph_contribution"`
+	TimeContribution   float64 `json:"time_contribution"`
 	// Strategy is how the vector step ran (exact, ann, search).
 	Strategy string `json:"strategy"`
 }

@@ -9,6 +9,9 @@ type Weights struct {
 	Vector *float64
 	Text   *float64
 	Graph  *float64
+	// Time weighs the ranking of the memories created within the period
+	// the query names (used only when it names one; 0 turns it off).
+	Time *float64
 	// RRFK is the fusion's constant (at least 1).
 	RRFK *int
 }

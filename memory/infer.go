@@ -17,7 +17,7 @@ import (
 // there is nothing existing to compare with), apply in one transaction.
 func (e *Engine) addInferred(ctx context.Context, req graph.AddRequest, msgs []graph.Message, res *graph.AddResult) (err error) {
 	now := e.cfg.Now().UTC()
-	ex, err := e.extract(ctx, req, msgs, now, &res.Usage)
+	ex, err := e.extract(ctx, req, msgs, req.SaidAt(now), &res.Usage)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (e *Engine) addInferred(ctx context.Context, req graph.AddRequest, msgs []g
 	var dec prompts.Decision
 	if len(cands.Memories) == 0 && len(cands.Relations) == 0 {
 		dec = a.addEverything()
-	} else if dec, err = e.decide(ctx, req, a, cands, now, &res.Usage); err != nil {
+	} else if dec, err = e.decide(ctx, req, a, cands, req.SaidAt(now), &res.Usage); err != nil {
 		return err
 	}
 
@@ -82,7 +82,8 @@ func (e *Engine) addInferred(ctx context.Context, req graph.AddRequest, msgs []g
 }
 
 // extract is LLM call 1: one forced tool call returning facts, entities and
-// relations.
+// relations. now is when the messages were said (relative dates in them
+// count from it).
 func (e *Engine) extract(ctx context.Context, req graph.AddRequest, msgs []graph.Message, now time.Time, u *graph.Usage) (prompts.Extraction, error) {
 	system, user, err := prompts.Extract(prompts.ExtractData{
 		Today:        now.Format("2006-01-02"),

@@ -47,7 +47,12 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 	if err != nil {
 		return graph.SearchResponse{}, err
 	}
-	req.VectorWeight, req.TextWeight, req.GraphWeight, req.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.K
+	req.VectorWeight, req.TextWeight, req.GraphWeight, req.TimeWeight, req.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.TimeWeight, f.K
+	// A date the query names ranks the memories of that time (created_at)
+	// as a signal of its own.
+	if p, ok := graph.QueryPeriod(q); ok {
+		req.Period = &p
+	}
 	req.RelationLimit = e.cfg.RelationLimit
 	out, err := e.store.Search(ctx, req)
 	if err != nil {
@@ -140,6 +145,7 @@ func fusionOf(cfg vector.Fusion, w *graph.Weights) (vector.Fusion, error) {
 	set("weights.vector", &cfg.VectorWeight, w.Vector)
 	set("weights.text", &cfg.TextWeight, w.Text)
 	set("weights.graph", &cfg.GraphWeight, w.Graph)
+	set("weights.time", &cfg.TimeWeight, w.Time)
 	if w.RRFK != nil {
 		if *w.RRFK < 1 {
 			bad = append(bad, graph.FieldError{Path: "weights.rrf_k", Message: "must be at least 1"})

@@ -16,7 +16,9 @@ func TestFusionWithDefaults(t *testing.T) {
 	}{
 		{name: "zero takes the defaults", in: vector.Fusion{}, want: d},
 		{name: "zero weights with K keep K", in: vector.Fusion{K: 10},
-			want: vector.Fusion{VectorWeight: d.VectorWeight, TextWeight: d.TextWeight, GraphWeight: d.GraphWeight, K: 10}},
+			want: vector.Fusion{VectorWeight: d.VectorWeight, TextWeight: d.TextWeight, GraphWeight: d.GraphWeight, TimeWeight: d.TimeWeight, K: 10}},
+		{name: "time only", in: vector.Fusion{TimeWeight: 3}, want: vector.Fusion{TimeWeight: 3, K: d.K}},
+		{name: "negative time weight", in: vector.Fusion{VectorWeight: 1, TimeWeight: -1}, wantErr: true},
 		{name: "one weight set turns the others off", in: vector.Fusion{VectorWeight: 1}, want: vector.Fusion{VectorWeight: 1, K: d.K}},
 		{name: "graph only", in: vector.Fusion{GraphWeight: 2}, want: vector.Fusion{GraphWeight: 2, K: d.K}},
 		{name: "vector and text without graph", in: vector.Fusion{VectorWeight: 1, TextWeight: 1},
@@ -38,7 +40,7 @@ func TestFusionWithDefaults(t *testing.T) {
 			}
 		})
 	}
-	if d.VectorWeight <= 0 || d.TextWeight <= 0 || d.GraphWeight <= 0 || d.K <= 0 {
+	if d.VectorWeight <= 0 || d.TextWeight <= 0 || d.GraphWeight <= 0 || d.TimeWeight <= 0 || d.K <= 0 {
 		t.Fatalf("DefaultFusion = %+v: every ranking should count", d)
 	}
 }

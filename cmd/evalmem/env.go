@@ -106,7 +106,7 @@ func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, er
 	out := []System{&neomemSystem{name: "neomem", c: c, weights: w, infer: mode == "llm", window: o.window}}
 	if o.vectorOnly {
 		out = append(out, &neomemSystem{name: "neomem vector-only", c: c, shared: true,
-			weights: &client.SearchWeights{Vector: client.Float(1), Text: client.Float(0), Graph: client.Float(0)}})
+			weights: &client.SearchWeights{Vector: client.Float(1), Text: client.Float(0), Graph: client.Float(0), Time: client.Float(0)}})
 	}
 	if o.compare == "mem0" {
 		dir := filepath.Join(e.dir, "mem0-"+mode)

@@ -56,11 +56,11 @@ func itemsOf(mode string, c Conversation, s Session) []Item {
 	switch mode {
 	case "observations":
 		for _, o := range c.Observations[s.N] {
-			out = append(out, Item{Text: o.Text, Metadata: md(o.DiaIDs, o.Speaker)})
+			out = append(out, Item{Text: o.Text, Metadata: md(o.DiaIDs, o.Speaker), At: s.Time()})
 		}
 	default: // turns, llm
 		for _, t := range s.Turns {
-			out = append(out, Item{Text: TurnText(t), Metadata: md([]string{t.DiaID}, t.Speaker)})
+			out = append(out, Item{Text: TurnText(t), Metadata: md([]string{t.DiaID}, t.Speaker), At: s.Time()})
 		}
 	}
 	return out
@@ -235,8 +235,10 @@ func parseWeights(s string) (*client.SearchWeights, error) {
 			w.Text = client.Float(f)
 		case "graph":
 			w.Graph = client.Float(f)
+		case "time":
+			w.Time = client.Float(f)
 		default:
-			return nil, fmt.Errorf("-weights: unknown %q (vector, text, graph, rrf_k)", k)
+			return nil, fmt.Errorf("-weights: unknown %q (vector, text, graph, time, rrf_k)", k)
 		}
 	}
 	return w, nil

@@ -34,6 +34,23 @@ func TestLoadLoCoMo(t *testing.T) {
 	if len(c.Sessions) != 2 || c.Sessions[0].N != 1 || len(c.Sessions[0].Turns) != 6 || c.Sessions[1].Date != "9:30 am on 20 June, 2023" {
 		t.Fatalf("sessions: %+v", c.Sessions)
 	}
+	// A session's date is when its items were said: neomem's adds send it
+	// as their timestamp.
+	if at := c.Sessions[1].Time(); !at.Equal(time.Date(2023, 6, 20, 9, 30, 0, 0, time.UTC)) {
+		t.Errorf("session 2 time: %v", at)
+	}
+	if at := (Session{Date: "sometime in June"}).Time(); !at.IsZero() {
+		t.Errorf("an unreadable date reads as %v", at)
+	}
+	for _, mode := range []string{"turns", "observations"} {
+		items := itemsOf(mode, c, c.Sessions[1])
+		if len(items) == 0 || timestamp(items) != time.Date(2023, 6, 20, 9, 30, 0, 0, time.UTC).Unix() {
+			t.Errorf("%s: session 2's items have timestamp %d", mode, timestamp(items))
+		}
+	}
+	if timestamp([]Item{{Text: "undated"}}) != 0 || timestamp(nil) != 0 {
+		t.Error("undated items have a timestamp")
+	}
 	if got := TurnText(c.Sessions[1].Turns[2]); got != "Ben: Look at this! [shares an image: a photo of a red temple in Kyoto]" {
 		t.Errorf("turn text with caption: %q", got)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Conversation is one LoCoMo sample: two speakers' sessions, the data set's
@@ -27,6 +28,20 @@ type Session struct {
 	N     int
 	Date  string
 	Turns []Turn
+}
+
+// sessionDate is the layout of LoCoMo's session dates ("1:56 pm on 8 May,
+// 2023").
+const sessionDate = "3:04 pm on 2 January, 2006"
+
+// Time is when the session took place, read as UTC (the data set names no
+// zone); zero when its date is not in LoCoMo's form.
+func (s Session) Time() time.Time {
+	t, err := time.Parse(sessionDate, strings.TrimSpace(s.Date))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // Turn is one message of a session.

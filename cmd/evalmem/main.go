@@ -89,7 +89,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.conversations, "conversations", 0, "use the first n conversations only (0: all)")
 	fs.IntVar(&o.questions, "questions", 0, "ask the first n questions of each conversation only (0: all)")
 	fs.IntVar(&o.passes, "passes", 2, "timed passes over the questions (latency is pooled; hits come from the first)")
-	fs.BoolVar(&o.vectorOnly, "vector-only", true, "also rank neomem's memories by the vector alone (weights text 0, graph 0), its own baseline")
+	fs.BoolVar(&o.vectorOnly, "vector-only", true, "also rank neomem's memories by the vector alone (weights text 0, graph 0, time 0), its own baseline")
 	fs.StringVar(&o.weights, "weights", "", "neomem's search weights, e.g. vector=1,text=0.5,graph=0.3,rrf_k=60 (default: the server's)")
 	fs.Func("variant", "another ranking of neomem's memories, NAME=WEIGHTS, e.g. 'text½=text=0.5,rrf_k=30' (repeatable; for choosing weights)", func(v string) error {
 		name, w, ok := strings.Cut(v, "=")

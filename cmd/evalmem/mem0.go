@@ -161,7 +161,7 @@ func (s *mem0System) Ingest(ctx context.Context, user string, items []Item) erro
 		Items  []mem0Item `json:"items"`
 	}{Op: "add", UserID: user, Items: make([]mem0Item, len(items))}
 	for i, it := range items {
-		req.Items[i] = mem0Item(it)
+		req.Items[i] = mem0Item{Text: it.Text, Metadata: it.Metadata}
 	}
 	var resp struct {
 		N int `json:"n"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/neomem/neomem/client"
 )
@@ -13,6 +14,20 @@ import (
 type Item struct {
 	Text     string
 	Metadata map[string]any // includes "dia_ids": []string and "session", "date"
+	// At is when it was said (the session's date), zero when unknown:
+	// neomem's adds send it as their timestamp; Mem0 OSS refuses the field
+	// (its platform-only temporal parameter), so it keeps the date in the
+	// metadata only.
+	At time.Time
+}
+
+// timestamp is the add timestamp of items (one session's): the first
+// one's time in Unix seconds, 0 (none) when unknown.
+func timestamp(items []Item) int64 {
+	if len(items) == 0 || items[0].At.IsZero() {
+		return 0
+	}
+	return items[0].At.Unix()
 }
 
 // Hit is one search result, best first.
@@ -80,7 +95,7 @@ func (s *neomemSystem) Ingest(ctx context.Context, user string, items []Item) er
 		return s.ingestInfer(ctx, user, items)
 	}
 	for chunk := range slices.Chunk(items, maxMessages) {
-		req := client.AddRequest{UserID: user, Infer: client.Bool(false)}
+		req := client.AddRequest{UserID: user, Infer: client.Bool(false), Timestamp: timestamp(chunk)}
 		for _, it := range chunk {
 			req.Messages = append(req.Messages, client.Turn{Role: "user", Content: it.Text, Metadata: it.Metadata})
 		}
@@ -96,7 +111,7 @@ func (s *neomemSystem) Ingest(ctx context.Context, user string, items []Item) er
 // of its window (dia_ids) and the session's number and date.
 func (s *neomemSystem) ingestInfer(ctx context.Context, user string, items []Item) error {
 	for chunk := range slices.Chunk(items, max(1, s.window)) {
-		req := client.AddRequest{UserID: user, Infer: client.Bool(true)}
+		req := client.AddRequest{UserID: user, Infer: client.Bool(true), Timestamp: timestamp(chunk)}
 		var ids []string
 		md := map[string]any{}
 		for _, it := range chunk {

@@ -50,6 +50,7 @@ type config struct {
 	VectorWeight     float64       `env:"NEOMEM_SEARCH_VECTOR_WEIGHT" validate:"min=0,max=100"`
 	TextWeight       float64       `env:"NEOMEM_SEARCH_TEXT_WEIGHT" validate:"min=0,max=100"`
 	GraphWeight      float64       `env:"NEOMEM_SEARCH_GRAPH_WEIGHT" validate:"min=0,max=100"`
+	TimeWeight       float64       `env:"NEOMEM_SEARCH_TIME_WEIGHT" validate:"min=0,max=100"`
 	RRFK             int           `env:"NEOMEM_SEARCH_RRF_K" validate:"min=1,max=1000"`
 	TextAnalyzer     string        `env:"NEOMEM_TEXT_ANALYZER" validate:"required"`
 	VectorQuantized  bool          `env:"NEOMEM_VECTOR_QUANTIZATION"`
@@ -101,6 +102,7 @@ func defaultConfig() config {
 		VectorWeight:    vector.DefaultFusion.VectorWeight,
 		TextWeight:      vector.DefaultFusion.TextWeight,
 		GraphWeight:     vector.DefaultFusion.GraphWeight,
+		TimeWeight:      vector.DefaultFusion.TimeWeight,
 		RRFK:            vector.DefaultFusion.K,
 		TextAnalyzer:    cypher.DefaultTextAnalyzer,
 		VectorHNSWEf:    vector.DefaultHNSWEfConstruction,
@@ -136,6 +138,7 @@ var configVars = []struct{ name, def, help string }{
 	{"NEOMEM_SEARCH_VECTOR_WEIGHT", ftoa(vector.DefaultFusion.VectorWeight), "weight of the vector (embedding similarity) ranking in a search's reciprocal rank fusion (0–100; 0 turns it off); a request's weights.vector overrides it. See docs/evaluation.md for how the defaults were chosen"},
 	{"NEOMEM_SEARCH_TEXT_WEIGHT", ftoa(vector.DefaultFusion.TextWeight), "weight of the full-text (BM25) ranking (0–100; 0 turns it off); a request's weights.text overrides it"},
 	{"NEOMEM_SEARCH_GRAPH_WEIGHT", ftoa(vector.DefaultFusion.GraphWeight), "weight of the graph ranking: memories that mention entities named in the query, and at a lower weight those of entities one relation away from the top hits' (0–100; 0 turns it off); a request's weights.graph overrides it"},
+	{"NEOMEM_SEARCH_TIME_WEIGHT", ftoa(vector.DefaultFusion.TimeWeight), "weight of the time ranking, used when the query names a date (\"on 8 May, 2023\", \"in July 2023\", \"2023-05-08\", \"in 2022\"): the memories created that day, month or year (a day's slack each side), by similarity (0–100; 0 turns it off); a request's weights.time overrides it"},
 	{"NEOMEM_SEARCH_RRF_K", strconv.Itoa(vector.DefaultFusion.K), "constant k of reciprocal rank fusion, score = Σ weight / (k + rank) (1–1000; smaller favours the first ranks); a request's weights.rrf_k overrides it"},
 	{"NEOMEM_TEXT_ANALYZER", cypher.DefaultTextAnalyzer, "Lucene analyzer of the memory full-text index (english: stemming and stop words; standard, simple, whitespace…: any that CALL db.index.fulltext.listAvailableAnalyzers() lists). Changing it rebuilds the index at start-up"},
 	{"NEOMEM_VECTOR_QUANTIZATION", "false", "true: the vector indexes traverse quantised vectors (int8 on Neo4j 5.x, binary on 2026.x: less memory, lower recall for tenants that are a small share of the index); search re-scores exactly either way. Changing it rebuilds the indexes at start-up"},
@@ -227,6 +230,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	float("NEOMEM_SEARCH_VECTOR_WEIGHT", &c.VectorWeight)
 	float("NEOMEM_SEARCH_TEXT_WEIGHT", &c.TextWeight)
 	float("NEOMEM_SEARCH_GRAPH_WEIGHT", &c.GraphWeight)
+	float("NEOMEM_SEARCH_TIME_WEIGHT", &c.TimeWeight)
 	num("NEOMEM_SEARCH_RRF_K", &c.RRFK)
 	str("NEOMEM_TEXT_ANALYZER", &c.TextAnalyzer)
 	if v := getenv("NEOMEM_VECTOR_QUANTIZATION"); v != "" {

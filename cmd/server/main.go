@@ -343,7 +343,7 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger) (_ *stack, err
 	}
 	st.engine, err = memory.New(timedStore{store, met}, models, memory.Config{Instructions: cfg.Instructions, LeaseTTL: cfg.LeaseTTL, QueryCache: queryCache,
 		Holder: holderName(), Fusion: vector.Fusion{VectorWeight: cfg.VectorWeight, TextWeight: cfg.TextWeight,
-			GraphWeight: cfg.GraphWeight, K: cfg.RRFK}})
+			GraphWeight: cfg.GraphWeight, TimeWeight: cfg.TimeWeight, K: cfg.RRFK}})
 	if err != nil {
 		return nil, err
 	}

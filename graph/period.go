@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Period is a span of time a query names, [From, To) in UTC.
+type Period struct {
+	From, To time.Time
+}
+
+// periodSlack widens a named day, month or year on both sides: the user
+// names it in their own time zone, which the server does not know, and
+// memories keep their time in UTC (every zone is within 14 hours of it).
+const periodSlack = 24 * time.Hour
+
+// months maps the English month names and their usual abbreviations to
+// their numbers.
+var months = map[string]time.Month{
+	"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3,
+	"april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7,
+	"august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
+	"october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+
+// The date forms QueryPeriod reads. A month name needs a year beside it (a
+// day alone is too weak: "may 5" could be anything), and a bare year needs
+// a preposition before it ("in 2023"), so that numbers in a question ("2023
+// points") are not taken for dates.
+const (
+	monthRE = `(january|february|march|april|may|june|july|august|september|october|november|december|` +
+		`jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?`
+	dayRE  = `(\d{1,2})(?:st|nd|rd|th)?`
+	yearRE = `(\d{4})`
+)
+
+var (
+	// 8 May 2023, 8th of May, 2023
+	periodDMY = regexp.MustCompile(`\b` + dayRE + `\s+(?:of\s+)?` + monthRE + `,?\s+` + yearRE + `\b`)
+	// May 8, 2023; May 8th 2023
+	periodMDY = regexp.MustCompile(`\b` + monthRE + `\s+` + dayRE + `,?\s+` + yearRE + `\b`)
+	// May 2023, May of 2023
+	periodMY = regexp.MustCompile(`\b` + monthRE + `,?\s+(?:of\s+)?` + yearRE + `\b`)
+	// 2023-05-08, 2023-05
+	periodISO = regexp.MustCompile(`\b(\d{4})-(\d{2})(?:-(\d{2}))?\b`)
+	// in 2023, during 2023
+	periodYear = regexp.MustCompile(`\b(?:in|during|throughout)\s+(?:the\s+year\s+)?` + yearRE + `\b`)
+)
+
+// QueryPeriod returns the time a query names, when it names one: a day
+// ("on 8 May, 2023", "May 8th 2023", "2023-05-08"), a month ("in July
+// 2023", "2023-07") or a year ("in 2022"), in English, widened by a day on
+// each side (the user's time zone is not known). The first date found, in
+// that order of precision, wins; relative expressions ("yesterday", "last
+// week") are not read. ok is false when the query names no date.
+func QueryPeriod(query string) (p Period, ok bool) {
+	q := strings.ToLower(query)
+	day := func(y, m, d int) (Period, bool) {
+		from := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+		if from.Day() != d || from.Month() != time.Month(m) { // 31 June
+			return Period{}, false
+		}
+		return widen(from, from.AddDate(0, 0, 1)), true
+	}
+	month := func(y, m int) (Period, bool) {
+		from := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+		return widen(from, from.AddDate(0, 1, 0)), true
+	}
+	if m := periodDMY.FindStringSubmatch(q); m != nil {
+		if p, ok := day(atoi(m[3]), int(months[m[2]]), atoi(m[1])); ok {
+			return p, true
+		}
+	}
+	if m := periodMDY.FindStringSubmatch(q); m != nil {
+		if p, ok := day(atoi(m[3]), int(months[m[1]]), atoi(m[2])); ok {
+			return p, true
+		}
+	}
+	if m := periodISO.FindStringSubmatch(q); m != nil {
+		y, mo := atoi(m[1]), atoi(m[2])
+		if mo >= 1 && mo <= 12 {
+			if m[3] == "" {
+				return month(y, mo)
+			}
+			if p, ok := day(y, mo, atoi(m[3])); ok {
+				return p, true
+			}
+		}
+	}
+	if m := periodMY.FindStringSubmatch(q); m != nil {
+		return month(atoi(m[2]), int(months[m[1]]))
+	}
+	if m := periodYear.FindStringSubmatch(q); m != nil {
+		from := time.Date(atoi(m[1]), 1, 1, 0, 0, 0, 0, time.UTC)
+		return widen(from, from.AddDate(1, 0, 0)), true
+	}
+	return Period{}, false
+}
+
+func widen(from, to time.Time) Period {
+	return Period{From: from.Add(-periodSlack), To: to.Add(periodSlack)}
+}
+
+// atoi reads the digits the patterns matched (at most 4 of them).
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

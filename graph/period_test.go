@@ -1,0 +1,63 @@
+package graph
+
+import (
+	"testing"
+	"time"
+)
+
+func TestQueryPeriod(t *testing.T) {
+	day := func(y int, m time.Month, d int) Period {
+		from := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		return Period{From: from.Add(-24 * time.Hour), To: from.Add(48 * time.Hour)}
+	}
+	month := func(y int, m time.Month) Period {
+		from := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+		return Period{From: from.Add(-24 * time.Hour), To: from.AddDate(0, 1, 0).Add(24 * time.Hour)}
+	}
+	year := func(y int) Period {
+		from := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+		return Period{From: from.Add(-24 * time.Hour), To: from.AddDate(1, 0, 0).Add(24 * time.Hour)}
+	}
+	for _, c := range []struct {
+		query string
+		want  Period
+	}{
+		{"What did Maria do on 7 July, 2023?", day(2023, time.July, 7)},
+		{"what happened on 25 may 2022", day(2022, time.May, 25)},
+		{"on the 1st of February, 2023?", day(2023, time.February, 1)},
+		{"What did Joanna watch on February 7, 2022?", day(2022, time.February, 7)},
+		{"Sept 30th 2021 meeting", day(2021, time.September, 30)},
+		{"the trip of Dec. 24, 2020", day(2020, time.December, 24)},
+		{"notes from 2023-05-08", day(2023, time.May, 8)},
+		{"What did Mel paint in July 2023?", month(2023, time.July)},
+		{"in December of 2023", month(2023, time.December)},
+		{"the 2024-02 invoices", month(2024, time.February)},
+		{"where did I travel in 2022", year(2022)},
+		{"during the year 1999", year(1999)},
+		// The most precise date wins over a month or year elsewhere.
+		{"in 2023, on March 3, 2023", day(2023, time.March, 3)},
+		// A day that does not exist leaves its month.
+		{"on 31 June 2023", month(2023, time.June)},
+		// 2024 has a 29 February.
+		{"Feb 29, 2024", day(2024, time.February, 29)},
+	} {
+		got, ok := QueryPeriod(c.query)
+		if !ok || !got.From.Equal(c.want.From) || !got.To.Equal(c.want.To) {
+			t.Errorf("QueryPeriod(%q) = %v–%v, %v; want %v–%v", c.query, got.From, got.To, ok, c.want.From, c.want.To)
+		}
+	}
+	for _, q := range []string{
+		"What does Andrew do for fun?",
+		"May I ask what Caroline likes?",
+		"He scored 2023 points",
+		"the march on Washington",
+		"May 5",               // no year
+		"Feb 29, 2023",        // not a leap year
+		"version 2023-13",     // no month 13
+		"call 555-2023-12345", // digits inside a longer number
+	} {
+		if p, ok := QueryPeriod(q); ok {
+			t.Errorf("QueryPeriod(%q) = %v–%v; want no period", q, p.From, p.To)
+		}
+	}
+}

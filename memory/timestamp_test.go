@@ -1,0 +1,71 @@
+package memory_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/llm/llmtest"
+	"github.com/neomem/neomem/memory"
+	"github.com/neomem/neomem/prompts"
+)
+
+// TestAddAtSaidTime: an add's At (Mem0's timestamp) dates the memories it
+// creates, raw or extracted, and is the "today" the model resolves
+// relative dates from; an update made later happens when it is written. A
+// search that names that day then ranks the memory by time.
+func TestAddAtSaidTime(t *testing.T) {
+	e := newEnv(t, memory.Config{})
+	ctx := context.Background()
+	said := time.Date(2023, 5, 8, 13, 56, 0, 0, time.UTC)
+
+	raw, err := e.engine.Add(ctx, graph.AddRequest{Scope: e.scope, At: &said,
+		Messages: []graph.Message{{Role: "user", Content: "we hiked in Sintra"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.store.GetMemory(ctx, e.scope, raw.Results[0].ID)
+	if err != nil || !m.CreatedAt.Equal(said) || !m.ValidFrom.Equal(said) || !m.UpdatedAt.Equal(said) {
+		t.Fatalf("raw memory times = %v / %v / %v, %v; want %v", m.CreatedAt, m.ValidFrom, m.UpdatedAt, err, said)
+	}
+
+	// Nothing stored is close to the fact: one call, no decision.
+	e.model.Then(extraction([]fact{{Text: "alice likes cheese pizza"}}, nil, nil, ""))
+	res, err := e.engine.Add(ctx, graph.AddRequest{Scope: e.scope, Infer: true, At: &said,
+		Messages: []graph.Message{{Role: "user", Content: "I like cheese pizza."}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prompt := e.model.Requests()[0].Messages[0].Content + e.model.Requests()[0].Messages[1].Content; !strings.Contains(prompt, "2023-05-08") {
+		t.Fatalf("the extraction prompt does not date the conversation 2023-05-08:\n%s", prompt)
+	}
+	got, err := e.store.GetMemory(ctx, e.scope, res.Results[0].ID)
+	if err != nil || !got.CreatedAt.Equal(said) || !got.ValidFrom.Equal(said) {
+		t.Fatalf("extracted fact times = %v / %v, %v; want %v", got.CreatedAt, got.ValidFrom, err, said)
+	}
+
+	before := time.Now().UTC().Add(-time.Minute)
+	e.model.Then(extraction([]fact{{Text: "alice likes cheese and pepperoni pizza"}}, nil, nil, ""))
+	e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M1", "text": "alice likes cheese and pepperoni pizza", "fact": "F1"})))
+	upd := e.add("Actually I like pepperoni too.")
+	newer, err := e.store.GetMemory(ctx, e.scope, upd.Results[0].ID)
+	if err != nil || upd.Results[0].Event != graph.EventUpdate || newer.CreatedAt.Before(before) {
+		t.Fatalf("update without a timestamp: %+v, created %v, %v; want now", upd.Results, newer.CreatedAt, err)
+	}
+
+	hits, err := e.engine.Search(ctx, graph.SearchRequest{Scope: e.scope, Query: "where did we go on May 8th, 2023", Explain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ranked []string
+	for _, h := range hits.Results {
+		if h.Explain.TimeRank > 0 {
+			ranked = append(ranked, h.Text)
+		}
+	}
+	if len(ranked) != 1 || ranked[0] != "we hiked in Sintra" {
+		t.Fatalf("memories ranked by the named day: %q; want the raw memory of 8 May only (the fact of that day was superseded)", ranked)
+	}
+}
