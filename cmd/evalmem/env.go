@@ -121,20 +121,11 @@ func (e *Env) Systems(ctx context.Context, o options, mode string) ([]System, er
 		// drops hits below 0.1 by default).
 		zero := 0.0
 		m.Threshold = &zero
-		info, err := m.Info(ctx)
-		if err != nil {
+		if _, err := m.Info(ctx); err != nil {
 			_ = m.Close()
 			return nil, fmt.Errorf("Mem0 info: %w", err)
 		}
-		notes := []string{"mem0ai " + info.Version + ", search threshold 0 (its default 0.1 would drop hits)"}
-		for _, n := range info.Notes {
-			// This run sets the threshold; the store's directory is temporary.
-			if strings.HasPrefix(n, "search threshold:") {
-				continue
-			}
-			notes = append(notes, tempPath.ReplaceAllString(n, ""))
-		}
-		out = append(out, notedSystem{m, notes})
+		out = append(out, m)
 	}
 	for _, v := range o.variants {
 		vw, _ := parseWeights(v.weights)
@@ -180,10 +171,4 @@ func buildHint(err error) error {
 // tempPath is a " at /tmp/…" in a note.
 var tempPath = regexp.MustCompile(` at /\S+`)
 
-// notedSystem is a system with notes for the report.
-type notedSystem struct {
-	System
-	notes []string
-}
 
-func (n notedSystem) Notes() []string { return n.notes }

@@ -89,9 +89,6 @@ func evalMode(ctx context.Context, o options, env *Env, convs []Conversation, mo
 		if sh, ok := s.(interface{ Shared() bool }); ok {
 			results[i].Shared = sh.Shared()
 		}
-		if n, ok := s.(interface{ Notes() []string }); ok {
-			results[i].Notes = n.Notes()
-		}
 	}
 	sessions, questions := 0, 0
 	for _, c := range convs {
@@ -128,6 +125,12 @@ func evalMode(ctx context.Context, o options, env *Env, convs []Conversation, mo
 				results[i].ingest += time.Since(t0)
 			}
 			step++
+		}
+	}
+	// Notes after the ingest: what a system said about the adds too.
+	for i, s := range systems {
+		if n, ok := s.(interface{ Notes() []string }); ok {
+			results[i].Notes = n.Notes()
 		}
 	}
 

@@ -145,8 +145,9 @@ func (s *mem0System) Version() string { return s.version }
 func (s *mem0System) PID() int { return s.cmd.Process.Pid }
 
 type mem0Item struct {
-	Text     string         `json:"text"`
-	Metadata map[string]any `json:"metadata,omitempty"`
+	Text      string         `json:"text"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+	Timestamp int64          `json:"timestamp,omitempty"`
 }
 
 // Ingest implements System: every item becomes exactly one Mem0 memory
@@ -162,6 +163,9 @@ func (s *mem0System) Ingest(ctx context.Context, user string, items []Item) erro
 	}{Op: "add", UserID: user, Items: make([]mem0Item, len(items))}
 	for i, it := range items {
 		req.Items[i] = mem0Item{Text: it.Text, Metadata: it.Metadata}
+		if !it.At.IsZero() {
+			req.Items[i].Timestamp = it.At.Unix()
+		}
 	}
 	var resp struct {
 		N int `json:"n"`
@@ -211,6 +215,26 @@ func (s *mem0System) Info(ctx context.Context) (mem0Info, error) {
 	var info mem0Info
 	err := s.call(ctx, map[string]string{"op": "info"}, &info)
 	return info, err
+}
+
+// Notes are the report's notes on this Mem0: its version, how it ranks, and
+// what the sidecar saw (asked again each time: an add can add to them).
+func (s *mem0System) Notes() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := s.Info(ctx)
+	if err != nil {
+		return []string{"info: " + err.Error()}
+	}
+	notes := []string{"mem0ai " + info.Version + ", search threshold 0 (its default 0.1 would drop hits)"}
+	for _, n := range info.Notes {
+		// This run sets the threshold; the store's directory is temporary.
+		if strings.HasPrefix(n, "search threshold:") {
+			continue
+		}
+		notes = append(notes, tempPath.ReplaceAllString(n, ""))
+	}
+	return notes
 }
 
 // Close implements System: it asks the sidecar to close, waits briefly for it

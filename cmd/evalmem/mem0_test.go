@@ -154,6 +154,20 @@ func TestMem0Sidecar(t *testing.T) {
 		t.Errorf("search after errors: %v, %v", hits, err)
 	}
 
+	// An item's time goes to Mem0's timestamp while Mem0 takes it; the item
+	// is stored either way, and the notes say which.
+	dated := Item{Text: "Ana: we hiked Sintra", Metadata: mem0MD("D9:1", 9, "1:00 pm on 1 May, 2023"),
+		At: time.Date(2023, 5, 1, 13, 0, 0, 0, time.UTC)}
+	if err := m0.Ingest(ctx, "conv-d", []Item{dated}); err != nil {
+		t.Fatalf("dated item: %v", err)
+	}
+	if hits, err := m0.Search(ctx, "conv-d", "hiking", 5); err != nil || len(hits) != 1 {
+		t.Errorf("dated item stored: %v, %v", hits, err)
+	}
+	if i := slices.IndexFunc(m0.Notes(), func(n string) bool { return strings.HasPrefix(n, "timestamp: ") }); i < 0 {
+		t.Errorf("no timestamp note after a dated add: %q", m0.Notes())
+	}
+
 	info, err := m0.Info(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,11 @@ same URL that infer=False never calls. Its history DB and MEM0_DIR live under
 Once Memory is built the sidecar writes {"ok":true,"ready":true,"version":V}.
 Requests:
 
-  {"op":"add","user_id":U,"items":[{"text":T,"metadata":{...}},...]}
+  {"op":"add","user_id":U,"items":[{"text":T,"metadata":{...}[,"timestamp":S]},...]}
       -> {"ok":true,"n":N}
+      S (Unix seconds, when the item was said) goes to Memory.add's timestamp
+      while Mem0 takes it; Mem0 OSS refuses it (a platform-only parameter),
+      and info's notes say so.
       Each item becomes exactly one memory holding exactly T and the item's own
       metadata: one Memory.add(..., infer=False) per item, since add applies one
       metadata dict to every message it is given. All items are checked before
@@ -155,7 +158,10 @@ def item_list(req):
         bad = sorted(RESERVED_METADATA_KEYS & set(md))
         if bad:
             raise ValueError("items[%d]: metadata keys %s are reserved by Mem0" % (i, ", ".join(bad)))
-        out.append((text, md))
+        ts = it.get("timestamp")
+        if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool) or ts < 0):
+            raise ValueError("items[%d]: timestamp must be Unix seconds" % i)
+        out.append((text, md, ts))
     return out
 
 
@@ -172,18 +178,33 @@ class Sidecar:
         self.m = memory
         self.captured = captured
         self.version = importlib.metadata.version("mem0ai")
+        # Whether this Mem0 takes add's timestamp: None until an item
+        # carries one, then what the first try said.
+        self.timestamps = None
+        self.timestamp_note = None
 
     def add(self, req):
         user = user_of(req)
         items = item_list(req)
         n = 0
-        for i, (text, md) in enumerate(items):
-            res = self.m.add(
-                [{"role": "user", "content": text}],
-                user_id=user,
-                metadata=md,
-                infer=False,
-            )
+        for i, (text, md, ts) in enumerate(items):
+            kw = {}
+            if ts is not None and self.timestamps is not False:
+                kw["timestamp"] = ts
+            try:
+                res = self.m.add([{"role": "user", "content": text}], user_id=user, metadata=md, infer=False, **kw)
+                if kw:
+                    self.timestamps = True
+                    self.timestamp_note = "timestamp: Memory.add accepted it"
+            except ValueError as e:
+                # Mem0 OSS refuses its platform-only temporal parameter
+                # before storing anything: the date stays in the metadata.
+                if not kw:
+                    raise
+                self.timestamps = False
+                self.timestamp_note = "timestamp: refused by Memory.add (%s); the session date stays in the metadata only" % (
+                    " ".join(str(e).split()))
+                res = self.m.add([{"role": "user", "content": text}], user_id=user, metadata=md, infer=False)
             got = res.get("results", []) if isinstance(res, dict) else res
             if len(got) != 1 or got[0].get("memory") != text:
                 raise RuntimeError(
@@ -272,6 +293,8 @@ class Sidecar:
         )
         notes.append("search threshold: Mem0's default 0.1 on the cosine score unless a request sets one")
         notes.append("embedder: openai provider, model %s at %s, %d dims" % (self.args.embed_model, self.args.embed_url, self.args.dims))
+        if self.timestamp_note:
+            notes.append(self.timestamp_note)
         notes.extend("logged: " + m for m in self.captured.messages)
         return {"ok": True, "version": self.version, "hybrid": hybrid, "notes": notes}
 
