@@ -37,9 +37,9 @@ type SearchRequest struct {
 	AsOf           *time.Time
 	IncludeInvalid bool
 	// VectorWeight, TextWeight and GraphWeight weigh the three rankings in
-	// reciprocal rank fusion (all 0: the defaults; a weight of 0 beside a
-	// non-zero one turns its ranking off); RRFK is its constant (60 when
-	// 0). The graph ranking holds the memories that mention the entities
+	// reciprocal rank fusion (all four weights 0: the defaults; a weight of
+	// 0 beside a non-zero one turns its ranking off); RRFK is its constant
+	// (the default when 0). The graph ranking holds the memories that mention the entities
 	// the query names, and, at a lower score, those that mention the
 	// neighbours of the entities the top hits mention.
 	VectorWeight float64

@@ -125,7 +125,7 @@ type Fusion struct {
 	TextWeight   float64
 	GraphWeight  float64
 	TimeWeight   float64
-	// K is the fusion's constant (default 60).
+	// K is the fusion's constant (DefaultFusion's when 0).
 	K int
 }
 
@@ -140,10 +140,10 @@ type Fusion struct {
 // The time ranking weighs 2: a date the user names is a constraint, so the
 // first memory of that date comes before one that is first in the vector
 // or the full-text ranking alone (2/(5+1) is both firsts together). On the
-// dev split, for the 79 of 760 questions that name a date, weights 1.5 to
-// 3 were a plateau (observations recall@10 0.749–0.762, turns 0.806–0.825,
-// against 0.570 and 0.595 without the ranking and 0.690 and 0.795 at
-// weight 1); docs/evaluation.md has the run.
+// dev split (83 of its 760 questions name a date) weights from 1.5 to 5
+// were a plateau: recall@10 0.679–0.681 on turns and 0.646–0.648 on
+// observations, against 0.678 and 0.642 at weight 1 and 0.658 and 0.627
+// without the ranking (docs/evaluation.md).
 var DefaultFusion = Fusion{VectorWeight: 1, TextWeight: 1, GraphWeight: 0.5, TimeWeight: 2, K: 5}
 
 // WithDefaults fills a zero Fusion (all four weights 0: DefaultFusion's
