@@ -92,6 +92,19 @@ func TestAddTimestamp(t *testing.T) {
 		t.Fatalf("weights.time 0: %d hits ranked by time", n)
 	}
 
+	// A time relative to the server's clock: yesterday's memory.
+	if code, p := c.do("POST", "/memories", map[string]any{"user_id": "v", "infer": false, "timestamp": time.Now().Add(-24 * time.Hour).Unix(),
+		"messages": msg("we visited the aquarium")}); code != 200 {
+		t.Fatalf("add dated yesterday: %d %v", code, p)
+	}
+	c.do("POST", "/memories", map[string]any{"user_id": "v", "infer": false, "timestamp": said.Unix(), "messages": msg("we visited the zoo")})
+	code, r := c.do("POST", "/search", map[string]any{"user_id": "v", "query": "what did we visit yesterday?", "explain": true})
+	if hits, _ := r["results"].([]any); code != 200 || len(hits) != 2 || hits[0].(map[string]any)["memory"] != "we visited the aquarium" ||
+		hits[0].(map[string]any)["explain"].(map[string]any)["time_rank"].(float64) != 1 ||
+		hits[1].(map[string]any)["explain"].(map[string]any)["time_rank"].(float64) != 0 {
+		t.Fatalf("search for yesterday: %d %v", code, r)
+	}
+
 	for _, tc := range []struct {
 		route string
 		ts    any

@@ -42,7 +42,7 @@ func TestSearchRanksTheNamedPeriod(t *testing.T) {
 	mustCreate(t, s, other)
 
 	query := "what did alice buy on 8 May, 2023?"
-	p, ok := graph.QueryPeriod(query)
+	p, ok := graph.QueryPeriod(query, time.Now())
 	if !ok {
 		t.Fatalf("QueryPeriod(%q) found no date", query)
 	}

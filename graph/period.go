@@ -48,15 +48,24 @@ var (
 	periodISO = regexp.MustCompile(`\b(\d{4})-(\d{2})(?:-(\d{2}))?\b`)
 	// in 2023, during 2023
 	periodYear = regexp.MustCompile(`\b(?:in|during|throughout)\s+(?:the\s+year\s+)?` + yearRE + `\b`)
+	// today, yesterday, 3 days ago, this week, last month, last year
+	periodToday    = regexp.MustCompile(`\b(today|yesterday)\b`)
+	periodDaysAgo  = regexp.MustCompile(`\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+ago\b`)
+	periodThisLast = regexp.MustCompile(`\b(this|last|past|previous)\s+(week|month|year)\b`)
 )
 
-// QueryPeriod returns the time a query names, when it names one: a day
-// ("on 8 May, 2023", "May 8th 2023", "2023-05-08"), a month ("in July
-// 2023", "2023-07") or a year ("in 2022"), in English, widened by a day on
-// each side (the user's time zone is not known). The first date found, in
-// that order of precision, wins; relative expressions ("yesterday", "last
-// week") are not read. ok is false when the query names no date.
-func QueryPeriod(query string) (p Period, ok bool) {
+// smallNumbers are the number words "… days ago" reads.
+var smallNumbers = map[string]int{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+// QueryPeriod returns the time a query names, when it names one, in
+// English: a day ("on 8 May, 2023", "May 8th 2023", "2023-05-08"), a month
+// ("in July 2023", "2023-07") or a year ("in 2022"); else a time relative
+// to now ("today", "yesterday", "3 days ago"; "this week", "last week" or
+// "previous week": calendar weeks from Monday; "the past week": the last 7
+// days; the same for month and year). It is widened by a day on each side: the user's time zone is not
+// known. A date wins over a relative time, and a more precise date over a
+// less precise one. ok is false when the query names no time.
+func QueryPeriod(query string, now time.Time) (p Period, ok bool) {
 	q := strings.ToLower(query)
 	day := func(y, m, d int) (Period, bool) {
 		from := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
@@ -96,6 +105,61 @@ func QueryPeriod(query string) (p Period, ok bool) {
 	if m := periodYear.FindStringSubmatch(q); m != nil {
 		from := time.Date(atoi(m[1]), 1, 1, 0, 0, 0, 0, time.UTC)
 		return widen(from, from.AddDate(1, 0, 0)), true
+	}
+	return relativePeriod(q, now.UTC())
+}
+
+// relativePeriod reads the relative times of QueryPeriod in q (lower case).
+func relativePeriod(q string, now time.Time) (Period, bool) {
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if m := periodToday.FindStringSubmatch(q); m != nil {
+		if m[1] == "yesterday" {
+			today = today.AddDate(0, 0, -1)
+		}
+		return widen(today, today.AddDate(0, 0, 1)), true
+	}
+	if m := periodDaysAgo.FindStringSubmatch(q); m != nil {
+		n, word := smallNumbers[m[1]]
+		if !word {
+			n = atoi(m[1])
+		}
+		day := today.AddDate(0, 0, -n)
+		return widen(day, day.AddDate(0, 0, 1)), true
+	}
+	if m := periodThisLast.FindStringSubmatch(q); m != nil {
+		var from time.Time
+		switch m[2] {
+		case "week":
+			from = today.AddDate(0, 0, -(int(today.Weekday())+6)%7) // Monday
+		case "month":
+			from = time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+		default:
+			from = time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		to := today.AddDate(0, 0, 1) // this week, month or year: up to today
+		switch m[1] {
+		case "this":
+		case "past": // the past week: the last 7 days up to today
+			switch m[2] {
+			case "week":
+				from = today.AddDate(0, 0, -7)
+			case "month":
+				from = today.AddDate(0, -1, 0)
+			default:
+				from = today.AddDate(-1, 0, 0)
+			}
+		default: // last, previous: the calendar week, month or year before
+			to = from
+			switch m[2] {
+			case "week":
+				from = from.AddDate(0, 0, -7)
+			case "month":
+				from = from.AddDate(0, -1, 0)
+			default:
+				from = from.AddDate(-1, 0, 0)
+			}
+		}
+		return widen(from, to), true
 	}
 	return Period{}, false
 }

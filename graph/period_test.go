@@ -41,7 +41,7 @@ func TestQueryPeriod(t *testing.T) {
 		// 2024 has a 29 February.
 		{"Feb 29, 2024", day(2024, time.February, 29)},
 	} {
-		got, ok := QueryPeriod(c.query)
+		got, ok := QueryPeriod(c.query, time.Date(2026, 12, 9, 15, 0, 0, 0, time.UTC))
 		if !ok || !got.From.Equal(c.want.From) || !got.To.Equal(c.want.To) {
 			t.Errorf("QueryPeriod(%q) = %v–%v, %v; want %v–%v", c.query, got.From, got.To, ok, c.want.From, c.want.To)
 		}
@@ -55,9 +55,50 @@ func TestQueryPeriod(t *testing.T) {
 		"Feb 29, 2023",        // not a leap year
 		"version 2023-13",     // no month 13
 		"call 555-2023-12345", // digits inside a longer number
+		"plans for the weekend",
+		"the last weekend we spent together",
+		"days ago we talked",
 	} {
-		if p, ok := QueryPeriod(q); ok {
+		if p, ok := QueryPeriod(q, time.Now()); ok {
 			t.Errorf("QueryPeriod(%q) = %v–%v; want no period", q, p.From, p.To)
+		}
+	}
+}
+
+func TestQueryPeriodRelative(t *testing.T) {
+	span := func(from, to time.Time) Period {
+		return Period{From: from.Add(-24 * time.Hour), To: to.Add(24 * time.Hour)}
+	}
+	d := func(m time.Month, day int) time.Time { return time.Date(2026, m, day, 0, 0, 0, 0, time.UTC) }
+	wed := time.Date(2026, 12, 9, 15, 0, 0, 0, time.UTC)
+	sun := time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		query string
+		now   time.Time
+		want  Period
+	}{
+		{"what did I say today?", wed, span(d(12, 9), d(12, 10))},
+		{"what did I eat yesterday", wed, span(d(12, 8), d(12, 9))},
+		{"the book I mentioned 3 days ago", wed, span(d(12, 6), d(12, 7))},
+		{"two days ago", wed, span(d(12, 7), d(12, 8))},
+		{"what happened this week", wed, span(d(12, 7), d(12, 10))},
+		{"this week", sun, span(d(11, 30), d(12, 7))}, // Sunday ends the week that began on Monday
+		{"what did we plan last week", wed, span(d(11, 30), d(12, 7))},
+		{"the previous week", sun, span(d(11, 23), d(11, 30))},
+		{"in the past week", wed, span(d(12, 2), d(12, 10))},
+		{"this month", wed, span(d(12, 1), d(12, 10))},
+		{"last month", wed, span(d(11, 1), d(12, 1))},
+		{"the past month", wed, span(d(11, 9), d(12, 10))},
+		{"this year", wed, span(d(1, 1), d(12, 10))},
+		{"last year", wed, span(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), d(1, 1))},
+		// A date wins over a relative time.
+		{"yesterday, or on 8 May 2023?", wed, span(time.Date(2023, 5, 8, 0, 0, 0, 0, time.UTC), time.Date(2023, 5, 9, 0, 0, 0, 0, time.UTC))},
+		// now counts in UTC.
+		{"today", time.Date(2026, 12, 9, 23, 30, 0, 0, time.FixedZone("UTC-5", -5*3600)), span(d(12, 10), d(12, 11))},
+	} {
+		got, ok := QueryPeriod(c.query, c.now)
+		if !ok || !got.From.Equal(c.want.From) || !got.To.Equal(c.want.To) {
+			t.Errorf("QueryPeriod(%q, %v) = %v–%v, %v; want %v–%v", c.query, c.now, got.From, got.To, ok, c.want.From, c.want.To)
 		}
 	}
 }

@@ -50,7 +50,7 @@ func (e *Engine) Search(ctx context.Context, req graph.SearchRequest) (graph.Sea
 	req.VectorWeight, req.TextWeight, req.GraphWeight, req.TimeWeight, req.RRFK = f.VectorWeight, f.TextWeight, f.GraphWeight, f.TimeWeight, f.K
 	// A date the query names ranks the memories of that time (created_at)
 	// as a signal of its own.
-	if p, ok := graph.QueryPeriod(q); ok {
+	if p, ok := graph.QueryPeriod(q, e.cfg.Now()); ok {
 		req.Period = &p
 	}
 	req.RelationLimit = e.cfg.RelationLimit

@@ -170,5 +170,3 @@ func buildHint(err error) error {
 
 // tempPath is a " at /tmp/…" in a note.
 var tempPath = regexp.MustCompile(` at /\S+`)
-
-
