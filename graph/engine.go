@@ -64,6 +64,10 @@ type AddRequest struct {
 	JobID string `json:",omitempty"`
 }
 
+// MaxTime is the latest time an add may be dated (the end of year 9999,
+// Unix seconds 253402300799).
+var MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
 // SaidAt is when the add's messages were said: At when set, else now.
 func (r AddRequest) SaidAt(now time.Time) time.Time {
 	if r.At != nil {

@@ -271,3 +271,45 @@ func TestMCPAsyncAdd(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestMCPTimestamp: add_memory's timestamp dates the memories it creates,
+// and search_memories naming that day ranks them by time; a timestamp out
+// of range is a tool error that names it and stores nothing.
+func TestMCPTimestamp(t *testing.T) {
+	tenant := testcontainers.Tenant(t)
+	srv, _ := neomem.Start(t, nil)
+	s, err := connect(t, srv, "http", srv.Key(t, tenant, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	said := time.Date(2023, 5, 8, 13, 56, 0, 0, time.UTC)
+	var added struct {
+		Results []struct{ ID string } `json:"results"`
+	}
+	if msg := call(t, s, "add_memory", map[string]any{"user_id": "u", "infer": false, "text": "we hiked in Sintra", "timestamp": said.Unix()}, &added); msg != "" || len(added.Results) != 1 {
+		t.Fatalf("add_memory with a timestamp = %+v %q", added, msg)
+	}
+	call(t, s, "add_memory", map[string]any{"user_id": "u", "infer": false, "text": "we hiked in the Alps"}, nil)
+	var got struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	if msg := call(t, s, "get_memory", map[string]any{"id": added.Results[0].ID}, &got); msg != "" || !got.CreatedAt.Equal(said) {
+		t.Fatalf("get_memory: created_at %v %q, want %v", got.CreatedAt, msg, said)
+	}
+	var found struct {
+		Results []struct {
+			ID string `json:"id"`
+		} `json:"results"`
+	}
+	if msg := call(t, s, "search_memories", map[string]any{"user_id": "u", "query": "where did we hike on 8 May 2023?"}, &found); msg != "" ||
+		len(found.Results) != 2 || found.Results[0].ID != added.Results[0].ID {
+		t.Fatalf("search_memories naming the day = %+v %q", found, msg)
+	}
+	if msg := call(t, s, "add_memory", map[string]any{"user_id": "bad", "infer": false, "text": "x", "timestamp": int64(253402300800)}, nil); !strings.Contains(msg, "timestamp") {
+		t.Errorf("add_memory with a timestamp past 9999 = %q, want an error naming timestamp", msg)
+	}
+	var page struct{ Results []memory }
+	if msg := call(t, s, "get_memories", map[string]any{"user_id": "bad"}, &page); msg != "" || len(page.Results) != 0 {
+		t.Errorf("a refused add stored %+v %q", page, msg)
+	}
+}

@@ -43,6 +43,8 @@ type AddInput struct {
 	Infer    *bool          `json:"infer,omitempty" jsonschema:"extract durable facts, entities and relations with the model and decide add, update, delete or nothing (default true); false stores each message as it is"`
 	Metadata map[string]any `json:"metadata,omitempty" jsonschema:"key/value data stored with every memory of this add"`
 	Async    bool           `json:"async,omitempty" jsonschema:"store the add as a job and return its event_id at once (see get_event_status)"`
+	// Timestamp is Mem0's field: when the messages were said.
+	Timestamp *int64 `json:"timestamp,omitempty" jsonschema:"when the messages were said, in Unix seconds (default: now); the memories it creates are dated then, for a conversation imported later"`
 }
 
 // AddOutput is what an add did: to memories, and to relations.
@@ -304,6 +306,10 @@ func (t *tools) add(ctx context.Context, _ *sdk.CallToolRequest, in AddInput) (*
 	}
 	if req.Metadata != nil {
 		req.Metadata = graph.NormalizeNumbers(req.Metadata).(map[string]any)
+	}
+	if in.Timestamp != nil {
+		at := time.Unix(*in.Timestamp, 0).UTC()
+		req.At = &at
 	}
 	if in.Async {
 		j, err := t.opt.Engine.Enqueue(ctx, req)

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,21 @@ func TestAddAtSaidTime(t *testing.T) {
 	}
 	if len(ranked) != 1 || ranked[0] != "we hiked in Sintra" {
 		t.Fatalf("memories ranked by the named day: %q; want the raw memory of 8 May only (the fact of that day was superseded)", ranked)
+	}
+}
+
+// TestAddAtOutOfRange: an add dated before 1970 or after 9999 is Invalid
+// at "timestamp", in Add and Enqueue alike.
+func TestAddAtOutOfRange(t *testing.T) {
+	e := newEnv(t, memory.Config{})
+	for _, at := range []time.Time{time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		req := graph.AddRequest{Scope: e.scope, At: &at, Messages: []graph.Message{{Role: "user", Content: "x"}}}
+		_, err := e.engine.Add(context.Background(), req)
+		_, qerr := e.engine.Enqueue(context.Background(), req)
+		for _, err := range []error{err, qerr} {
+			if graph.KindOf(err) != graph.Invalid || !slices.ContainsFunc(graph.FieldsOf(err), func(f graph.FieldError) bool { return f.Path == "timestamp" }) {
+				t.Errorf("add at %v: %v, want Invalid at timestamp", at, err)
+			}
+		}
 	}
 }
