@@ -110,6 +110,7 @@ func TestAddTimestamp(t *testing.T) {
 		ts    any
 	}{
 		{"/memories", -1}, {"/memories", "yesterday"}, {"/memories", 1.5}, {"/memories", int64(253402300800)},
+		{"/memories", time.Now().Add(72 * time.Hour).Unix()}, {"/v3/memories/add/", time.Now().Add(72 * time.Hour).Unix()},
 		{"/v3/memories/add/", "soon"}, {"/v3/memories/add/", -5}, {"/v3/memories/add/", 2.5},
 	} {
 		code, p := c.do("POST", tc.route, map[string]any{"user_id": "bad", "infer": false, "timestamp": tc.ts, "messages": msg("nothing")})

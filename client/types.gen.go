@@ -162,7 +162,7 @@ type AddRequest struct {
 	Prompt     string                 `json:"prompt,omitempty,omitzero"`
 	RunID      string                 `json:"run_id,omitempty,omitzero"`
 
-	// Timestamp When the messages were said, in Unix seconds (Mem0's field): the memories the add creates take it as their created_at and valid_from instead of the time of the request, so a conversation imported later keeps its dates, and a search that names a date finds it.
+	// Timestamp When the messages were said, in Unix seconds (Mem0's field; at most a day past the server's clock): the memories and relations the add creates take it as their created_at and valid_from instead of the time of the request (updates and the history keep the time they are written), so a conversation imported later keeps its dates, and a search that names a date finds it.
 	Timestamp int64  `json:"timestamp,omitempty,omitzero"`
 	UserID    string `json:"user_id,omitempty,omitzero"`
 }

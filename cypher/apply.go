@@ -48,7 +48,8 @@ const maxEntityName = 1024
 //
 // New entities, memories and relations take plan.Scope exactly (a memory may
 // carry the same scope or none); existing items are matched with plan.Scope
-// as a selector. plan.At (default now) is the time of every change. Labels
+// as a selector. plan.At (default now) is the time of every change, except
+// that what the plan adds dates from plan.SaidAt when it is set. Labels
 // and relationship types must be the normaliser's output (graph.Label,
 // graph.RelationType); they travel as parameters (dynamic labels and types).
 //
@@ -106,6 +107,11 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 	at := plan.At.UTC().Truncate(time.Microsecond)
 	if plan.At.IsZero() {
 		at = now()
+	}
+	// What the plan adds may date from when it was said (plan.SaidAt).
+	said := at
+	if !plan.SaidAt.IsZero() {
+		said = plan.SaidAt.UTC().Truncate(time.Microsecond)
 	}
 	w := &applyWork{scope: plan.Scope, at: at, token: lease.Token}
 	event := func(sc graph.Scope, id string, kind graph.TargetKind, o graph.Op, oldText, newText string) map[string]any {
@@ -236,15 +242,13 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 		if m.Kind == "" {
 			m.Kind = graph.KindFact
 		}
-		// A new memory may date from when it was said (the add's
-		// timestamp); every other write happens now.
 		created := at
-		if mo.Op == graph.OpAdd && !m.CreatedAt.IsZero() {
-			created = m.CreatedAt.UTC().Truncate(time.Microsecond)
+		if mo.Op == graph.OpAdd {
+			created = said
 		}
 		m.CreatedAt, m.UpdatedAt, m.ValidFrom, m.InvalidAt = created, created, created, nil
 		m.Hash = graph.HashText(m.Text)
-		row, fields := s.memoryRow(m, plan.Audit, path+".memory")
+		row, fields := s.memoryRow(m, plan.Audit, at, path+".memory")
 		if len(fields) > 0 {
 			bad = append(bad, fields...)
 			continue
@@ -307,9 +311,13 @@ func (s *Store) prepareApply(op string, plan graph.Plan, lease graph.Lease) (*ap
 		props := scopeProps(plan.Scope)
 		delete(props, "scope_key")
 		props["id"] = r.ID
-		props["valid_from"] = at
-		props["created_at"] = at
-		props["updated_at"] = at
+		created := at
+		if ro.Op == graph.OpAdd {
+			created = said
+		}
+		props["valid_from"] = created
+		props["created_at"] = created
+		props["updated_at"] = created
 		props["mentions"] = int64(1)
 		props["memory_ids"] = memoryIDs
 		row := map[string]any{

@@ -255,7 +255,7 @@ func (s *Store) Import(ctx context.Context, tenant string, items []graph.ExportI
 				m.Kind = graph.KindFact
 			}
 			m.Hash = graph.HashText(m.Text)
-			row, fields := s.memoryRow(m, graph.Audit{}, path)
+			row, fields := s.memoryRow(m, graph.Audit{}, m.CreatedAt, path) // the import writes no event of its own
 			if len(fields) > 0 {
 				bad = append(bad, fields...)
 				continue

@@ -73,7 +73,7 @@ func (s *Store) CreateMemories(ctx context.Context, mems []graph.Memory, audit g
 		if m.Metadata == nil {
 			m.Metadata = map[string]any{}
 		}
-		row, fields := s.memoryRow(m, audit, path)
+		row, fields := s.memoryRow(m, audit, t, path)
 		if len(fields) > 0 {
 			bad = append(bad, fields...)
 			continue
@@ -108,8 +108,10 @@ func (s *Store) CreateMemories(ctx context.Context, mems []graph.Memory, audit g
 	return out, nil
 }
 
-// memoryRow validates m and returns its node properties, vector and event.
-func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, path string) (map[string]any, []graph.FieldError) {
+// memoryRow validates m and returns its node properties, vector and ADD
+// event, dated at (the write; a memory may date from earlier, when what it
+// says was said).
+func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, at time.Time, path string) (map[string]any, []graph.FieldError) {
 	var bad []graph.FieldError
 	addErr := func(err error) {
 		for _, f := range graph.FieldsOf(err) {
@@ -165,7 +167,7 @@ func (s *Store) memoryRow(m graph.Memory, audit graph.Audit, path string) (map[s
 	}
 	ev := eventProps(graph.Event{
 		ID: graph.NewID(), Scope: m.Scope, TargetID: m.ID, TargetKind: graph.TargetMemory,
-		Op: graph.OpAdd, New: m.Text, At: m.CreatedAt, Audit: audit,
+		Op: graph.OpAdd, New: m.Text, At: at, Audit: audit,
 	})
 	return map[string]any{"props": props, "embedding": vector64(m.Embedding), "event": ev}, nil
 }

@@ -408,8 +408,10 @@ const (
 	// 0.35 at most.
 	entityMinCosine = 0.5
 	// timeScan bounds the memories of a named period the time step
-	// compares with the query: a busy month of one user fits, a whole
-	// tenant's year does not cost a scan of it.
+	// compares with the query (a busy month of one user fits). Finding
+	// them still reads the scope's memories of the period up to that many
+	// (and, when the planner takes the (tenant, created_at) index, the
+	// other scopes' memories of the tenant in between).
 	timeScan = 2000
 )
 

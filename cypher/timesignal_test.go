@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/neomem/neomem/graph"
+	"github.com/neomem/neomem/testcontainers"
 )
 
 // TestSearchRanksTheNamedPeriod: a query that names a date ranks the
@@ -36,10 +37,17 @@ func TestSearchRanksTheNamedPeriod(t *testing.T) {
 		at("alice found a scarf in the hallway", time.Date(2023, 5, 10, 2, 0, 0, 0, time.UTC), nil),
 	)
 	mustCreate(t, s, batch...)
-	// Another user's memory of that day stays out of this scope's search.
+	// Another user's and another tenant's memories of that day stay out of
+	// this scope's search, and so does an invalidated memory of that day.
+	day := time.Date(2023, 5, 8, 9, 0, 0, 0, time.UTC)
 	other := mem(graph.Scope{Tenant: tenant, UserID: "someone-else"}, "alice found a kettle on 8 May")
-	other.CreatedAt = time.Date(2023, 5, 8, 9, 0, 0, 0, time.UTC)
-	mustCreate(t, s, other)
+	other.CreatedAt = day
+	elsewhere := mem(graph.Scope{Tenant: testcontainers.Tenant(t), UserID: "u"}, "alice found a kettle in the attic on 8 May")
+	elsewhere.CreatedAt = day
+	gone := mem(scope, "alice found a teapot in the attic")
+	ended := day.Add(time.Hour)
+	gone.CreatedAt, gone.InvalidAt = day, &ended
+	mustCreate(t, s, other, elsewhere, gone)
 
 	query := "what did alice buy on 8 May, 2023?"
 	p, ok := graph.QueryPeriod(query, time.Now())
@@ -71,8 +79,8 @@ func TestSearchRanksTheNamedPeriod(t *testing.T) {
 		if (x.TimeRank > 0) != inPeriod || (x.TimeContribution > 0) != inPeriod {
 			t.Fatalf("%q: time rank %d, contribution %v; in the period: %v", h.Text, x.TimeRank, x.TimeContribution, inPeriod)
 		}
-		if h.Scope.UserID != "u" {
-			t.Fatalf("hit from another scope: %+v", h.Memory)
+		if h.Scope.UserID != "u" || h.Scope.Tenant != tenant || h.InvalidAt != nil {
+			t.Fatalf("hit from another scope or tenant, or invalidated: %+v", h.Memory)
 		}
 	}
 	if dated.Results[0].Explain.TimeRank != 1 {
@@ -89,10 +97,12 @@ func TestSearchRanksTheNamedPeriod(t *testing.T) {
 		t.Fatalf("the filter let the period's memory through: %q", texts(filtered))
 	}
 
-	// A time weight of 0 (beside other weights) turns the signal off.
-	off := search(t, s, graph.SearchRequest{Scope: scope, Query: query, TopK: 8, Period: &p, Explain: true,
-		VectorWeight: 1, TextWeight: 1})
-	if !slices.Equal(texts(off), texts(plain)) {
-		t.Fatalf("time weight 0: %q; want the ranking without the period %q", texts(off), texts(plain))
+	// A time weight of 0 (beside the others) turns the signal off.
+	weights := graph.SearchRequest{Scope: scope, Query: query, TopK: 8, Explain: true, VectorWeight: 1, TextWeight: 1, GraphWeight: 0.5}
+	without := search(t, s, weights)
+	weights.Period = &p
+	off := search(t, s, weights)
+	if !slices.Equal(texts(off), texts(without)) {
+		t.Fatalf("time weight 0: %q; want the ranking without the period %q", texts(off), texts(without))
 	}
 }

@@ -64,9 +64,10 @@ type AddRequest struct {
 	JobID string `json:",omitempty"`
 }
 
-// MaxTime is the latest time an add may be dated (the end of year 9999,
-// Unix seconds 253402300799).
-var MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+// MaxFutureAt is how far past the server's clock an add may be dated:
+// clocks differ a little, but a fact said in the future would be valid
+// before it was said, and an update made now would end it before it began.
+const MaxFutureAt = 24 * time.Hour
 
 // SaidAt is when the add's messages were said: At when set, else now.
 func (r AddRequest) SaidAt(now time.Time) time.Time {

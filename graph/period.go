@@ -40,18 +40,21 @@ const (
 var (
 	// 8 May 2023, 8th of May, 2023
 	periodDMY = regexp.MustCompile(`\b` + dayRE + `\s+(?:of\s+)?` + monthRE + `,?\s+` + yearRE + `\b`)
-	// May 8, 2023; May 8th 2023
-	periodMDY = regexp.MustCompile(`\b` + monthRE + `\s+` + dayRE + `,?\s+` + yearRE + `\b`)
+	// May 8, 2023; May 8th of 2023
+	periodMDY = regexp.MustCompile(`\b` + monthRE + `\s+` + dayRE + `,?\s+(?:of\s+)?` + yearRE + `\b`)
 	// May 2023, May of 2023
 	periodMY = regexp.MustCompile(`\b` + monthRE + `,?\s+(?:of\s+)?` + yearRE + `\b`)
-	// 2023-05-08, 2023-05
-	periodISO = regexp.MustCompile(`\b(\d{4})-(\d{2})(?:-(\d{2}))?\b`)
-	// in 2023, during 2023
-	periodYear = regexp.MustCompile(`\b(?:in|during|throughout)\s+(?:the\s+year\s+)?` + yearRE + `\b`)
-	// today, yesterday, 3 days ago, this week, last month, last year
-	periodToday    = regexp.MustCompile(`\b(today|yesterday)\b`)
-	periodDaysAgo  = regexp.MustCompile(`\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+ago\b`)
-	periodThisLast = regexp.MustCompile(`\b(this|last|past|previous)\s+(week|month|year)\b`)
+	// 2023-05-08, 2023-05-08T10:00Z (lower case here); not 2023-05, which
+	// is as often a season ("the 2011-12 season") as a month
+	periodISO = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})(?:t|\b)`)
+	// in 2023, during 2023 (1900 to 2199: "in 1500 words" is no year)
+	periodYear = regexp.MustCompile(`\b(?:in|during|throughout)\s+(?:the\s+year\s+)?(19\d\d|2[01]\d\d)\b`)
+	// today, yesterday, 3 days ago
+	periodToday   = regexp.MustCompile(`\b(today|yesterday)\b`)
+	periodDaysAgo = regexp.MustCompile(`\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\s+ago\b`)
+	// this week, last month, in the last year, the past week; "of" after it
+	// ("my last week of school") names no time
+	periodThisLast = regexp.MustCompile(`\b((?:in|over|during|within)\s+the\s+)?(this|last|past|previous)\s+(week|month|year)\b(\s+of\b)?`)
 )
 
 // smallNumbers are the number words "… days ago" reads.
@@ -59,12 +62,13 @@ var smallNumbers = map[string]int{"one": 1, "two": 2, "three": 3, "four": 4, "fi
 
 // QueryPeriod returns the time a query names, when it names one, in
 // English: a day ("on 8 May, 2023", "May 8th 2023", "2023-05-08"), a month
-// ("in July 2023", "2023-07") or a year ("in 2022"); else a time relative
-// to now ("today", "yesterday", "3 days ago"; "this week", "last week" or
-// "previous week": calendar weeks from Monday; "the past week": the last 7
-// days; the same for month and year). It is widened by a day on each side: the user's time zone is not
-// known. A date wins over a relative time, and a more precise date over a
-// less precise one. ok is false when the query names no time.
+// ("in July 2023") or a year ("in 2022"); else a time relative to now
+// ("today", "yesterday", "3 days ago"; "this week", "last week" and "the
+// previous week" are calendar weeks from Monday, "the past week" and "in
+// the last week" the 7 days up to today; the same for month and year). It
+// is widened by a day on each side: the user's time zone is not known. A
+// date wins over a relative time, and a more precise date over a less
+// precise one. ok is false when the query names no time.
 func QueryPeriod(query string, now time.Time) (p Period, ok bool) {
 	q := strings.ToLower(query)
 	day := func(y, m, d int) (Period, bool) {
@@ -89,12 +93,8 @@ func QueryPeriod(query string, now time.Time) (p Period, ok bool) {
 		}
 	}
 	if m := periodISO.FindStringSubmatch(q); m != nil {
-		y, mo := atoi(m[1]), atoi(m[2])
-		if mo >= 1 && mo <= 12 {
-			if m[3] == "" {
-				return month(y, mo)
-			}
-			if p, ok := day(y, mo, atoi(m[3])); ok {
+		if mo := atoi(m[2]); mo >= 1 && mo <= 12 {
+			if p, ok := day(atoi(m[1]), mo, atoi(m[3])); ok {
 				return p, true
 			}
 		}
@@ -126,42 +126,49 @@ func relativePeriod(q string, now time.Time) (Period, bool) {
 		day := today.AddDate(0, 0, -n)
 		return widen(day, day.AddDate(0, 0, 1)), true
 	}
-	if m := periodThisLast.FindStringSubmatch(q); m != nil {
-		var from time.Time
-		switch m[2] {
+	if m := periodThisLast.FindStringSubmatch(q); m != nil && m[4] == "" {
+		which, unit := m[2], m[3]
+		if which == "past" || (m[1] != "" && which == "last") {
+			// A rolling span: the 7 days, or the month or year, up to today.
+			var from time.Time
+			switch unit {
+			case "week":
+				from = today.AddDate(0, 0, -6)
+			case "month":
+				from = monthsBefore(today, 1)
+			default:
+				from = monthsBefore(today, 12)
+			}
+			return widen(from, today.AddDate(0, 0, 1)), true
+		}
+		// A calendar week (from Monday), month or year: this one up to
+		// today, or the one before.
+		var from, before time.Time
+		switch unit {
 		case "week":
-			from = today.AddDate(0, 0, -(int(today.Weekday())+6)%7) // Monday
+			from = today.AddDate(0, 0, -(int(today.Weekday())+6)%7)
+			before = from.AddDate(0, 0, -7)
 		case "month":
 			from = time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+			before = from.AddDate(0, -1, 0)
 		default:
 			from = time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+			before = from.AddDate(-1, 0, 0)
 		}
-		to := today.AddDate(0, 0, 1) // this week, month or year: up to today
-		switch m[1] {
-		case "this":
-		case "past": // the past week: the last 7 days up to today
-			switch m[2] {
-			case "week":
-				from = today.AddDate(0, 0, -7)
-			case "month":
-				from = today.AddDate(0, -1, 0)
-			default:
-				from = today.AddDate(-1, 0, 0)
-			}
-		default: // last, previous: the calendar week, month or year before
-			to = from
-			switch m[2] {
-			case "week":
-				from = from.AddDate(0, 0, -7)
-			case "month":
-				from = from.AddDate(0, -1, 0)
-			default:
-				from = from.AddDate(-1, 0, 0)
-			}
+		if which == "this" {
+			return widen(from, today.AddDate(0, 0, 1)), true
 		}
-		return widen(from, to), true
+		return widen(before, from), true
 	}
 	return Period{}, false
+}
+
+// monthsBefore is the same day n months before t, or the last day of that
+// month when it is shorter (31 March → 28 or 29 February).
+func monthsBefore(t time.Time, n int) time.Time {
+	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -n, 0)
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(t.Day(), last)-1)
 }
 
 func widen(from, to time.Time) Period {

@@ -29,9 +29,10 @@ func TestQueryPeriod(t *testing.T) {
 		{"Sept 30th 2021 meeting", day(2021, time.September, 30)},
 		{"the trip of Dec. 24, 2020", day(2020, time.December, 24)},
 		{"notes from 2023-05-08", day(2023, time.May, 8)},
+		{"logged at 2023-05-08T10:00Z", day(2023, time.May, 8)},
+		{"May 8th of 2023", day(2023, time.May, 8)},
 		{"What did Mel paint in July 2023?", month(2023, time.July)},
 		{"in December of 2023", month(2023, time.December)},
-		{"the 2024-02 invoices", month(2024, time.February)},
 		{"where did I travel in 2022", year(2022)},
 		{"during the year 1999", year(1999)},
 		// The most precise date wins over a month or year elsewhere.
@@ -58,6 +59,10 @@ func TestQueryPeriod(t *testing.T) {
 		"plans for the weekend",
 		"the last weekend we spent together",
 		"days ago we talked",
+		"the 2011-12 season",         // a season, not December 2011
+		"summarise it in 1500 words", // no year
+		"my last week of school",     // not a time
+		"the last year of college",
 	} {
 		if p, ok := QueryPeriod(q, time.Now()); ok {
 			t.Errorf("QueryPeriod(%q) = %v–%v; want no period", q, p.From, p.To)
@@ -85,10 +90,17 @@ func TestQueryPeriodRelative(t *testing.T) {
 		{"this week", sun, span(d(11, 30), d(12, 7))}, // Sunday ends the week that began on Monday
 		{"what did we plan last week", wed, span(d(11, 30), d(12, 7))},
 		{"the previous week", sun, span(d(11, 23), d(11, 30))},
-		{"in the past week", wed, span(d(12, 2), d(12, 10))},
+		{"in the past week", wed, span(d(12, 3), d(12, 10))},
+		{"what did I do in the last week", sun, span(d(11, 30), d(12, 7))}, // the 7 days up to today, not the calendar week before
 		{"this month", wed, span(d(12, 1), d(12, 10))},
 		{"last month", wed, span(d(11, 1), d(12, 1))},
+		{"last month", time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC), span(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), d(1, 1))},
+		{"last week", time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC), // a Friday: the week of 22 December 2025
+			span(time.Date(2025, 12, 22, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 29, 0, 0, 0, 0, time.UTC))},
 		{"the past month", wed, span(d(11, 9), d(12, 10))},
+		// 31 March: the past month starts on the last day of February.
+		{"over the past month", time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC), span(time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))},
+		{"in the past year", time.Date(2028, 2, 29, 9, 0, 0, 0, time.UTC), span(time.Date(2027, 2, 28, 0, 0, 0, 0, time.UTC), time.Date(2028, 3, 1, 0, 0, 0, 0, time.UTC))},
 		{"this year", wed, span(d(1, 1), d(12, 10))},
 		{"last year", wed, span(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), d(1, 1))},
 		// A date wins over a relative time.

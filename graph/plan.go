@@ -68,8 +68,14 @@ type ScoredEntity struct {
 type Plan struct {
 	Scope Scope
 	Audit Audit
-	// At is the time of the change (valid_from, invalid_at, created_at).
-	At        time.Time
+	// At is the time of the change (valid_from, invalid_at, created_at,
+	// the history's events).
+	At time.Time
+	// SaidAt, when set, is when the add's messages were said (its
+	// timestamp): the memories and relations the plan adds (not the new
+	// versions of updated ones) date from it instead of At; their events
+	// keep At.
+	SaidAt    time.Time
 	Entities  []EntityUpsert
 	Memories  []MemoryOp
 	Relations []RelationOp

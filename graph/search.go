@@ -36,10 +36,11 @@ type SearchRequest struct {
 	// current and invalidated items alike. Neither: current items only.
 	AsOf           *time.Time
 	IncludeInvalid bool
-	// VectorWeight, TextWeight and GraphWeight weigh the three rankings in
-	// reciprocal rank fusion (all four weights 0: the defaults; a weight of
-	// 0 beside a non-zero one turns its ranking off); RRFK is its constant
-	// (the default when 0). The graph ranking holds the memories that mention the entities
+	// VectorWeight, TextWeight and GraphWeight weigh three of the rankings
+	// in reciprocal rank fusion, TimeWeight (below) the fourth (all four 0:
+	// the defaults; a weight of 0 beside a non-zero one turns its ranking
+	// off, so TimeWeight alone ranks only queries that name a time); RRFK
+	// is its constant (the default when 0). The graph ranking holds the memories that mention the entities
 	// the query names, and, at a lower score, those that mention the
 	// neighbours of the entities the top hits mention.
 	VectorWeight float64

@@ -274,8 +274,8 @@ func (e *Engine) validate(req graph.AddRequest) error {
 		bad = append(bad, graph.FieldError{Path: "memory_type", Message: "must be empty or procedural"})
 	}
 	bad = append(bad, graph.FieldsOf(graph.CheckMetadata(op, req.Metadata))...)
-	if req.At != nil && (req.At.Before(time.Unix(0, 0)) || req.At.After(graph.MaxTime)) {
-		bad = append(bad, graph.FieldError{Path: "timestamp", Message: "must be Unix seconds from 0 (1970) to 253402300799 (the end of 9999)"})
+	if req.At != nil && (req.At.Before(time.Unix(0, 0)) || req.At.After(e.cfg.Now().Add(graph.MaxFutureAt))) {
+		bad = append(bad, graph.FieldError{Path: "timestamp", Message: "must be Unix seconds from 0 (1970) to now (a day of clock difference allowed): when the messages were said"})
 	}
 	if (req.Infer || req.MemoryType == graph.TypeProcedural) && e.chat == nil {
 		bad = append(bad, graph.FieldError{Path: "infer", Message: "needs a chat model: set NEOMEM_LLM_PROVIDER or a provider key (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or add with infer=false"})

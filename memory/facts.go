@@ -83,10 +83,6 @@ func (a *addition) planFacts(dec prompts.Decision, cands graph.Candidates, now t
 		added[h] = true
 		fi := a.factIndex(d.Fact, d.Text)
 		m := newMemory(d.Text, fi, a.req.Metadata)
-		// A new fact dates from when it was said; an update (above) from
-		// when it is written.
-		m.CreatedAt = a.req.SaidAt(now)
-		m.UpdatedAt = m.CreatedAt
 		ops = append(ops, graph.MemoryOp{Op: graph.OpAdd, Memory: m, Mentions: a.about(fi, d.Text)})
 		a.results = append(a.results, graph.Result{ID: m.ID, Memory: m.Text, Event: graph.EventAdd})
 		newIDs = append(newIDs, m.ID)

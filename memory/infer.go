@@ -251,6 +251,9 @@ func (a *addition) addEverything() prompts.Decision {
 // they use (entities.Set).
 func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.Time) (graph.Plan, error) {
 	plan := graph.Plan{Scope: a.req.Scope, Audit: a.req.Audit, At: now}
+	if a.req.At != nil {
+		plan.SaidAt = *a.req.At
+	}
 	var newIDs []string
 	plan.Memories, newIDs = a.planFacts(dec, cands, now)
 	var rels graph.Relations

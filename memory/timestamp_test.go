@@ -15,8 +15,10 @@ import (
 
 // TestAddAtSaidTime: an add's At (Mem0's timestamp) dates the memories it
 // creates, raw or extracted, and is the "today" the model resolves
-// relative dates from; an update made later happens when it is written. A
-// search that names that day then ranks the memory by time.
+// relative dates from; the relations it adds date from it too. An update
+// happens when it is written, even in a dated add, and the history's events
+// keep the time they were written. A search that names that day then ranks
+// the memory by time.
 func TestAddAtSaidTime(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	ctx := context.Background()
@@ -31,9 +33,22 @@ func TestAddAtSaidTime(t *testing.T) {
 	if err != nil || !m.CreatedAt.Equal(said) || !m.ValidFrom.Equal(said) || !m.UpdatedAt.Equal(said) {
 		t.Fatalf("raw memory times = %v / %v / %v, %v; want %v", m.CreatedAt, m.ValidFrom, m.UpdatedAt, err, said)
 	}
+	written := func(id string) time.Time {
+		t.Helper()
+		hist, err := e.store.History(ctx, e.scope, id)
+		if err != nil || len(hist) == 0 {
+			t.Fatalf("history of %s: %+v, %v", id, hist, err)
+		}
+		return hist[0].At
+	}
+	if at := written(m.ID); time.Since(at) > time.Minute {
+		t.Fatalf("the ADD event of a dated memory is dated %v, want the time of the write", at)
+	}
 
 	// Nothing stored is close to the fact: one call, no decision.
-	e.model.Then(extraction([]fact{{Text: "alice likes cheese pizza"}}, nil, nil, ""))
+	e.model.Then(extraction([]fact{{Text: "alice likes cheese pizza", Entities: []string{"alice", "cheese pizza"}}},
+		[]ent{{Name: "alice", Type: "person"}, {Name: "cheese pizza", Type: "food"}},
+		[]rel{{Source: "alice", Relationship: "likes", Target: "cheese pizza"}}, ""))
 	res, err := e.engine.Add(ctx, graph.AddRequest{Scope: e.scope, Infer: true, At: &said,
 		Messages: []graph.Message{{Role: "user", Content: "I like cheese pizza."}}})
 	if err != nil {
@@ -46,14 +61,27 @@ func TestAddAtSaidTime(t *testing.T) {
 	if err != nil || !got.CreatedAt.Equal(said) || !got.ValidFrom.Equal(said) {
 		t.Fatalf("extracted fact times = %v / %v, %v; want %v", got.CreatedAt, got.ValidFrom, err, said)
 	}
+	if at := written(got.ID); time.Since(at) > time.Minute {
+		t.Fatalf("the ADD event of a dated fact is dated %v, want the time of the write", at)
+	}
+	rels, err := e.store.Relations(ctx, e.scope, graph.RelationQuery{})
+	if err != nil || len(rels) != 1 || !rels[0].ValidFrom.Equal(said) || !rels[0].CreatedAt.Equal(said) {
+		t.Fatalf("relations of the dated add: %+v, %v; want one valid from %v", rels, err, said)
+	}
 
+	// A dated add that updates: the new version dates from the write.
 	before := time.Now().UTC().Add(-time.Minute)
+	later := said.Add(time.Hour)
 	e.model.Then(extraction([]fact{{Text: "alice likes cheese and pepperoni pizza"}}, nil, nil, ""))
 	e.model.Then(llmtest.ToolCalls(llmtest.Call(prompts.ToolUpdateMemory, map[string]string{"id": "M1", "text": "alice likes cheese and pepperoni pizza", "fact": "F1"})))
-	upd := e.add("Actually I like pepperoni too.")
+	upd, err := e.engine.Add(ctx, graph.AddRequest{Scope: e.scope, Infer: true, At: &later,
+		Messages: []graph.Message{{Role: "user", Content: "Actually I like pepperoni too."}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	newer, err := e.store.GetMemory(ctx, e.scope, upd.Results[0].ID)
 	if err != nil || upd.Results[0].Event != graph.EventUpdate || newer.CreatedAt.Before(before) {
-		t.Fatalf("update without a timestamp: %+v, created %v, %v; want now", upd.Results, newer.CreatedAt, err)
+		t.Fatalf("update in a dated add: %+v, created %v, %v; want now", upd.Results, newer.CreatedAt, err)
 	}
 
 	hits, err := e.engine.Search(ctx, graph.SearchRequest{Scope: e.scope, Query: "where did we go on May 8th, 2023", Explain: true})
@@ -71,11 +99,12 @@ func TestAddAtSaidTime(t *testing.T) {
 	}
 }
 
-// TestAddAtOutOfRange: an add dated before 1970 or after 9999 is Invalid
-// at "timestamp", in Add and Enqueue alike.
+// TestAddAtOutOfRange: an add dated before 1970 or more than a day in the
+// future is Invalid at "timestamp", in Add and Enqueue alike.
 func TestAddAtOutOfRange(t *testing.T) {
 	e := newEnv(t, memory.Config{})
-	for _, at := range []time.Time{time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+	for _, at := range []time.Time{time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), time.Now().Add(25 * time.Hour),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		req := graph.AddRequest{Scope: e.scope, At: &at, Messages: []graph.Message{{Role: "user", Content: "x"}}}
 		_, err := e.engine.Add(context.Background(), req)
 		_, qerr := e.engine.Enqueue(context.Background(), req)
