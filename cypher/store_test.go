@@ -31,7 +31,7 @@ var (
 )
 
 // newStore returns a bootstrapped store and a fresh tenant.
-func newStore(t *testing.T, opts ...func(*cypher.Config)) (*cypher.Store, string) {
+func newStore(t testing.TB, opts ...func(*cypher.Config)) (*cypher.Store, string) {
 	t.Helper()
 	d := testcontainers.Driver(t)
 	cfg := cypher.Config{Dimensions: dims}
@@ -53,7 +53,7 @@ func mem(scope graph.Scope, text string) graph.Memory {
 	return graph.Memory{Scope: scope, Text: text, Kind: graph.KindRaw, Role: "user", Embedding: embedder.Vector(text)}
 }
 
-func mustCreate(t *testing.T, s *cypher.Store, ms ...graph.Memory) []graph.Memory {
+func mustCreate(t testing.TB, s *cypher.Store, ms ...graph.Memory) []graph.Memory {
 	t.Helper()
 	out, err := s.CreateMemories(context.Background(), ms, graph.Audit{ActorID: "tester"})
 	if err != nil {

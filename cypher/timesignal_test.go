@@ -1,7 +1,9 @@
 package cypher_test
 
 import (
+	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -104,5 +106,49 @@ func TestSearchRanksTheNamedPeriod(t *testing.T) {
 	off := search(t, s, weights)
 	if !slices.Equal(texts(off), texts(without)) {
 		t.Fatalf("time weight 0: %q; want the ranking without the period %q", texts(off), texts(without))
+	}
+}
+
+// BenchmarkSearchNamedPeriod times a search of a 5,000-memory scope whose
+// every memory falls within the period the query names: the time step
+// compares its bound (timeScan, 1,000 memories) with the query. The sub-benchmarks
+// time the same searches without the period, and with the period.
+//
+//	go test -run '^$' -bench SearchNamedPeriod -count 3 ./cypher/
+func BenchmarkSearchNamedPeriod(b *testing.B) {
+	s, tenant := newStore(b)
+	scope := graph.Scope{Tenant: tenant, UserID: "u"}
+	const n = 5000
+	texts := corpus(rand.New(rand.NewPCG(7, 7)), n)
+	day := time.Date(2023, 5, 8, 12, 0, 0, 0, time.UTC)
+	for start := 0; start < n; start += 500 {
+		var batch []graph.Memory
+		for _, text := range texts[start : start+500] {
+			m := mem(scope, text)
+			m.CreatedAt = day
+			batch = append(batch, m)
+		}
+		mustCreate(b, s, batch...)
+	}
+	p, _ := graph.QueryPeriod("what did alice do on 8 May 2023", time.Now())
+	queries := corpus(rand.New(rand.NewPCG(8, 8)), 64)
+	for _, tc := range []struct {
+		name   string
+		period *graph.Period
+	}{{"without", nil}, {"with", &p}} {
+		b.Run(tc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				q := queries[i%len(queries)]
+				i++
+				res, err := s.Search(context.Background(), graph.SearchRequest{Scope: scope, Query: q, Vector: embedder.Vector(q), Period: tc.period})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if tc.period != nil && (len(res.Results) == 0 || res.Results[0].Explain.TimeRank == 0) {
+					b.Fatalf("the period ranked nothing: %+v", res.Results)
+				}
+			}
+		})
 	}
 }
