@@ -411,7 +411,7 @@ const (
 	// compares with the query: a busy month of one user fits. At the bound
 	// the step costs about 15 ms (BenchmarkSearchNamedPeriod: a 5,000
 	// memory scope searched in 7.7 ms without the period and 22.7 ms with
-	// it; 2,000 took 38 ms). Finding them still reads the scope's memories
+	// it; 2,000 took 40 ms). Finding them still reads the scope's memories
 	// of the period up to that many (and, when the planner takes the
 	// (tenant, created_at) index, the other scopes' memories of the tenant
 	// in between).
