@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -118,10 +117,7 @@ func addInput(c echo.Context, req AddRequest) (graph.AddRequest, error) {
 	if req.MemoryType != nil {
 		in.MemoryType = graph.MemoryType(*req.MemoryType)
 	}
-	if req.Timestamp != nil {
-		at := time.Unix(*req.Timestamp, 0).UTC()
-		in.At = &at
-	}
+	in.At = graph.UnixAt(req.Timestamp)
 	var bad []graph.FieldError
 	for i, t := range req.Messages {
 		m, fields := turn(i, t)

@@ -69,12 +69,23 @@ type AddRequest struct {
 // before it was said, and an update made now would end it before it began.
 const MaxFutureAt = 24 * time.Hour
 
-// SaidAt is when the add's messages were said: At when set, else now.
-func (r AddRequest) SaidAt(now time.Time) time.Time {
-	if r.At != nil {
-		return r.At.UTC()
+// Said is when the add's messages were said, in UTC: At, or the zero time
+// when it is not set, which the store reads as the time of the write
+// (Memory.CreatedAt, Plan.SaidAt).
+func (r AddRequest) Said() time.Time {
+	if r.At == nil {
+		return time.Time{}
 	}
-	return now
+	return r.At.UTC()
+}
+
+// UnixAt is the time of a wire timestamp (Unix seconds), nil when absent.
+func UnixAt(sec *int64) *time.Time {
+	if sec == nil {
+		return nil
+	}
+	at := time.Unix(*sec, 0).UTC()
+	return &at
 }
 
 // Sources is what the memories an add creates name as their source.

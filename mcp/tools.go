@@ -307,10 +307,7 @@ func (t *tools) add(ctx context.Context, _ *sdk.CallToolRequest, in AddInput) (*
 	if req.Metadata != nil {
 		req.Metadata = graph.NormalizeNumbers(req.Metadata).(map[string]any)
 	}
-	if in.Timestamp != nil {
-		at := time.Unix(*in.Timestamp, 0).UTC()
-		req.At = &at
-	}
+	req.At = graph.UnixAt(in.Timestamp)
 	if in.Async {
 		j, err := t.opt.Engine.Enqueue(ctx, req)
 		if err != nil {

@@ -324,7 +324,7 @@ func (e *Engine) addRaw(ctx context.Context, req graph.AddRequest, msgs []graph.
 			continue
 		}
 		mems = append(mems, graph.Memory{ID: graph.NewID(), Scope: req.Scope, ActorID: m.Name, Role: m.Role, Text: m.Content,
-			Kind: graph.KindRaw, Metadata: mergeMetadata(req.Metadata, m.Metadata), Source: req.Sources(), CreatedAt: req.SaidAt(time.Time{})})
+			Kind: graph.KindRaw, Metadata: mergeMetadata(req.Metadata, m.Metadata), Source: req.Sources(), CreatedAt: req.Said()})
 		texts = append(texts, m.Content)
 	}
 	vs, err := e.embed(ctx, texts, &res.Usage)

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -17,7 +18,9 @@ import (
 // there is nothing existing to compare with), apply in one transaction.
 func (e *Engine) addInferred(ctx context.Context, req graph.AddRequest, msgs []graph.Message, res *graph.AddResult) (err error) {
 	now := e.cfg.Now().UTC()
-	ex, err := e.extract(ctx, req, msgs, req.SaidAt(now), &res.Usage)
+	// The model resolves relative dates from when the messages were said.
+	said := cmp.Or(req.Said(), now)
+	ex, err := e.extract(ctx, req, msgs, said, &res.Usage)
 	if err != nil {
 		return err
 	}
@@ -61,7 +64,7 @@ func (e *Engine) addInferred(ctx context.Context, req graph.AddRequest, msgs []g
 	var dec prompts.Decision
 	if len(cands.Memories) == 0 && len(cands.Relations) == 0 {
 		dec = a.addEverything()
-	} else if dec, err = e.decide(ctx, req, a, cands, req.SaidAt(now), &res.Usage); err != nil {
+	} else if dec, err = e.decide(ctx, req, a, cands, said, &res.Usage); err != nil {
 		return err
 	}
 
@@ -250,10 +253,7 @@ func (a *addition) addEverything() prompts.Decision {
 // memories (planFacts), the relations (relations.Plan) and the entities
 // they use (entities.Set).
 func (a *addition) plan(dec prompts.Decision, cands graph.Candidates, now time.Time) (graph.Plan, error) {
-	plan := graph.Plan{Scope: a.req.Scope, Audit: a.req.Audit, At: now}
-	if a.req.At != nil {
-		plan.SaidAt = *a.req.At
-	}
+	plan := graph.Plan{Scope: a.req.Scope, Audit: a.req.Audit, At: now, SaidAt: a.req.Said()}
 	var newIDs []string
 	plan.Memories, newIDs = a.planFacts(dec, cands, now)
 	var rels graph.Relations

@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/neomem/neomem/graph"
 	"github.com/neomem/neomem/llm"
@@ -36,7 +35,7 @@ func (e *Engine) addProcedural(ctx context.Context, req graph.AddRequest, msgs [
 	}
 	md["memory_type"] = string(graph.TypeProcedural)
 	m := graph.Memory{ID: graph.NewID(), Scope: req.Scope, Text: summary, Kind: graph.KindProcedural,
-		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0], Source: req.Sources(), CreatedAt: req.SaidAt(time.Time{})}
+		Role: "assistant", ActorID: req.Scope.AgentID, Metadata: md, Embedding: vs[0], Source: req.Sources(), CreatedAt: req.Said()}
 	res.Results = append(res.Results, graph.Result{ID: m.ID, Memory: summary, Event: graph.EventAdd})
 	audit, err := recordable(req.Audit, *res)
 	if err != nil {
